@@ -1,0 +1,43 @@
+"""Process start-up shared by manage.py, WSGI and Celery.
+
+Reads the checkout's ``.env`` file (written by the quick start) without overriding
+variables already set in the environment, picks the settings module, and, when the
+env file names an embedded PostgreSQL data folder and no ``DATABASE_URL`` is set,
+starts (or attaches to) that server so every ``manage.py`` call works after the
+quick start. Real deployments set ``DATABASE_URL`` and never touch the embedded server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+ENV_FILE = BASE_DIR / ".env"
+
+
+def read_env_file(path: Path = ENV_FILE) -> None:
+    """Load KEY=VALUE lines into ``os.environ`` unless the key is already set."""
+    if not path.exists():
+        return
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        os.environ.setdefault(key.strip(), value)
+
+
+def bootstrap(*, default_settings: str) -> None:
+    read_env_file()
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings)
+    pgdata = os.environ.get("EMBEDDED_PGDATA")
+    if pgdata and not os.environ.get("DATABASE_URL"):
+        from config.embedded import ensure_embedded_database
+
+        os.environ["DATABASE_URL"] = ensure_embedded_database(
+            BASE_DIR / pgdata, database=os.environ.get("EMBEDDED_PGDATABASE", "gfss")
+        )

@@ -1,0 +1,219 @@
+"""Participants, the state-registry snapshot, personal-data change records, the working-day
+calendar and domain audit events: what every other app stands on.
+
+Rules, paragraphs 3-4: the State Corporation keeps a personalized record per individual;
+paragraph 7 items 1-3 and paragraph 12 items 1-9 name the personal data kept here.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from records.identifiers import validate_iin_bin
+
+IIN_REGEX = r"^[0-9]{12}$"
+
+
+class Gender(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
+class Participant(models.Model):
+    """A participant in compulsory social insurance (Rules, paragraph 2 item 3).
+
+    Created and changed only through ``records.services``; a change of personal data leaves a
+    ``PersonalDataChange`` (paragraph 9), never a silent overwrite.
+    """
+
+    iin = models.CharField(_("IIN"), max_length=12, unique=True, validators=[validate_iin_bin])
+    last_name = models.CharField(_("surname"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    birth_date = models.DateField(_("date of birth"))
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    death_date = models.DateField(_("date of death"), null=True, blank=True)
+    # Paragraph 12 items 5-9: the personal items that recipients share.
+    address = models.CharField(_("address of the place of residence"), max_length=500, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    id_document_series = models.CharField(_("identity document series"), max_length=20, blank=True)
+    id_document_number = models.CharField(_("identity document number"), max_length=30, blank=True)
+    id_document_issued_on = models.DateField(_("identity document date of issue"), null=True, blank=True)
+    id_document_issuer = models.CharField(_("identity document issuing authority"), max_length=200, blank=True)
+    citizenship = models.CharField(_("citizenship"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["last_name", "first_name", "iin"]
+        constraints = [
+            models.CheckConstraint(condition=Q(iin__regex=IIN_REGEX), name="participant_iin_12_digits"),
+        ]
+        indexes = [models.Index(fields=["last_name", "first_name"], name="participant_name_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.iin} {self.full_name}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.last_name, self.first_name, self.patronymic) if p)
+
+
+class RegistryLoad(models.Model):
+    """One load of a state-registry snapshot file, kept byte for byte with its checksum,
+    whether it was loaded or rejected as a whole."""
+
+    class Status(models.TextChoices):
+        LOADED = "loaded", _("Loaded")
+        REJECTED = "rejected", _("Rejected")
+
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LOADED)
+    file_name = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    raw = models.BinaryField(_("raw file"))
+    loaded_at = models.DateTimeField(_("loaded at"), auto_now_add=True)
+    loaded_by = models.CharField(_("loaded by"), max_length=150)
+    rows_total = models.PositiveIntegerField(_("rows read"), default=0)
+    rows_inserted = models.PositiveIntegerField(_("rows inserted"), default=0)
+    rows_updated = models.PositiveIntegerField(_("rows updated"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("rows unchanged"), default=0)
+    rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
+    participants_changed = models.PositiveIntegerField(_("participants changed"), default=0)
+    errors = models.JSONField(_("rejected rows"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("registry load")
+        verbose_name_plural = _("registry loads")
+        ordering = ["-loaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.loaded_at:%Y-%m-%d %H:%M})"
+
+
+class RegistryPerson(models.Model):
+    """A person as the state registry knows them: the local snapshot behind ``SnapshotRegistry``."""
+
+    iin = models.CharField(_("IIN"), max_length=12, primary_key=True)
+    last_name = models.CharField(_("surname"), max_length=100)
+    first_name = models.CharField(_("first name"), max_length=100)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    birth_date = models.DateField(_("date of birth"))
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
+    death_date = models.DateField(_("date of death"), null=True, blank=True)
+    load = models.ForeignKey(RegistryLoad, on_delete=models.PROTECT, related_name="+", verbose_name=_("load that last changed it"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("registry person")
+        verbose_name_plural = _("registry persons")
+        ordering = ["iin"]
+        constraints = [
+            models.CheckConstraint(condition=Q(iin__regex=IIN_REGEX), name="registry_person_iin_12_digits"),
+            models.CheckConstraint(condition=Q(gender__in=["M", "F"]), name="registry_person_gender"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.iin} {self.last_name} {self.first_name}"
+
+
+class PersonalDataChange(models.Model):
+    """A dated change of a participant's personal data with old and new values and the source
+    (Rules, paragraph 9; conventions: "The personal account")."""
+
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="changes", verbose_name=_("participant")
+    )
+    field = models.CharField(_("field"), max_length=50)
+    old_value = models.TextField(_("old value"), blank=True)
+    new_value = models.TextField(_("new value"), blank=True)
+    changed_on = models.DateField(_("date of change"))
+    source = models.CharField(_("source"), max_length=255)
+    registry_load = models.ForeignKey(
+        RegistryLoad, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("personal data change")
+        verbose_name_plural = _("personal data changes")
+        ordering = ["-recorded_at", "-id"]
+        indexes = [models.Index(fields=["participant", "-recorded_at"], name="pdchange_participant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} {self.field}: {self.old_value} → {self.new_value}"
+
+
+class CalendarDay(models.Model):
+    """An exception to the five-day week: a day off on a weekday (or a holiday on a weekend,
+    kept for the record), or a weekend day made a working day by a ministerial transfer.
+
+    Days with no row are working days Monday to Friday and days off at weekends. The table is
+    data an administrator edits (conventions: "The working-day calendar"); rows an
+    administrator edited are never overwritten by the package refresh.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("State or national holiday")
+        RELIGIOUS = "religious", _("Religious day off (never moved)")
+        MOVED = "moved", _("Day off moved from a holiday on a weekend")
+        TRANSFER_OFF = "transfer_off", _("Day off by transfer")
+        TRANSFER_WORKING = "transfer_working", _("Working day by transfer")
+
+    class Source(models.TextChoices):
+        SEED = "seed", _("Shipped seed")
+        PACKAGE = "package", _("holidays package refresh")
+        ADMIN = "admin", _("Edited by an administrator")
+
+    date = models.DateField(_("date"), unique=True)
+    is_working = models.BooleanField(_("working day"))
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    name_kk = models.CharField(_("name (Kazakh)"), max_length=200, blank=True)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200, blank=True)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    note = models.TextField(_("note"), blank=True, help_text=_("Legal basis, or why this row differs."))
+    source = models.CharField(_("source"), max_length=10, choices=Source.choices, default=Source.ADMIN)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(is_working=False) | Q(kind="transfer_working"), name="calendar_working_only_by_transfer"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date:%Y-%m-%d} {self.name_en or self.kind}"
+
+
+class AuditEvent(models.Model):
+    """A domain event written by a service in the same transaction as the change it records."""
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=150, help_text=_("User name, command or task."))
+    action = models.CharField(_("action"), max_length=100, db_index=True)
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    object_pk = models.CharField(_("object"), max_length=64, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"

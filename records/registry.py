@@ -1,0 +1,293 @@
+"""The state registry ("state information systems", Rules paragraph 6) behind one interface.
+
+``get_registry()`` returns the configured implementation (``STATE_REGISTRY_BACKEND``). The
+default, ``SnapshotRegistry``, answers from a local snapshot table loaded from CSV files with
+``manage.py load_registry``; a client of a real registry service is another class with the
+same ``lookup_many``.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+from records.identifiers import identifier_error
+from records.models import RegistryLoad
+from records.services import Actor, audit_record
+
+REGISTRY_HEADER = ("iin", "last_name", "first_name", "patronymic", "birth_date", "gender", "death_date")
+MAX_STORED_ERRORS = 1000
+
+
+@dataclass(frozen=True)
+class RegistryRecord:
+    iin: str
+    last_name: str
+    first_name: str
+    patronymic: str
+    birth_date: date
+    gender: str
+    death_date: date | None
+
+
+class StateRegistry(Protocol):
+    def lookup_many(self, iins: Iterable[str]) -> dict[str, RegistryRecord]:
+        """Answer every IIN in one call; IINs the registry does not know are absent."""
+        ...
+
+
+class SnapshotRegistry:
+    """The registry as of the last loaded snapshot: one query for any number of IINs."""
+
+    def lookup_many(self, iins: Iterable[str]) -> dict[str, RegistryRecord]:
+        wanted = sorted(set(iins))
+        if not wanted:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT iin, last_name, first_name, patronymic, birth_date, gender, death_date"
+                " FROM records_registryperson WHERE iin = ANY(%s)",
+                [wanted],
+            )
+            return {row[0]: RegistryRecord(*row) for row in cursor.fetchall()}
+
+
+@lru_cache(maxsize=1)
+def _registry_class(path: str) -> type[StateRegistry]:
+    return import_string(path)  # type: ignore[no-any-return]
+
+
+def get_registry() -> StateRegistry:
+    return _registry_class(settings.STATE_REGISTRY_BACKEND)()
+
+
+# --- Loading a snapshot -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    reason: str
+
+    def as_json(self) -> dict[str, object]:
+        return {"line": self.line, "reason": self.reason}
+
+
+@dataclass
+class ParsedSnapshot:
+    rows: list[tuple[str, str, str, str, date, str, date | None]] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    file_error: RowError | None = None
+
+    @property
+    def rows_total(self) -> int:
+        return len(self.rows) + len(self.errors)
+
+
+def _parse_date(value: str, column: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValueError(f"{column} {value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def _name(value: str) -> str:
+    return " ".join(value.split())
+
+
+def _check_row(cells: list[str]) -> tuple[str, str, str, str, date, str, date | None]:
+    if len(cells) != len(REGISTRY_HEADER):
+        raise ValueError(f"expected {len(REGISTRY_HEADER)} columns, found {len(cells)}")
+    iin, last_name, first_name, patronymic, birth, gender, death = (c.strip() for c in cells)
+    error = identifier_error(iin)
+    if error is not None:
+        raise ValueError(f"iin {iin!r} is not a valid IIN ({error.value})")
+    if not _name(last_name):
+        raise ValueError("last_name is empty")
+    if not _name(first_name):
+        raise ValueError("first_name is empty")
+    birth_date = _parse_date(birth, "birth_date")
+    if gender not in ("M", "F"):
+        raise ValueError(f"gender {gender!r} is not M or F")
+    death_date = _parse_date(death, "death_date") if death else None
+    if death_date is not None and death_date < birth_date:
+        raise ValueError("death_date is before birth_date")
+    return iin, _name(last_name), _name(first_name), _name(patronymic), birth_date, gender, death_date
+
+
+def _lines(text: str) -> Iterator[str]:
+    return iter(io.StringIO(text, newline=""))
+
+
+def parse_snapshot(raw: bytes) -> ParsedSnapshot:
+    """Check a snapshot file row by row: bad rows are reported with their line and skipped."""
+    result = ParsedSnapshot()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        result.file_error = RowError(line, f"not UTF-8 text (byte {exc.start})")
+        return result
+    reader = csv.reader(_lines(text))
+    try:
+        header = next(reader)
+    except StopIteration:
+        result.file_error = RowError(1, "the file is empty")
+        return result
+    if tuple(h.strip() for h in header) != REGISTRY_HEADER:
+        result.file_error = RowError(1, f"the header must be {','.join(REGISTRY_HEADER)}")
+        return result
+    seen: dict[str, int] = {}
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            try:
+                row = _check_row(cells)
+            except ValueError as exc:
+                result.errors.append(RowError(line, str(exc)))
+                continue
+            if row[0] in seen:
+                result.errors.append(RowError(line, f"iin {row[0]} repeats line {seen[row[0]]}"))
+                continue
+            seen[row[0]] = line
+            result.rows.append(row)
+    except csv.Error as exc:
+        result.file_error = RowError(reader.line_num, f"malformed CSV: {exc}")
+    return result
+
+
+_UPSERT = """
+WITH up AS (
+    INSERT INTO records_registryperson
+        (iin, last_name, first_name, patronymic, birth_date, gender, death_date, load_id, updated_at)
+    SELECT iin, last_name, first_name, patronymic, birth_date, gender, death_date, %(load)s, %(now)s
+    FROM tmp_registry
+    ON CONFLICT (iin) DO UPDATE SET
+        last_name = EXCLUDED.last_name, first_name = EXCLUDED.first_name,
+        patronymic = EXCLUDED.patronymic, birth_date = EXCLUDED.birth_date,
+        gender = EXCLUDED.gender, death_date = EXCLUDED.death_date,
+        load_id = EXCLUDED.load_id, updated_at = EXCLUDED.updated_at
+    WHERE (records_registryperson.last_name, records_registryperson.first_name,
+           records_registryperson.patronymic, records_registryperson.birth_date,
+           records_registryperson.gender, records_registryperson.death_date)
+        IS DISTINCT FROM
+          (EXCLUDED.last_name, EXCLUDED.first_name, EXCLUDED.patronymic,
+           EXCLUDED.birth_date, EXCLUDED.gender, EXCLUDED.death_date)
+    RETURNING (xmax = 0) AS inserted
+)
+SELECT count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted) FROM up
+"""
+
+# Paragraph 9: one change record per changed field of each known participant, then the update.
+_CHANGES = """
+INSERT INTO records_personaldatachange
+    (participant_id, field, old_value, new_value, changed_on, source, registry_load_id, actor_id, recorded_at)
+SELECT p.id, c.field, c.old, c.new, %(today)s, %(source)s, %(load)s, %(actor)s, %(now)s
+FROM records_participant p
+JOIN tmp_registry t ON t.iin = p.iin
+CROSS JOIN LATERAL (VALUES
+    ('last_name', p.last_name, t.last_name),
+    ('first_name', p.first_name, t.first_name),
+    ('patronymic', p.patronymic, t.patronymic),
+    ('birth_date', p.birth_date::text, t.birth_date::text),
+    ('gender', p.gender, t.gender),
+    ('death_date', coalesce(p.death_date::text, ''), coalesce(t.death_date::text, ''))
+) AS c(field, old, new)
+WHERE c.old IS DISTINCT FROM c.new
+"""
+
+_UPDATE_PARTICIPANTS = """
+UPDATE records_participant p SET
+    last_name = t.last_name, first_name = t.first_name, patronymic = t.patronymic,
+    birth_date = t.birth_date, gender = t.gender, death_date = t.death_date, updated_at = %(now)s
+FROM tmp_registry t
+WHERE t.iin = p.iin
+  AND (p.last_name, p.first_name, p.patronymic, p.birth_date, p.gender, p.death_date)
+      IS DISTINCT FROM (t.last_name, t.first_name, t.patronymic, t.birth_date, t.gender, t.death_date)
+"""
+
+
+@transaction.atomic
+def registry_load_snapshot(*, raw: bytes, file_name: str, actor: Actor) -> RegistryLoad:
+    """Load a registry snapshot CSV: upsert by IIN (idempotent), set-based (COPY into a temporary
+    table, then one INSERT ... ON CONFLICT), and record every change of a known participant's
+    personal data (Rules, paragraph 9). The raw file is kept whatever happens to it.
+
+    A file unusable as a whole (not UTF-8, a wrong header, malformed CSV) is stored with status
+    ``rejected`` and its error, and nothing else is written.
+    """
+    parsed = parse_snapshot(raw)
+    load = RegistryLoad.objects.create(
+        file_name=file_name[:255],
+        sha256=hashlib.sha256(raw).hexdigest(),
+        raw=raw,
+        loaded_by=actor.label,
+        rows_total=parsed.rows_total,
+        rows_rejected=len(parsed.errors),
+        errors=[e.as_json() for e in parsed.errors[:MAX_STORED_ERRORS]],
+    )
+    if parsed.file_error is not None:
+        load.status = RegistryLoad.Status.REJECTED
+        load.rows_inserted = 0
+        load.errors = [parsed.file_error.as_json()]
+        load.save(update_fields=["status", "rows_inserted", "errors"])
+        audit_record(actor=actor, action="registry.reject", obj=load, data=parsed.file_error.as_json())
+        return load  # committed with the raw file: nothing a sender gave us is lost
+    now = timezone.now()
+    params = {
+        "load": load.pk,
+        "now": now,
+        "today": timezone.localdate(),
+        "source": f"registry snapshot {file_name[:200]} (load {load.pk})",
+        "actor": actor.user.pk if actor.user is not None else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE tmp_registry ("
+            " iin char(12) PRIMARY KEY, last_name text, first_name text, patronymic text,"
+            " birth_date date, gender char(1), death_date date) ON COMMIT DROP"
+        )
+        with cursor.cursor.copy(
+            "COPY tmp_registry (iin, last_name, first_name, patronymic, birth_date, gender, death_date) FROM STDIN"
+        ) as copy:
+            for row in parsed.rows:
+                copy.write_row(row)
+        cursor.execute(_UPSERT, params)
+        inserted, updated = cursor.fetchone()
+        cursor.execute(_CHANGES, params)
+        cursor.execute(_UPDATE_PARTICIPANTS, params)
+        participants_changed = cursor.rowcount
+        cursor.execute("DROP TABLE tmp_registry")
+    load.rows_inserted = inserted
+    load.rows_updated = updated
+    load.rows_unchanged = len(parsed.rows) - inserted - updated
+    load.participants_changed = participants_changed
+    load.save(update_fields=["rows_inserted", "rows_updated", "rows_unchanged", "participants_changed"])
+    audit_record(
+        actor=actor,
+        action="registry.load",
+        obj=load,
+        data={
+            "sha256": load.sha256,
+            "rows_total": load.rows_total,
+            "inserted": inserted,
+            "updated": updated,
+            "unchanged": load.rows_unchanged,
+            "rejected": load.rows_rejected,
+            "participants_changed": participants_changed,
+        },
+    )
+    return load

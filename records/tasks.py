@@ -1,0 +1,21 @@
+"""Celery tasks of the records app: thin wrappers around services, safe to run twice."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.utils import timezone
+
+from records.services import Actor, calendar_refresh_from_package
+
+
+@shared_task(name="records.refresh_calendar", acks_late=True, max_retries=5)
+def refresh_calendar_task(years: list[int] | None = None) -> dict[str, int]:
+    """Refresh this year's and next year's calendar from the package (scheduled yearly by beat).
+
+    Idempotent: a second run finds nothing to change; administrator-edited rows are kept.
+    """
+    if not years:
+        this_year = timezone.localdate().year
+        years = [this_year, this_year + 1]
+    result = calendar_refresh_from_package(years=years, actor=Actor(label="task:records.refresh_calendar"))
+    return {"created": result.created, "updated": result.updated, "deleted": result.deleted}

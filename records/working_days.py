@@ -1,0 +1,93 @@
+"""The working-day calendar service: the only place code asks whether a day is a working day.
+
+Conventions, "The working-day calendar" and "Within one working day" (Rules, paragraphs 7 and
+14): five-day week, days off and working weekend days from the ``CalendarDay`` table, and the
+deadline of something received on a date is the end of the next working day, Asia/Almaty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from records.models import CalendarDay
+
+# How far ahead one query looks; longer runs of days off than this do not occur.
+_WINDOW_DAYS = 31
+
+
+class CalendarNotLoaded(LookupError):
+    """The calendar has no data for a year: answering would silently ignore its holidays."""
+
+    def __init__(self, year: int) -> None:
+        self.year = year
+        super().__init__(
+            _("The working-day calendar has no data for %(year)s: run 'manage.py refresh_calendar %(year)s'.")
+            % {"year": year}
+        )
+
+
+def _check_loaded(years: Iterable[int]) -> None:
+    wanted = set(years)
+    loaded = set(CalendarDay.objects.filter(date__year__in=wanted).values_list("date__year", flat=True).distinct())
+    missing = sorted(wanted - loaded)
+    if missing:
+        raise CalendarNotLoaded(missing[0])
+
+
+def _exceptions(start: date, end: date) -> dict[date, bool]:
+    """Rows in [start, end] as {date: is_working}, after checking every year in range is loaded."""
+    _check_loaded(range(start.year, end.year + 1))
+    rows = CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "is_working")
+    return dict(rows)
+
+
+def _is_working(day: date, exceptions: dict[date, bool]) -> bool:
+    if day in exceptions:
+        return exceptions[day]
+    return day.weekday() < 5
+
+
+def is_working_day(day: date) -> bool:
+    return _is_working(day, _exceptions(day, day))
+
+
+def add_working_days(start: date, n: int) -> date:
+    """The ``n``-th working day after ``start`` (``n`` = 0 gives ``start`` itself)."""
+    if n < 0:
+        raise ValueError("n must not be negative")
+    current, remaining = start, n
+    while remaining:
+        window_end = current + timedelta(days=_WINDOW_DAYS + remaining * 2)
+        exceptions = _exceptions(current + timedelta(days=1), window_end)
+        while remaining and current < window_end:
+            current += timedelta(days=1)
+            if _is_working(current, exceptions):
+                remaining -= 1
+    return current
+
+
+def next_working_day(day: date) -> date:
+    """The first working day strictly after ``day`` (reference.md §6.4)."""
+    return add_working_days(day, 1)
+
+
+def working_days_between(start: date, end: date) -> int:
+    """How many working days lie in (start, end]: 0 when ``end`` is not after ``start``."""
+    if end <= start:
+        return 0
+    exceptions = _exceptions(start + timedelta(days=1), end)
+    return sum(1 for k in range(1, (end - start).days + 1) if _is_working(start + timedelta(days=k), exceptions))
+
+
+def deadline_for(received: date) -> datetime:
+    """The end (23:59:59.999999, Asia/Almaty) of the first working day after ``received``.
+
+    Conventions, "Within one working day": ``deadline = next_working_day(receipt_date)``.
+    """
+    tz = ZoneInfo(settings.TIME_ZONE)
+    return datetime.combine(next_working_day(received), time.max, tzinfo=tz)
