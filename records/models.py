@@ -106,7 +106,9 @@ class RegistryPerson(models.Model):
     birth_date = models.DateField(_("date of birth"))
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices)
     death_date = models.DateField(_("date of death"), null=True, blank=True)
-    load = models.ForeignKey(RegistryLoad, on_delete=models.PROTECT, related_name="+", verbose_name=_("load that last changed it"))
+    load = models.ForeignKey(
+        RegistryLoad, on_delete=models.PROTECT, related_name="+", verbose_name=_("load that last changed it")
+    )
     updated_at = models.DateTimeField(_("updated at"))
 
     class Meta:

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -247,7 +247,7 @@ def registry_load_snapshot(*, raw: bytes, file_name: str, actor: Actor) -> Regis
         audit_record(actor=actor, action="registry.reject", obj=load, data=parsed.file_error.as_json())
         return load  # committed with the raw file: nothing a sender gave us is lost
     now = timezone.now()
-    params = {
+    params: dict[str, Any] = {
         "load": load.pk,
         "now": now,
         "today": timezone.localdate(),

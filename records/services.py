@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.utils import timezone
@@ -36,13 +36,13 @@ class Actor:
     """Who did something: a user, or a named command or task when no user is involved."""
 
     label: str
-    user: AbstractBaseUser | None = None
+    user: User | None = None
 
     @classmethod
     def of(cls, user: AbstractBaseUser | AnonymousUser | None, fallback: str = "system") -> Actor:
         if user is None or not user.is_authenticated:
             return cls(label=fallback)
-        return cls(label=user.get_username(), user=user)  # type: ignore[arg-type]
+        return cls(label=user.get_username(), user=user if isinstance(user, User) else None)
 
 
 def audit_record(
@@ -139,7 +139,7 @@ def _apply_seed_days(days: list[SeedDay], *, years: list[int], source: str) -> C
             row.delete()
             deleted += 1
     for day, seed in wanted.items():
-        row = existing.get(day)
+        current = existing.get(day)
         values = {
             "is_working": seed.is_working,
             "kind": seed.kind,
@@ -148,14 +148,14 @@ def _apply_seed_days(days: list[SeedDay], *, years: list[int], source: str) -> C
             "name_en": seed.name_en,
             "note": seed.note,
         }
-        if row is None:
+        if current is None:
             CalendarDay.objects.create(date=day, source=source, **values)
             created += 1
-        elif row.source != CalendarDay.Source.ADMIN and any(getattr(row, k) != v for k, v in values.items()):
+        elif current.source != CalendarDay.Source.ADMIN and any(getattr(current, k) != v for k, v in values.items()):
             for key, value in values.items():
-                setattr(row, key, value)
-            row.source = source
-            row.save()
+                setattr(current, key, value)
+            current.source = source
+            current.save()
             updated += 1
     return CalendarRefreshResult(created, updated, deleted, sorted(kept_admin))
 

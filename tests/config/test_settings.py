@@ -1,0 +1,102 @@
+"""Settings: production refuses to start without a secret, ``check --deploy`` is clean, kk formats."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import formats, translation
+
+from config.embedded import socket_url
+
+ROOT = Path(__file__).resolve().parents[2]
+PRODUCTION_ENV = {
+    "DJANGO_SETTINGS_MODULE": "config.settings.production",
+    "DJANGO_SECRET_KEY": "q8Zk3-vV0x_2mLr9WbT7cYh1NsPu4JdE6aGoFiKjXyQwRzSt5HlMnBvC",
+    "DJANGO_ALLOWED_HOSTS": "records.example.kz",
+    "DATABASE_URL": "postgres://gfss:secret@db.example.kz:5432/gfss",
+    "CELERY_BROKER_URL": "redis://redis.example.kz:6379/0",
+}
+
+
+def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "EMBEDDED_"))}
+    clean["EMBEDDED_PGDATA"] = ""  # never start the quick-start server from a test
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+
+
+def test_production_refuses_a_weak_secret_key() -> None:
+    result = run_manage("check", env={**PRODUCTION_ENV, "DJANGO_SECRET_KEY": "short"})
+    assert result.returncode != 0
+    assert "at least 50" in result.stderr
+
+
+def test_production_refuses_to_start_without_allowed_hosts() -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_ALLOWED_HOSTS"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_ALLOWED_HOSTS" in result.stderr
+
+
+def test_check_deploy_is_clean_when_configured_as_the_readme_says() -> None:
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_time_zone_and_languages() -> None:
+    assert settings.TIME_ZONE == "Asia/Almaty"
+    assert settings.USE_TZ is True
+    assert [code for code, _ in settings.LANGUAGES] == ["kk", "ru", "en"]
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_dates_and_numbers_in_kazakh_and_russian(language: str) -> None:
+    with translation.override(language):
+        assert formats.date_format(date(2026, 3, 21), "SHORT_DATE_FORMAT") == "21.03.2026"
+        assert "%d.%m.%Y" in formats.get_format("DATE_INPUT_FORMATS")
+        assert formats.number_format(Decimal("1234567.89"), decimal_pos=2, use_l10n=True, force_grouping=True) in (
+            "1\xa0234\xa0567,89",
+        )
+
+
+def test_a_kazakh_clerk_can_type_a_day_month_year_date() -> None:
+    from django import forms
+
+    class Form(forms.Form):
+        received = forms.DateField()
+
+    with translation.override("kk"):
+        form = Form(data={"received": "21.03.2026"})
+        assert form.is_valid(), form.errors
+        assert form.cleaned_data["received"] == date(2026, 3, 21)
+
+
+def test_embedded_socket_url_is_understood_by_django_environ() -> None:
+    import environ
+
+    url = socket_url("postgresql://postgres:@/postgres?host=/run/pg sock", "gfss")
+    config = environ.Env.db_url_config(url)
+    assert config["NAME"] == "gfss"
+    assert config["USER"] == "postgres"
+    assert config["OPTIONS"]["host"] == "/run/pg sock"

@@ -1,0 +1,94 @@
+"""Shared fixtures: real PostgreSQL (pytest-django), real Redis and real Celery workers."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+_XDIST = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+
+
+def broker_url_for_this_process() -> str:
+    """Each xdist worker gets its own Redis database, so a Celery worker started for one test
+    process never takes tasks sent by another (which would run them on the wrong test database)."""
+    db = int(_XDIST.removeprefix("gw") or 0) + 1
+    return f"redis://127.0.0.1:{os.environ['REDIS_PORT']}/{db}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _separate_broker_per_xdist_worker() -> None:
+    if not os.environ.get("REDIS_PORT"):
+        return
+    from django.conf import settings
+
+    # Celery reads CELERY_BROKER_URL from the environment before its configuration.
+    os.environ["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL = broker_url_for_this_process()
+
+
+class CeleryWorker:
+    """A real ``celery worker`` process on the test database and this test process's Redis db."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.process = process
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def start_celery_worker(database_name: str, log: Path, *, concurrency: int = 1) -> CeleryWorker:
+
+    env = dict(os.environ)
+    env["DATABASE_URL"] = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{database_name}").geturl()
+    env["CELERY_BROKER_URL"] = broker_url_for_this_process()
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", str(concurrency),
+         "-n", f"test-{_XDIST}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+        cwd=ROOT,
+        env=env,
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    worker = CeleryWorker(process, log)
+    deadline = time.monotonic() + 60
+    while "ready." not in worker.output():
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"Celery worker did not start:\n{worker.output()}")
+        time.sleep(0.2)
+    return worker
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup: None, django_db_blocker, tmp_path_factory) -> Iterator[CeleryWorker]:
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        name = connection.settings_dict["NAME"]
+    worker = start_celery_worker(name, tmp_path_factory.mktemp("celery") / "worker.log")
+    yield worker
+    worker.process.terminate()
+    try:
+        worker.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+
+
+def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.2, describe=None) -> None:
+    """Poll ``predicate`` until it is true (a real worker is asynchronous); fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(interval)
+    detail = f"\n{describe()}" if describe else ""
+    raise AssertionError(f"condition not met within {timeout:.0f} s{detail}")

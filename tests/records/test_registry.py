@@ -1,0 +1,184 @@
+"""The state registry: snapshot loading (bad rows, reloads, change records) and batch lookup."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from records.models import AuditEvent, Participant, PersonalDataChange, RegistryLoad, RegistryPerson
+from records.registry import SnapshotRegistry, get_registry, registry_load_snapshot
+from records.services import Actor, participant_create
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "iin,last_name,first_name,patronymic,birth_date,gender,death_date\n"
+IVANOV = "791028302728,ИВАНОВ,ИВАН,ИВАНОВИЧ,1979-10-28,M,\n"
+SERIKOV = "850615300012,СЕРИКОВ,ДАНИЯР,,1985-06-15,M,\n"
+ASEL = "061211600012,ӘБІЛҚАСЫМОВА,ӘСЕЛ,ҰЛАНҚЫЗЫ,2006-12-11,F,\n"
+ACTOR = Actor(label="test")
+
+
+def load(text: str, name: str = "snapshot.csv") -> RegistryLoad:
+    return registry_load_snapshot(raw=text.encode("utf-8"), file_name=name, actor=ACTOR)
+
+
+def test_load_inserts_good_rows_and_keeps_the_raw_file() -> None:
+    text = HEADER + IVANOV + SERIKOV + ASEL
+    result = load(text)
+    assert result.status == RegistryLoad.Status.LOADED
+    assert (result.rows_total, result.rows_inserted, result.rows_updated, result.rows_rejected) == (3, 3, 0, 0)
+    assert bytes(result.raw) == text.encode("utf-8")
+    assert result.sha256 == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    person = RegistryPerson.objects.get(iin="061211600012")
+    assert (person.last_name, person.patronymic, person.gender) == ("ӘБІЛҚАСЫМОВА", "ҰЛАНҚЫЗЫ", "F")
+    assert person.birth_date == date(2006, 12, 11)
+    assert AuditEvent.objects.filter(action="registry.load", object_pk=str(result.pk)).exists()
+
+
+def test_bad_rows_are_reported_with_line_and_reason_and_good_rows_kept() -> None:
+    text = (
+        HEADER
+        + IVANOV  # line 2
+        + "791028302727,ПЕТРОВ,ПЁТР,,1979-10-28,M,\n"  # 3: check digit
+        + "850615300012,СЕРИКОВ,ДАНИЯР,,15.06.1985,M,\n"  # 4: date format
+        + "061211600012,,ӘСЕЛ,,2006-12-11,F,\n"  # 5: empty surname
+        + "940140000385,ТОО,Х,,2001-01-01,X,\n"  # 6: gender
+        + "791028302728,ИВАНОВ,ИВАН,,1979-10-28,M,\n"  # 7: repeats line 2
+        + "990140004654,A,B\n"  # 8: column count
+        + "150540012348,A,B,,2001-01-01,M,2000-01-01\n"  # 9: death before birth
+        + SERIKOV  # 10: good
+    )
+    result = load(text)
+    errors = {e["line"]: e["reason"] for e in result.errors}
+    assert sorted(errors) == [3, 4, 5, 6, 7, 8, 9]
+    assert "check_digit" in errors[3]
+    assert "birth_date" in errors[4]
+    assert "ISO" in errors[4]
+    assert "last_name is empty" in errors[5]
+    assert "gender" in errors[6]
+    assert "repeats line 2" in errors[7]
+    assert "columns" in errors[8]
+    assert "death_date is before birth_date" in errors[9]
+    assert (result.rows_total, result.rows_inserted, result.rows_rejected) == (9, 2, 7)
+    assert set(RegistryPerson.objects.values_list("iin", flat=True)) == {"791028302728", "850615300012"}
+
+
+@pytest.mark.parametrize(
+    ("raw", "line", "reason"),
+    [
+        (b"iin,name\n791028302728,X\n", 1, "header"),
+        (b"", 1, "empty"),
+        (HEADER.encode() + IVANOV.encode("cp1251"), 2, "UTF-8"),
+    ],
+)
+def test_unusable_file_is_stored_rejected_and_nothing_else_written(raw: bytes, line: int, reason: str) -> None:
+    result = registry_load_snapshot(raw=raw, file_name="bad.csv", actor=ACTOR)
+    assert result.status == RegistryLoad.Status.REJECTED
+    assert result.errors[0]["line"] == line
+    assert reason in result.errors[0]["reason"]
+    assert bytes(RegistryLoad.objects.get(pk=result.pk).raw) == raw
+    assert not RegistryPerson.objects.exists()
+
+
+def test_reload_is_idempotent() -> None:
+    text = HEADER + IVANOV + SERIKOV
+    load(text)
+    again = load(text)
+    assert (again.rows_inserted, again.rows_updated, again.rows_unchanged) == (0, 0, 2)
+    assert RegistryPerson.objects.count() == 2
+    assert not PersonalDataChange.objects.exists()
+
+
+def test_reload_with_changes_updates_participants_and_records_old_and_new_values() -> None:
+    load(HEADER + IVANOV + SERIKOV)
+    ivanov = participant_create(
+        iin="791028302728",
+        actor=ACTOR,
+        source="test",
+        last_name="ИВАНОВ",
+        first_name="ИВАН",
+        patronymic="ИВАНОВИЧ",
+        birth_date=date(1979, 10, 28),
+        gender="M",
+    )
+    changed = load(
+        HEADER + "791028302728,ИВАНОВ-ПЕТРОВ,ИВАН,ИВАНОВИЧ,1979-10-28,M,2026-01-15\n" + SERIKOV, name="second.csv"
+    )
+    assert (changed.rows_updated, changed.rows_unchanged, changed.participants_changed) == (1, 1, 1)
+    ivanov.refresh_from_db()
+    assert ivanov.last_name == "ИВАНОВ-ПЕТРОВ"
+    assert ivanov.death_date == date(2026, 1, 15)
+    changes = {c.field: c for c in PersonalDataChange.objects.filter(participant=ivanov)}
+    assert set(changes) == {"last_name", "death_date"}
+    assert (changes["last_name"].old_value, changes["last_name"].new_value) == ("ИВАНОВ", "ИВАНОВ-ПЕТРОВ")
+    assert (changes["death_date"].old_value, changes["death_date"].new_value) == ("", "2026-01-15")
+    assert changes["last_name"].registry_load == changed
+    assert "second.csv" in changes["last_name"].source
+    # The same file again changes nothing and records nothing more.
+    load(HEADER + "791028302728,ИВАНОВ-ПЕТРОВ,ИВАН,ИВАНОВИЧ,1979-10-28,M,2026-01-15\n" + SERIKOV)
+    assert PersonalDataChange.objects.filter(participant=ivanov).count() == 2
+
+
+def test_lookup_many_answers_in_one_query(django_assert_num_queries) -> None:
+    load(HEADER + IVANOV + SERIKOV + ASEL)
+    registry = get_registry()
+    assert isinstance(registry, SnapshotRegistry)
+    wanted = ["791028302728", "061211600012", "000000000000"] + [f"{n:012d}" for n in range(3000)]
+    with django_assert_num_queries(1):
+        found = registry.lookup_many(wanted)
+    assert set(found) == {"791028302728", "061211600012"}
+    assert found["061211600012"].first_name == "ӘСЕЛ"
+    assert found["791028302728"].death_date is None
+    assert registry.lookup_many([]) == {}
+
+
+def test_load_registry_command_prints_counts_and_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(HEADER + IVANOV + "791028302727,X,Y,,1979-10-28,M,\n", encoding="utf-8")
+    out, err = StringIO(), StringIO()
+    call_command("load_registry", str(path), stdout=out, stderr=err)
+    assert "read 2, inserted 1, updated 0, unchanged 0, rejected 1" in out.getvalue()
+    assert f"{path}:3:" in err.getvalue()
+
+
+def test_load_registry_command_fails_on_an_unusable_file(tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text("wrong,header\n", encoding="utf-8")
+    with pytest.raises(CommandError, match=r"registry.csv:1: the header must be"):
+        call_command("load_registry", str(path))
+    assert RegistryLoad.objects.get().status == RegistryLoad.Status.REJECTED
+
+
+def test_load_registry_command_names_a_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(CommandError, match=r"missing\.csv"):
+        call_command("load_registry", str(tmp_path / "missing.csv"))
+
+
+def test_the_shared_sample_snapshot_loads_cleanly() -> None:
+    sample = Path(__file__).resolve().parents[3] / "shared" / "samples" / "registry.csv"
+    if not sample.exists():
+        pytest.skip("the shared samples are not beside this checkout")
+    result = registry_load_snapshot(raw=sample.read_bytes(), file_name=sample.name, actor=ACTOR)
+    assert result.rows_rejected == 0
+    assert result.rows_inserted == RegistryPerson.objects.count() > 30
+
+
+def test_participant_create_validates_the_iin() -> None:
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        participant_create(
+            iin="791028302727",
+            actor=ACTOR,
+            source="test",
+            last_name="X",
+            first_name="Y",
+            birth_date=date(1979, 10, 28),
+            gender="M",
+        )
+    assert not Participant.objects.exists()
