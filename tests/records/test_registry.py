@@ -182,3 +182,42 @@ def test_participant_create_validates_the_iin() -> None:
             gender="M",
         )
     assert not Participant.objects.exists()
+
+
+def test_change_of_personal_items_through_the_service_leaves_dated_records() -> None:
+    from records.services import participant_change_personal_data
+
+    participant = participant_create(
+        iin="850615300012",
+        actor=ACTOR,
+        source="test",
+        last_name="СЕРИКОВ",
+        first_name="ДАНИЯР",
+        birth_date=date(1985, 6, 15),
+        gender="M",
+        id_document_number="012345678",
+    )
+    records = participant_change_personal_data(
+        participant_id=participant.pk,
+        changes={"id_document_number": "098765432", "id_document_issued_on": date(2026, 2, 1), "first_name": "ДАНИЯР"},
+        actor=ACTOR,
+        source="identity document replaced",
+        changed_on=date(2026, 2, 3),
+    )
+    assert {(r.field, r.old_value, r.new_value) for r in records} == {
+        ("id_document_number", "012345678", "098765432"),
+        ("id_document_issued_on", "", "2026-02-01"),
+    }
+    assert all(r.changed_on == date(2026, 2, 3) for r in records)
+    participant.refresh_from_db()
+    assert participant.id_document_number == "098765432"
+    assert AuditEvent.objects.filter(action="participant.change_personal_data").count() == 1
+    # Nothing changed: nothing written.
+    assert (
+        participant_change_personal_data(
+            participant_id=participant.pk, changes={"first_name": "ДАНИЯР"}, actor=ACTOR, source="x"
+        )
+        == []
+    )
+    with pytest.raises(ValueError, match="iin"):
+        participant_change_personal_data(participant_id=participant.pk, changes={"iin": "1"}, actor=ACTOR, source="x")
