@@ -16,8 +16,16 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 ENV_FILE = BASE_DIR / ".env"
 
 
-def read_env_file(path: Path = ENV_FILE) -> None:
-    """Load KEY=VALUE lines into ``os.environ`` unless the key is already set."""
+def read_env_file(path: Path | None = None) -> None:
+    """Load KEY=VALUE lines into ``os.environ`` unless the key is already set.
+
+    ``DJANGO_ENV_FILE`` names another file; set to an empty string, no file is read.
+    """
+    if path is None:
+        name = os.environ.get("DJANGO_ENV_FILE", str(ENV_FILE))
+        if not name:
+            return
+        path = Path(name)
     if not path.exists():
         return
     for raw in path.read_text(encoding="utf-8").splitlines():

@@ -51,7 +51,7 @@ NOTES = {
 }
 
 # Rows where the shipped calendar deliberately differs from the package, with the reason.
-# The test tests/records/test_calendar_seed.py fails on any difference not listed here.
+# tests/records/test_working_days.py fails on any difference not listed here.
 DEVIATIONS: dict[date, str] = {}
 
 _SUBSTITUTED = re.compile(r"^Day off \(substituted from (\d\d)/(\d\d)/(\d{4})\)$")

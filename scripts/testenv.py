@@ -71,6 +71,7 @@ def up(run_dir: Path) -> None:
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "TEST_RUN_DIR": str(run_dir),
         "EMBEDDED_PGDATA": "",
+        "DJANGO_ENV_FILE": "",
     }
     lines = [f"export {key}='{value}'" for key, value in env.items()]
     (run_dir / "env.sh").write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -197,7 +197,11 @@ def test_service_has_healthcheck(name: str) -> None:
 
 def test_migrate_is_one_shot() -> None:
     migrate = service("migrate")
-    assert command("migrate") == ["python", "manage.py", "migrate", "--noinput"]
+    assert command("migrate") == [
+        "sh",
+        "-c",
+        "python manage.py migrate --noinput && python manage.py setup_periodic_tasks",
+    ]
     assert str(migrate.get("restart", "no")) == "no", "a restarting migrate job would never complete"
 
 

@@ -21,6 +21,7 @@ def test_manage_py_runs_on_the_embedded_server(tmp_path: Path) -> None:
         EMBEDDED_PGDATA=str(tmp_path / "pgdata"),
         EMBEDDED_PGDATABASE="quickstart_check",
         CELERY_BROKER_URL="filesystem://",
+        DJANGO_ENV_FILE="",
     )
 
     def manage(*args: str) -> subprocess.CompletedProcess[str]:

@@ -28,6 +28,7 @@ PRODUCTION_ENV = {
 def run_manage(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_", "EMBEDDED_"))}
     clean["EMBEDDED_PGDATA"] = ""  # never start the quick-start server from a test
+    clean["DJANGO_ENV_FILE"] = ""  # nor read the quick start's .env
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,

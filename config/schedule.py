@@ -1,0 +1,27 @@
+"""Periodic tasks, defined in code and written to django-celery-beat's tables by
+``manage.py setup_periodic_tasks`` on every deploy (compose's migrate job, the quick start)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PeriodicSpec:
+    name: str
+    task: str
+    crontab: dict[str, str]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    queue: str = "default"
+
+
+PERIODIC_TASKS = [
+    # Each December, load next year's holidays and transfers from the package (administrator
+    # edits are kept); the calendar refuses to answer for a year it has no data for.
+    PeriodicSpec(
+        name="records.refresh_calendar (yearly)",
+        task="records.refresh_calendar",
+        crontab={"minute": "0", "hour": "3", "day_of_month": "1", "month_of_year": "12,1"},
+    ),
+]
