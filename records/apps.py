@@ -6,3 +6,8 @@ class RecordsConfig(AppConfig):
     verbose_name = _("Personalized records")
     name = "records"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from records.admin import register_history_models
+
+        register_history_models()

@@ -7,6 +7,7 @@ paragraph 7 items 1-3 and paragraph 12 items 1-9 name the personal data kept her
 
 from __future__ import annotations
 
+import pghistory
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -23,6 +24,7 @@ class Gender(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
+@pghistory.track()
 class Participant(models.Model):
     """A participant in compulsory social insurance (Rules, paragraph 2 item 3).
 
@@ -96,6 +98,7 @@ class RegistryLoad(models.Model):
         return f"{self.file_name} ({self.loaded_at:%Y-%m-%d %H:%M})"
 
 
+@pghistory.track()
 class RegistryPerson(models.Model):
     """A person as the state registry knows them: the local snapshot behind ``SnapshotRegistry``."""
 
@@ -154,6 +157,7 @@ class PersonalDataChange(models.Model):
         return f"{self.participant_id} {self.field}: {self.old_value} → {self.new_value}"
 
 
+@pghistory.track()
 class CalendarDay(models.Model):
     """An exception to the five-day week: a day off on a weekday (or a holiday on a weekend,
     kept for the record), or a weekend day made a working day by a ministerial transfer.
@@ -219,3 +223,37 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+
+class AccessLog(models.Model):
+    """A read of personal data, a search, or an export: who, when, what, from where.
+
+    Rules, paragraph 5: the State Corporation ensures the confidentiality of the database. Only
+    auditors and heads may read this log.
+    """
+
+    class Kind(models.TextChoices):
+        VIEW = "view", _("Opened personal data")
+        SEARCH = "search", _("Searched participants")
+        EXPORT = "export", _("Exported data")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("participant")
+    )
+    view = models.CharField(_("view"), max_length=150)
+    query = models.JSONField(_("query or filters"), default=dict, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("access log entry")
+        verbose_name_plural = _("access log")
+        ordering = ["-at", "-id"]
+        permissions = [("export_data", _("Can export data from the admin"))]
+        indexes = [models.Index(fields=["participant", "-at"], name="accesslog_participant_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.kind} {self.view}"

@@ -64,6 +64,7 @@ def main() -> None:
     (broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     manage("migrate", "--no-input", "-v", "0", env=env)
     manage("setup_periodic_tasks", env=env)
+    manage("seed_demo", env=env)
     password = admin_password()
     manage("ensure_admin", "--username", "admin", "--password-file", str(PASSWORD_FILE), env=env)
     port = os.environ.get("PORT", "8000")

@@ -1,0 +1,137 @@
+"""The staff roles and their permissions: the one place where they are defined.
+
+Roles come from the profession cards of the professional standard "Organization of payment of
+pensions, allowances and social benefits" (2024 edition, Order No. 421, cards 9-13 as amended by
+Order No. 109 of 31 March 2026; the 2019 edition, Order No. 715, for the earlier cards), plus the
+auditor, who is not in the standard. Every permission names the labour functions it serves
+(``<edition>/<card>/<function>``) or the auditor's mandate. ``manage.py sync_roles`` makes the
+groups match this module exactly.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+AUDITOR_MANDATE = "auditor"
+
+
+@dataclass(frozen=True)
+class Grant:
+    permission: str  # "app_label.codename"
+    basis: tuple[str, ...]  # labour function keys, or AUDITOR_MANDATE
+    why: str
+
+
+@dataclass(frozen=True)
+class RoleSpec:
+    key: str
+    group_name: str
+    title: Promise
+    description: Promise
+    cards: tuple[tuple[int, int], ...]  # (edition, card number)
+    grants: tuple[Grant, ...]
+    admin_site: bool = False  # whether holders may use the Django admin (is_staff)
+
+    @property
+    def permissions(self) -> frozenset[str]:
+        return frozenset(g.permission for g in self.grants)
+
+
+# Labour functions of the 2024 edition (card/function):
+#   9/1, 10/1  processing documents on payment of pensions, allowances and social payments
+#   9/2, 10/2  reliable accounting of assigned pensions, allowances and social payments
+#   11/1       control of the processing of documents (checks others' work, level 6)
+#   11/2       control of reliable accounting
+#   12/1       management of the structural unit's activity, planning and control
+#   12/2       management of the unit's economic and financial activity
+#   13/1       organisation of the structural unit's work and its management
+#   13/2       organisation of the payment of pensions, allowances and social payments
+
+_SPECIALIST = (
+    Grant(
+        "records.view_participant", ("2024/9/1", "2024/10/1"), "read participants' personal data to process documents"
+    ),
+    Grant("records.view_personaldatachange", ("2024/9/2", "2024/10/2"), "see the paragraph 9 change records"),
+    Grant("records.view_registryperson", ("2024/9/1", "2024/10/1"), "compare a document with the state registry"),
+    Grant("records.view_calendarday", ("2024/9/1", "2024/10/1"), "know the one-working-day deadline"),
+    Grant("standards.view_role", ("2024/9/1",), "see who holds which role"),
+    Grant("standards.view_professioncard", ("2024/9/1",), "read the profession cards"),
+)
+_CONTROLLER = (
+    Grant("records.view_auditevent", ("2024/11/1", "2024/11/2"), "check other specialists' work"),
+    Grant("records.view_registryload", ("2024/11/2",), "check what registry data the accounting relied on"),
+)
+_HEAD_OF_UNIT = (
+    Grant("records.view_accesslog", ("2024/12/1",), "control who read personal data in the unit"),
+    Grant("standards.assign_role", ("2024/12/1",), "staff the unit's roles"),
+)
+_HEAD_OF_SERVICE = (
+    Grant("records.change_calendarday", ("2024/13/1",), "keep the working-day calendar of the service"),
+    Grant("records.add_calendarday", ("2024/13/1",), "record a new transfer of days off"),
+)
+_AUDITOR = tuple(
+    Grant(permission, (AUDITOR_MANDATE,), why)
+    for permission, why in [
+        ("records.view_participant", "read the records audited"),
+        ("records.view_personaldatachange", "read change records"),
+        ("records.view_registryperson", "read the registry snapshot"),
+        ("records.view_registryload", "read registry loads"),
+        ("records.view_calendarday", "read the calendar"),
+        ("records.view_auditevent", "read domain audit events"),
+        ("records.view_accesslog", "read the access log"),
+        ("records.export_data", "export data from the admin"),
+        ("standards.view_role", "read the roles"),
+        ("standards.view_professionalstandard", "read the standard"),
+        ("standards.view_professioncard", "read the profession cards"),
+        ("standards.view_laborfunction", "read the labour functions"),
+    ]
+)
+
+ROLES: tuple[RoleSpec, ...] = (
+    RoleSpec(
+        key="specialist",
+        group_name="Specialist in pension provision (levels 4-5)",
+        title=_("Specialist in pension provision (qualification levels 4-5)"),
+        description=_("Processes payment documents and keeps the personal accounts accurate."),
+        cards=((2024, 9), (2024, 10), (2019, 3)),
+        grants=_SPECIALIST,
+    ),
+    RoleSpec(
+        key="senior_specialist",
+        group_name="Specialist in pension provision (level 6)",
+        title=_("Specialist in pension provision (qualification level 6)"),
+        description=_("Checks the work of other specialists."),
+        cards=((2024, 11), (2019, 3)),
+        grants=_SPECIALIST + _CONTROLLER,
+    ),
+    RoleSpec(
+        key="head_of_unit",
+        group_name="Head of a structural unit",
+        title=_("Head of a structural unit"),
+        description=_("Manages the unit, approves what specialists draft and staffs its roles."),
+        cards=((2024, 12), (2019, 1)),
+        grants=_SPECIALIST + _CONTROLLER + _HEAD_OF_UNIT,
+    ),
+    RoleSpec(
+        key="head_of_service",
+        group_name="Head of the pension service",
+        title=_("Head of the pension service"),
+        description=_("Organises the pension service, its working time and its staff."),
+        cards=((2024, 13), (2019, 2)),
+        grants=_SPECIALIST + _CONTROLLER + _HEAD_OF_UNIT + _HEAD_OF_SERVICE,
+        admin_site=True,
+    ),
+    RoleSpec(
+        key="auditor",
+        group_name="Auditor",
+        title=_("Auditor"),
+        description=_("Reads everything, exports data and reads the logs; changes nothing."),
+        cards=(),
+        grants=_AUDITOR,
+        admin_site=True,
+    ),
+)
+ROLES_BY_KEY = {role.key: role for role in ROLES}

@@ -1,0 +1,98 @@
+"""Writes: role synchronisation, staff role assignment, catalogue loading. Each is audited."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import Group, Permission, User
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from records.services import Actor, audit_record
+from standards.catalogue import load_catalogue
+from standards.models import LaborFunction, ProfessionalStandard, ProfessionCard, Role
+from standards.roles import ROLES, ROLES_BY_KEY
+
+
+@dataclass
+class SyncResult:
+    created: list[str] = field(default_factory=list)
+    added: dict[str, list[str]] = field(default_factory=dict)
+    removed: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _permission(name: str) -> Permission:
+    app_label, codename = name.split(".", 1)
+    try:
+        return Permission.objects.get(content_type__app_label=app_label, codename=codename)
+    except Permission.DoesNotExist:
+        raise LookupError(f"Role definitions name an unknown permission: {name}") from None
+
+
+@transaction.atomic
+def roles_sync(*, actor: Actor) -> SyncResult:
+    """Make every role's group hold exactly the permissions ``standards.roles`` gives it."""
+    result = SyncResult()
+    for spec in ROLES:
+        role = Role.objects.filter(key=spec.key).select_related("group").first()
+        if role is None:
+            group, _ = Group.objects.get_or_create(name=spec.group_name)
+            role = Role.objects.create(key=spec.key, group=group)
+            result.created.append(spec.key)
+        group = role.group
+        if group.name != spec.group_name:
+            group.name = spec.group_name
+            group.save(update_fields=["name"])
+        wanted = {_permission(name) for name in spec.permissions}
+        current = set(group.permissions.all())
+        if added := wanted - current:
+            group.permissions.add(*added)
+            result.added[spec.key] = sorted(f"{p.content_type.app_label}.{p.codename}" for p in added)
+        if removed := current - wanted:
+            group.permissions.remove(*removed)
+            result.removed[spec.key] = sorted(f"{p.content_type.app_label}.{p.codename}" for p in removed)
+        cards = ProfessionCard.objects.none()
+        for edition, number in spec.cards:
+            cards = cards | ProfessionCard.objects.filter(standard__edition=edition, number=number)
+        role.cards.set(cards)
+        role.save()
+    if result.created or result.added or result.removed:
+        audit_record(
+            actor=actor,
+            action="roles.sync",
+            data={"created": result.created, "added": result.added, "removed": result.removed},
+        )
+    return result
+
+
+def _refresh_staff_flag(user: User) -> None:
+    keys = set(Role.objects.filter(group__user=user).values_list("key", flat=True))
+    user.is_staff = user.is_superuser or any(ROLES_BY_KEY[k].admin_site for k in keys if k in ROLES_BY_KEY)
+    user.save(update_fields=["is_staff"])
+
+
+@transaction.atomic
+def role_assign(*, user_id: int, role_key: str, assigned_by: User, remove: bool = False) -> None:
+    """Give a member of staff a role, or take it away (audited). Heads and administrators only."""
+    if not (assigned_by.is_superuser or assigned_by.has_perm("standards.assign_role")):
+        raise PermissionDenied
+    role = Role.objects.select_related("group").get(key=role_key)
+    user = User.objects.select_for_update().get(pk=user_id)
+    if remove:
+        user.groups.remove(role.group)
+    else:
+        user.groups.add(role.group)
+    _refresh_staff_flag(user)
+    audit_record(
+        actor=Actor.of(assigned_by),
+        action="roles.unassign" if remove else "roles.assign",
+        obj=user,
+        data={"role": role_key, "user": user.get_username()},
+    )
+
+
+@transaction.atomic
+def catalogue_load(*, actor: Actor) -> dict[str, int]:
+    counts = load_catalogue(ProfessionalStandard, ProfessionCard, LaborFunction)
+    audit_record(actor=actor, action="standards.load", data=counts)
+    return counts
