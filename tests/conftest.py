@@ -92,3 +92,49 @@ def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.2, descr
         time.sleep(interval)
     detail = f"\n{describe()}" if describe else ""
     raise AssertionError(f"condition not met within {timeout:.0f} s{detail}")
+
+
+# --- Actors: one signed-in user per staff role (standards.roles), plus outsiders -----------------
+
+ROLE_KEYS = ["specialist", "senior_specialist", "head_of_unit", "head_of_service", "auditor"]
+
+
+@pytest.fixture
+def make_user(db):
+    """``make_user("auditor")`` -> a user holding that role; ``make_user(None)`` -> no role."""
+    from django.contrib.auth.models import User
+
+    from standards.services import role_assign
+
+    counter = {"n": 0}
+
+    def make(role_key: str | None, *, username: str | None = None) -> User:
+        counter["n"] += 1
+        user = User.objects.create_user(username or f"{role_key or 'norole'}-{counter['n']}", password="pw-123456789")
+        if role_key is not None:
+            root = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
+                f"root-{counter['n']}", password="pw-123456789"
+            )
+            role_assign(user_id=user.pk, role_key=role_key, assigned_by=root)
+            user.refresh_from_db()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def participant(db):
+    from datetime import date
+
+    from records.services import Actor, participant_create
+
+    return participant_create(
+        iin="791028302728",
+        actor=Actor(label="test"),
+        source="test",
+        last_name="ИВАНОВ",
+        first_name="ИВАН",
+        patronymic="ИВАНОВИЧ",
+        birth_date=date(1979, 10, 28),
+        gender="M",
+    )

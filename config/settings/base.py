@@ -97,6 +97,10 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+# Row history triggers (django-pghistory): triggers of our own models come with migrations; those
+# on Django's tables (who holds which role) are installed after every migrate.
+PGTRIGGER_INSTALL_ON_MIGRATE = True
+
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 

@@ -1,0 +1,96 @@
+"""Confidentiality (Rules, paragraph 5): reads and searches of personal data are logged, and
+only auditors and heads read the log."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from records.models import AccessLog
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(user) -> Client:
+    client = Client(REMOTE_ADDR="10.1.2.3")
+    client.force_login(user)
+    return client
+
+
+def test_opening_a_participant_page_writes_a_row(make_user, participant) -> None:
+    specialist = make_user("specialist")
+    response = signed_in(specialist).get(reverse("participant_detail", args=[participant.pk]))
+    assert response.status_code == 200
+    assert "ИВАНОВ" in response.content.decode()
+    entry = AccessLog.objects.get()
+    assert (entry.user, entry.kind, entry.participant, entry.view) == (
+        specialist,
+        AccessLog.Kind.VIEW,
+        participant,
+        "participant_detail",
+    )
+    assert entry.ip_address == "10.1.2.3"
+
+
+def test_a_search_is_logged_with_its_query_and_count(make_user, participant) -> None:
+    specialist = make_user("specialist")
+    response = signed_in(specialist).get(reverse("participant_search"), {"last_name": "иван", "first_name": "ив"})
+    assert response.status_code == 200
+    assert participant.iin in response.content.decode()
+    entry = AccessLog.objects.get()
+    assert entry.kind == AccessLog.Kind.SEARCH
+    assert entry.query == {"last_name": "иван", "first_name": "ив", "page": 1}
+    assert entry.row_count == 1
+
+
+def test_an_incomplete_or_bad_search_shows_an_error_and_logs_nothing(make_user) -> None:
+    client = signed_in(make_user("specialist"))
+    response = client.get(reverse("participant_search"), {"last_name": "ИВАНОВ"})
+    assert response.status_code == 200
+    assert response.context["form"].errors
+    response = client.get(reverse("participant_search"), {"iin": "791028302727"})
+    assert "iin" in response.context["form"].errors
+    assert not AccessLog.objects.exists()
+
+
+def test_the_api_read_is_logged(make_user, participant) -> None:
+    auditor = make_user("auditor")
+    response = signed_in(auditor).get(reverse("api_participant_detail", args=[participant.iin]))
+    assert response.status_code == 200
+    assert response.json()["last_name"] == "ИВАНОВ"
+    assert AccessLog.objects.get().view == "api:participant_detail"
+
+
+def test_the_api_answers_404_for_an_unknown_or_invalid_iin_and_logs_nothing(make_user) -> None:
+    client = signed_in(make_user("specialist"))
+    assert client.get(reverse("api_participant_detail", args=["850615300012"])).status_code == 404
+    assert client.get(reverse("api_participant_detail", args=["not-an-iin"])).status_code == 404
+    assert not AccessLog.objects.exists()
+
+
+def test_the_admin_change_view_is_logged(make_user, participant) -> None:
+    auditor = make_user("auditor")
+    response = signed_in(auditor).get(reverse("admin:records_participant_change", args=[participant.pk]))
+    assert response.status_code == 200
+    assert AccessLog.objects.get().view == "admin:participant_change"
+
+
+def test_a_user_without_a_role_sees_no_personal_data(make_user, participant) -> None:
+    client = signed_in(make_user(None))
+    assert client.get(reverse("participant_detail", args=[participant.pk])).status_code == 403
+    home = client.get(reverse("home")).content.decode()
+    assert "ИВАНОВ" not in home
+    assert reverse("participant_search") not in home
+    assert not AccessLog.objects.exists()
+
+
+def test_auditor_and_heads_read_the_log_a_specialist_cannot(make_user, participant) -> None:
+    specialist = make_user("specialist")
+    signed_in(specialist).get(reverse("participant_detail", args=[participant.pk]))
+    for role in ("auditor", "head_of_unit", "head_of_service"):
+        page = signed_in(make_user(role)).get(reverse("access_log"))
+        assert page.status_code == 200
+        assert specialist.username in page.content.decode()
+    assert signed_in(specialist).get(reverse("access_log")).status_code == 403
+    assert signed_in(make_user("senior_specialist")).get(reverse("access_log")).status_code == 403

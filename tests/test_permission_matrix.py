@@ -1,0 +1,113 @@
+"""Every URL x every role -> the expected status. Generated from the URL conf: a URL with no
+declared permission, or with no row in EXPECTED, fails this test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+ACTORS = ["anonymous", "norole", "specialist", "senior_specialist", "head_of_unit", "head_of_service", "auditor"]
+
+
+def row(anonymous: int, norole: int, specialist: int, senior: int, head_unit: int, head_service: int, auditor: int):
+    return dict(zip(ACTORS, [anonymous, norole, specialist, senior, head_unit, head_service, auditor], strict=True))
+
+
+EVERYONE_200 = row(200, 200, 200, 200, 200, 200, 200)
+ANY_ROLE = row(302, 403, 200, 200, 200, 200, 200)
+
+# GET of each named URL outside the admin.
+EXPECTED = {
+    "home": row(302, 200, 200, 200, 200, 200, 200),
+    "healthz": EVERYONE_200,
+    "set_language": row(302, 302, 302, 302, 302, 302, 302),
+    "login": EVERYONE_200,
+    "logout": row(405, 405, 405, 405, 405, 405, 405),
+    "participant_search": ANY_ROLE,
+    "participant_detail": ANY_ROLE,
+    "access_log": row(302, 403, 403, 403, 200, 200, 200),
+    "role_list": ANY_ROLE,
+    "role_assign": row(302, 403, 403, 403, 405, 405, 403),
+    "api_participant_detail": row(403, 403, 200, 200, 200, 200, 200),
+}
+
+# A sample of the admin: staff status and model permissions decide.
+ADMIN_EXPECTED = {
+    "admin:index": row(302, 302, 302, 302, 302, 200, 200),
+    "admin:records_participant_changelist": row(302, 302, 302, 302, 302, 200, 200),
+    "admin:records_participant_add": row(302, 302, 302, 302, 302, 403, 403),
+    "admin:records_accesslog_changelist": row(302, 302, 302, 302, 302, 200, 200),
+    "admin:records_calendarday_changelist": row(302, 302, 302, 302, 302, 200, 200),
+    "admin:records_participant_export": row(302, 302, 302, 302, 302, 403, 200),
+    "admin:auth_user_changelist": row(302, 302, 302, 302, 302, 403, 403),
+}
+
+
+def named_patterns(resolver: URLResolver, prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            if entry.namespace == "admin":
+                continue
+            yield from named_patterns(entry, prefix + (f"{entry.namespace}:" if entry.namespace else ""))
+        elif isinstance(entry, URLPattern):
+            yield prefix + (entry.name or f"<unnamed {entry.pattern}>"), entry
+
+
+def declared_permission(pattern: URLPattern) -> object:
+    callback = pattern.callback
+    missing = object()
+    declared = getattr(callback, "required_permission", missing)
+    if declared is missing and hasattr(callback, "cls"):
+        declared = getattr(callback.cls, "required_permission", missing)
+    return None if declared is missing else ("public" if declared is None else declared)
+
+
+def test_every_url_declares_its_permission_and_has_a_row() -> None:
+    patterns = dict(named_patterns(get_resolver()))
+    undeclared = [name for name, pattern in patterns.items() if declared_permission(pattern) is None]
+    assert not undeclared, f"views without a declared permission: {undeclared}"
+    assert set(patterns) == set(EXPECTED), "add a row to EXPECTED for every URL (and remove rows of gone URLs)"
+
+
+@pytest.fixture
+def clients(make_user, participant):
+    result = {"anonymous": Client()}
+    for actor in ACTORS[1:]:
+        client = Client()
+        client.force_login(make_user(None if actor == "norole" else actor))
+        result[actor] = client
+    return result
+
+
+def url_for(name: str, participant) -> str:
+    pattern = dict(named_patterns(get_resolver()))[name]
+    kwargs = {}
+    for key in pattern.pattern.converters:
+        kwargs[key] = {"pk": participant.pk, "iin": participant.iin}[key]
+    return reverse(name, kwargs=kwargs)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_url_by_role(name: str, clients, participant) -> None:
+    url = url_for(name, participant)
+    got = {actor: clients[actor].get(url).status_code for actor in ACTORS}
+    assert got == EXPECTED[name], url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(ADMIN_EXPECTED))
+def test_admin_url_by_role(name: str, clients, participant) -> None:
+    url = reverse(name)
+    got = {actor: clients[actor].get(url).status_code for actor in ACTORS}
+    assert got == ADMIN_EXPECTED[name], url
+
+
+@pytest.mark.django_db
+def test_anonymous_is_sent_to_the_login_page(client: Client) -> None:
+    response = client.get(reverse("participant_search"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
