@@ -246,7 +246,7 @@ class AccessLog(models.Model):
     view = models.CharField(_("view"), max_length=150)
     query = models.JSONField(_("query or filters"), default=dict, blank=True)
     row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
-    ip_address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("access log entry")

@@ -121,3 +121,12 @@ def test_a_specialist_cannot_assign_roles(make_user) -> None:
     with pytest.raises(PermissionDenied):
         role_assign(user_id=other.pk, role_key="head_of_service", assigned_by=specialist)
     assert not other.groups.exists()
+
+
+def test_docs_roles_page_is_current() -> None:
+    from pathlib import Path
+
+    from standards.management.commands.roles_doc import render_roles_doc
+
+    page = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
+    assert page.read_text(encoding="utf-8") == render_roles_doc(), "run: manage.py roles_doc > docs/roles.md"
