@@ -24,7 +24,7 @@ from django.utils.module_loading import import_string
 
 from records.identifiers import identifier_error
 from records.models import RegistryLoad
-from records.services import Actor, audit_record
+from records.services import Actor, audit_record, with_history_context
 
 REGISTRY_HEADER = ("iin", "last_name", "first_name", "patronymic", "birth_date", "gender", "death_date")
 MAX_STORED_ERRORS = 1000
@@ -220,6 +220,7 @@ WHERE t.iin = p.iin
 """
 
 
+@with_history_context
 @transaction.atomic
 def registry_load_snapshot(*, raw: bytes, file_name: str, actor: Actor) -> RegistryLoad:
     """Load a registry snapshot CSV: upsert by IIN (idempotent), set-based (COPY into a temporary

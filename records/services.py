@@ -5,10 +5,13 @@ Every function here is keyword-only, owns its transaction and writes its audit e
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from functools import wraps
+from typing import Any, ParamSpec, TypeVar
 
+import pghistory
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, User
 from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
@@ -45,6 +48,27 @@ class Actor:
         return cls(label=user.get_username(), user=user if isinstance(user, User) else None)
 
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def with_history_context(func: Callable[P, R]) -> Callable[P, R]:
+    """Attach the acting user, command or task (the ``actor`` or ``assigned_by`` argument) to the
+    row history that database triggers write during the service (django-pghistory context)."""
+
+    @wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        actor = kwargs.get("actor")
+        if actor is None and kwargs.get("assigned_by") is not None:
+            actor = Actor.of(kwargs["assigned_by"])  # type: ignore[arg-type]
+        if not isinstance(actor, Actor):
+            return func(*args, **kwargs)
+        with pghistory.context(actor=actor.label):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
 def audit_record(
     *, actor: Actor, action: str, obj: models.Model | None = None, data: dict[str, Any] | None = None
 ) -> AuditEvent:
@@ -67,6 +91,7 @@ def _as_text(value: object) -> str:
     return str(value)
 
 
+@with_history_context
 @transaction.atomic
 def participant_create(*, iin: str, actor: Actor, source: str, **fields: Any) -> Participant:
     """Create a participant after validating every field (IIN check digit included)."""
@@ -77,6 +102,7 @@ def participant_create(*, iin: str, actor: Actor, source: str, **fields: Any) ->
     return participant
 
 
+@with_history_context
 @transaction.atomic
 def participant_change_personal_data(
     *, participant_id: int, changes: dict[str, Any], actor: Actor, source: str, changed_on: date | None = None
@@ -160,6 +186,7 @@ def _apply_seed_days(days: list[SeedDay], *, years: list[int], source: str) -> C
     return CalendarRefreshResult(created, updated, deleted, sorted(kept_admin))
 
 
+@with_history_context
 @transaction.atomic
 def calendar_refresh_from_package(*, years: list[int], actor: Actor) -> CalendarRefreshResult:
     """Bring the calendar for ``years`` in line with the ``holidays`` package, leaving every row

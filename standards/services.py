@@ -8,7 +8,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
-from records.services import Actor, audit_record
+from records.services import Actor, audit_record, with_history_context
 from standards.catalogue import load_catalogue
 from standards.models import LaborFunction, ProfessionalStandard, ProfessionCard, Role
 from standards.roles import ROLES, ROLES_BY_KEY
@@ -29,6 +29,7 @@ def _permission(name: str) -> Permission:
         raise LookupError(f"Role definitions name an unknown permission: {name}") from None
 
 
+@with_history_context
 @transaction.atomic
 def roles_sync(*, actor: Actor) -> SyncResult:
     """Make every role's group hold exactly the permissions ``standards.roles`` gives it."""
@@ -71,6 +72,7 @@ def _refresh_staff_flag(user: User) -> None:
     user.save(update_fields=["is_staff"])
 
 
+@with_history_context
 @transaction.atomic
 def role_assign(*, user_id: int, role_key: str, assigned_by: User, remove: bool = False) -> None:
     """Give a member of staff a role, or take it away (audited). Heads and administrators only."""

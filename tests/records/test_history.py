@@ -57,3 +57,27 @@ def test_a_web_request_attaches_the_user(make_user) -> None:
     event = day.events.order_by("-pgh_id").first()  # type: ignore[attr-defined]
     assert event.note == "confirmed"
     assert event.pgh_context.metadata["user"] == head.pk
+
+
+def test_a_command_attaches_its_name(tmp_path) -> None:
+    from django.core.management import call_command
+
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "iin,last_name,first_name,patronymic,birth_date,gender,death_date\n791028302728,А,Б,,1979-10-28,M,\n"
+    )
+    call_command("load_registry", str(path), stdout=__import__("io").StringIO())
+    event = RegistryPerson.objects.get().events.get()  # type: ignore[attr-defined]
+    assert event.pgh_context.metadata["actor"] == "command:load_registry"
+
+
+def test_role_assignment_history_names_the_head(make_user) -> None:
+    from standards.models import UserGroupsEvent
+
+    from standards.services import role_assign
+
+    head = make_user("head_of_unit", username="head")
+    clerk = make_user(None, username="clerk")
+    role_assign(user_id=clerk.pk, role_key="specialist", assigned_by=head)
+    event = UserGroupsEvent.objects.filter(user_id=clerk.pk).get()  # type: ignore[attr-defined]
+    assert event.pgh_context.metadata["actor"] == "head"
