@@ -73,7 +73,6 @@ def test_a_command_attaches_its_name(tmp_path) -> None:
 
 def test_role_assignment_history_names_the_head(make_user) -> None:
     from standards.models import UserGroupsEvent
-
     from standards.services import role_assign
 
     head = make_user("head_of_unit", username="head")
