@@ -17,6 +17,13 @@ class PeriodicSpec:
 
 
 PERIODIC_TASKS = [
+    # Every minute: queue payment orders that were never queued or are stuck (conventions:
+    # "Within one working day"; a broker outage at intake must not lose an order).
+    PeriodicSpec(
+        name="contributions.sweep_orders (every minute)",
+        task="contributions.sweep_orders",
+        crontab={"minute": "*"},
+    ),
     # Each December, load next year's holidays and transfers from the package (administrator
     # edits are kept); the calendar refuses to answer for a year it has no data for.
     PeriodicSpec(

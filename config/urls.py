@@ -4,7 +4,10 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
 from django.views.i18n import set_language
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from contributions import api as contributions_api
+from contributions import views as contributions_views
 from records import api as records_api
 from records import views as records_views
 from records.access import public
@@ -21,6 +24,31 @@ urlpatterns = [
     path("access-log/", records_views.access_log_view, name="access_log"),
     path("staff/roles/", standards_views.role_list, name="role_list"),
     path("staff/roles/assign/", standards_views.role_assign_view, name="role_assign"),
+    path("orders/", contributions_views.order_list, name="order_list"),
+    path("orders/upload/", contributions_views.order_upload, name="order_upload"),
+    path("orders/review/", contributions_views.review_queue, name="review_queue"),
+    path("orders/deadlines/", contributions_views.deadlines, name="deadlines"),
+    path("orders/<int:pk>/", contributions_views.order_detail, name="order_detail"),
+    path("orders/<int:pk>/resolve/", contributions_views.order_resolve, name="order_resolve"),
+    path("returns/", contributions_views.return_document_list, name="return_document_list"),
+    path(
+        "returns/<int:pk>.<str:fmt>",
+        contributions_views.return_document_download,
+        name="return_document_download",
+    ),
+    path("payers/<str:idn>/", contributions_views.payer_detail, name="payer_detail"),
+    path("refunds/", contributions_views.refund_list, name="refund_list"),
+    path("refunds/new/<int:entry_id>/", contributions_views.refund_new, name="refund_new"),
+    path("refunds/<int:pk>/decide/", contributions_views.refund_decide_view, name="refund_decide"),
     path("api/v1/participants/<str:iin>/", records_api.ParticipantDetailApi.as_view(), name="api_participant_detail"),
+    path("api/v1/orders/", contributions_api.OrderSubmitApi.as_view(), name="api_order_submit"),
+    path("api/v1/orders/<int:pk>/", contributions_api.OrderDetailApi.as_view(), name="api_order_detail"),
+    path(
+        "api/v1/orders/<int:pk>/return-document.<str:fmt>",
+        contributions_api.ReturnDocumentApi.as_view(),
+        name="api_return_document",
+    ),
+    path("api/schema/", public(SpectacularAPIView.as_view()), name="api_schema"),
+    path("api/docs/", public(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
     path("admin/", admin.site.urls),
 ]

@@ -1,1 +1,373 @@
-"""Models arrive with the issue that asks for them (see docs/architecture.md)."""
+"""Incoming payment orders, their lines, the personal account (ledger), return documents and
+refunds (Rules, paragraphs 6-9; conventions: "Incoming payment orders", "The personal account").
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import pghistory
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from records.models import Participant
+
+
+class Door(models.TextChoices):
+    UPLOAD = "upload", _("Staff upload")
+    API = "api", _("API")
+    COMMAND = "command", _("Command line")
+
+
+class IncomingFile(models.Model):
+    """What a payer's bank or a state system sent, byte for byte with its checksum, stored before
+    anything else happens to it: nothing a payer sent is ever lost."""
+
+    door = models.CharField(_("door"), max_length=10, choices=Door.choices)
+    file_name = models.CharField(_("file name"), max_length=255)
+    raw = models.BinaryField(_("raw content"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"))
+    encoding = models.CharField(_("encoding"), max_length=20, blank=True)
+    received = models.DateField(_("receipt date"))
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_label = models.CharField(_("submitted by"), max_length=150)
+    created_at = models.DateTimeField(_("taken in at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("incoming file")
+        verbose_name_plural = _("incoming files")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class OrderStatus(models.TextChoices):
+    RECEIVED = "received", _("Received")
+    PROCESSING = "processing", _("Processing")
+    POSTED = "posted", _("Posted")
+    PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
+    RETURNED = "returned", _("Returned")
+    NEEDS_REVIEW = "needs_review", _("Needs review")
+    DUPLICATE = "duplicate", _("Duplicate")
+
+
+FINAL_STATUSES = frozenset(
+    {
+        OrderStatus.POSTED,
+        OrderStatus.PARTIALLY_RETURNED,
+        OrderStatus.RETURNED,
+        OrderStatus.NEEDS_REVIEW,
+        OrderStatus.DUPLICATE,
+    }
+)
+OPEN_STATUSES = frozenset({OrderStatus.RECEIVED, OrderStatus.PROCESSING})
+
+
+class PurposeCode(models.Model):
+    """A payment purpose code (KNP) the State Corporation posts, effective-dated data: 012 social
+    contributions, 017 penalties (Rules, paragraph 7(4); NB Board resolution No. 203)."""
+
+    code = models.CharField(_("KNP"), max_length=3)
+    ledger_kind = models.CharField(_("entry kind"), max_length=12)
+    name_kk = models.CharField(_("name (Kazakh)"), max_length=200)
+    name_ru = models.CharField(_("name (Russian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200)
+    valid_from = models.DateField(_("valid from"))
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payment purpose code")
+        verbose_name_plural = _("payment purpose codes")
+        ordering = ["code", "valid_from"]
+        constraints = [models.UniqueConstraint(fields=["code", "valid_from"], name="knp_code_from_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name_en}"
+
+
+@pghistory.track()
+class PaymentOrder(models.Model):
+    """One payment order (one MT102 message, one order of a list, one JSON order).
+
+    Ends in exactly one of the five final statuses of the conventions. ``is_original`` is false
+    for duplicates and for orders whose key could not be read, so the partial unique index
+    guarantees one original per payer, reference, number and document date.
+    """
+
+    file = models.ForeignKey(IncomingFile, on_delete=models.PROTECT, related_name="orders")
+    position = models.PositiveIntegerField(_("position in the file"))
+    first_line = models.PositiveIntegerField(_("first line in the file"), default=0)
+    reference = models.CharField(_("reference"), max_length=35, blank=True)
+    number = models.CharField(_("number"), max_length=35, blank=True)
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    payer_idn = models.CharField(_("payer IIN/BIN"), max_length=12, blank=True, db_index=True)
+    payer_name = models.CharField(_("payer"), max_length=200, blank=True)
+    payer_account = models.CharField(_("payer account"), max_length=34, blank=True)
+    payer_bic = models.CharField(_("payer bank BIC"), max_length=11, blank=True)
+    payee_idn = models.CharField(_("payee BIN"), max_length=12, blank=True)
+    payee_bic = models.CharField(_("payee bank BIC"), max_length=11, blank=True)
+    knp = models.CharField(_("KNP"), max_length=3, blank=True)
+    value_date = models.DateField(_("value date"), null=True, blank=True)
+    total = models.DecimalField(_("order total"), max_digits=16, decimal_places=2, null=True, blank=True)
+    received = models.DateField(_("receipt date"), db_index=True)
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True
+    )
+    is_original = models.BooleanField(default=True)
+    duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates")
+    lines_total = models.PositiveIntegerField(_("lines"), default=0)
+    lines_posted = models.PositiveIntegerField(_("lines posted"), default=0)
+    lines_returned = models.PositiveIntegerField(_("lines returned"), default=0)
+    amount_lines = models.DecimalField(_("sum of lines"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    amount_posted = models.DecimalField(_("amount posted"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    amount_returned = models.DecimalField(_("amount returned"), max_digits=16, decimal_places=2, default=Decimal("0"))
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    queued_at = models.DateTimeField(_("queued at"), null=True, blank=True)
+    started_at = models.DateTimeField(_("processing started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("processing finished"), null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = models.TextField(_("resolution"), blank=True)
+    created_at = models.DateTimeField(_("taken in at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payment order")
+        verbose_name_plural = _("payment orders")
+        ordering = ["-created_at", "-id"]
+        permissions = [
+            ("submit_order", _("Can submit payment orders")),
+            ("resolve_review", _("Can resolve orders that need review")),
+            ("monitor_deadlines", _("Can see orders due today and late orders")),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["payer_idn", "reference", "number", "document_date"],
+                condition=Q(is_original=True),
+                name="order_one_original_per_key",
+            ),
+            models.CheckConstraint(
+                condition=Q(is_original=False) | (~Q(reference="") & ~Q(number="") & Q(document_date__isnull=False)),
+                name="order_original_has_a_key",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="duplicate") | Q(duplicate_of__isnull=False), name="order_duplicate_points_to_first"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "deadline"], name="order_status_deadline_idx"),
+            models.Index(
+                fields=["created_at"], name="order_open_idx", condition=Q(status__in=["received", "processing"])
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference or '?'} /{self.number or '?'} {self.payer_idn or '?'}"
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL_STATUSES
+
+    @property
+    def deadline_met(self) -> bool | None:
+        if self.deadline is None or self.finished_at is None:
+            return None
+        return self.finished_at <= self.deadline
+
+    @property
+    def processing_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.created_at).total_seconds()
+
+    def deadline_state(self, now: datetime | None = None) -> str:
+        """``met``/``missed`` once final; ``late``/``due_today``/``on_time`` while open."""
+        if self.deadline is None:
+            return "unknown"
+        if self.finished_at is not None:
+            return "met" if self.finished_at <= self.deadline else "missed"
+        now = now or timezone.now()
+        if now > self.deadline:
+            return "late"
+        if timezone.localdate(now) == timezone.localdate(self.deadline):
+            return "due_today"
+        return "on_time"
+
+
+class ReturnReason(models.TextChoices):
+    """Line return reasons (conventions: "Incoming payment orders", paragraph 6)."""
+
+    INVALID_IIN = "invalid_iin", _("The IIN fails the length, digits or check-digit test")
+    UNKNOWN_IIN = "unknown_iin", _("The IIN is not in the state registry")
+    NAME_MISMATCH = "name_mismatch", _("The name differs from the registry")
+    BIRTH_DATE_MISMATCH = "birth_date_mismatch", _("The birth date differs from the registry")
+    DECEASED = "deceased", _("The registry's date of death is before the period")
+    INVALID_AMOUNT = "invalid_amount", _("The amount is not positive")
+    INVALID_PERIOD = "invalid_period", _("The period is missing or not a real month")
+    ORDER_RETURNED = "order_returned", _("The whole order was returned after review")
+
+
+class LineStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    POSTED = "posted", _("Posted")
+    RETURNED = "returned", _("Returned")
+
+
+class OrderLine(models.Model):
+    """One individual of an order's list, as sent, with the outcome of the line checks."""
+
+    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="lines")
+    sequence = models.PositiveIntegerField(_("sequence"))
+    file_line = models.PositiveIntegerField(_("line in the file"), default=0)
+    iin = models.CharField(_("IIN"), max_length=40)
+    last_name = models.CharField(_("surname"), max_length=200, blank=True)
+    first_name = models.CharField(_("first name"), max_length=200, blank=True)
+    patronymic = models.CharField(_("patronymic"), max_length=200, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    period = models.DateField(_("period"), null=True, blank=True)
+    period_text = models.CharField(_("period as sent"), max_length=20, blank=True)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=LineStatus.choices, default=LineStatus.PENDING)
+    reason = models.CharField(_("return reason"), max_length=20, choices=ReturnReason.choices, blank=True)
+
+    class Meta:
+        verbose_name = _("order line")
+        verbose_name_plural = _("order lines")
+        ordering = ["order", "sequence"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "sequence"], name="line_sequence_unique"),
+            models.CheckConstraint(
+                condition=Q(status="returned", reason__gt="") | (~Q(status="returned") & Q(reason="")),
+                name="line_reason_iff_returned",
+            ),
+        ]
+        indexes = [models.Index(fields=["iin"], name="line_iin_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.order_id}#{self.sequence} {self.iin} {self.amount}"
+
+
+class EntryKind(models.TextChoices):
+    CONTRIBUTION = "contribution", _("Social contribution")
+    PENALTY = "penalty", _("Penalty")
+    REFUND = "refund", _("Refund")
+
+
+@pghistory.track()
+class LedgerEntry(models.Model):
+    """An entry of a participant's personal account. Immutable: a database trigger refuses every
+    UPDATE and DELETE; a correction is a new negative entry that points to what it corrects
+    (conventions: "The personal account"; Rules, paragraphs 7(4) and 9)."""
+
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="entries")
+    period = models.DateField(_("period"))
+    kind = models.CharField(_("kind"), max_length=12, choices=EntryKind.choices)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    payer_idn = models.CharField(_("payer IIN/BIN"), max_length=12)
+    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
+    line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="entry")
+    received = models.DateField(_("receipt date"))
+    posted_at = models.DateTimeField(_("posted at"), default=timezone.now)
+    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+
+    class Meta:
+        verbose_name = _("personal account entry")
+        verbose_name_plural = _("personal account entries")
+        ordering = ["participant", "period", "posted_at", "id"]
+        indexes = [models.Index(fields=["participant", "period"], name="entry_participant_period_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="refund") & Q(amount__lt=0) & Q(corrects__isnull=False))
+                | (~Q(kind="refund") & Q(amount__gt=0) & Q(line__isnull=False)),
+                name="entry_sign_and_source",
+            ),
+        ]
+        triggers = [
+            pgtrigger.Protect(name="entry_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.participant_id} {self.period:%Y-%m} {self.kind} {self.amount}"
+
+
+class ReturnDocument(models.Model):
+    """The document that returns an order's failed lines to the payer (Rules, paragraph 6)."""
+
+    order = models.OneToOneField(PaymentOrder, on_delete=models.PROTECT, related_name="return_document")
+    number = models.CharField(_("number"), max_length=30, unique=True)
+    lines_count = models.PositiveIntegerField(_("lines"))
+    total = models.DecimalField(_("total"), max_digits=16, decimal_places=2)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("return document")
+        verbose_name_plural = _("return documents")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class RefundStatus(models.TextChoices):
+    REGISTERED = "registered", _("Registered")
+    POSTED = "posted", _("Approved and posted")
+    REJECTED = "rejected", _("Rejected")
+
+
+@pghistory.track()
+class Refund(models.Model):
+    """A refund of excess (erroneously) paid contributions at a payer's request (Rules,
+    paragraphs 7(4) and 9): registered by a specialist, approved by a head who is not the person
+    who registered it, then posted as a negative entry that corrects the original one."""
+
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="refunds")
+    amount = models.DecimalField(_("amount to refund"), max_digits=16, decimal_places=2)
+    payer_idn = models.CharField(_("payer IIN/BIN"), max_length=12)
+    request_number = models.CharField(_("payer's request number"), max_length=50)
+    request_date = models.DateField(_("payer's request date"))
+    reason = models.TextField(_("reason"))
+    status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.REGISTERED)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decision_note = models.TextField(_("decision note"), blank=True)
+    posted_entry = models.OneToOneField(
+        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="refund_posted"
+    )
+
+    class Meta:
+        verbose_name = _("refund")
+        verbose_name_plural = _("refunds")
+        ordering = ["-registered_at", "-id"]
+        permissions = [("approve_refund", _("Can approve refunds"))]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True) | ~Q(decided_by=F("registered_by")),
+                name="refund_four_eyes",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="posted") | Q(posted_entry__isnull=False), name="refund_posted_has_entry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_number} {self.amount}"
+
+
+def first_of_month(day: date) -> date:
+    return day.replace(day=1)

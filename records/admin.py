@@ -21,6 +21,7 @@ from records.models import (
     PersonalDataChange,
     RegistryLoad,
     RegistryPerson,
+    WorkerHeartbeat,
 )
 from records.registry import registry_load_snapshot
 from records.services import Actor
@@ -159,3 +160,8 @@ def register_history_models() -> None:
         if any(f.name == "pgh_obj" for f in model._meta.fields):
             columns.insert(2, "pgh_obj")
         admin.site.register(model, type(f"{model.__name__}Admin", (ReadOnlyAdmin,), {"list_display": columns}))
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(ReadOnlyAdmin):
+    list_display = ["hostname", "seen_at"]

@@ -237,7 +237,10 @@ class AccessLog(models.Model):
         SEARCH = "search", _("Searched participants")
         EXPORT = "export", _("Exported data")
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("actor"), max_length=150, blank=True, help_text=_("Command or system."))
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     participant = models.ForeignKey(
@@ -257,3 +260,18 @@ class AccessLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.kind} {self.view}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A Celery worker's sign of life, so ``manage.py ingest --wait`` knows whether a worker will
+    take its orders (kombu's filesystem broker of the quick start cannot answer a ping)."""
+
+    hostname = models.CharField(max_length=200, unique=True)
+    seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("worker heartbeat")
+        verbose_name_plural = _("worker heartbeats")
+
+    def __str__(self) -> str:
+        return f"{self.hostname} {self.seen_at:%H:%M:%S}"

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 from records.access import LOGGED_IN, log_access, participant_for_user, public, requires
 from records.forms import ParticipantSearchForm
 from records.models import AccessLog
+from records.panels import participant_panels
 from records.selectors import access_log, participant_changes, participant_search
 
 PAGE_SIZE = 25
@@ -64,7 +65,8 @@ def participant_search_view(request: HttpRequest) -> HttpResponse:
 def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
     participant = participant_for_user(request, pk, view="participant_detail")
     changes = participant_changes(participant)[:100]
-    return render(request, "records/participant_detail.html", {"participant": participant, "changes": changes})
+    context = {"participant": participant, "changes": changes, "panels": participant_panels(request, participant)}
+    return render(request, "records/participant_detail.html", context)
 
 
 @requires("records.view_accesslog")

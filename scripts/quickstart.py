@@ -74,7 +74,7 @@ def main() -> None:
         ),
         subprocess.Popen(
             [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "-l", "info", "-c", "2",
-             "-s", str(LOCAL / "celerybeat-schedule")],
+             "-Q", "default,orders", "-s", str(LOCAL / "celerybeat-schedule")],
             cwd=ROOT,
             env=env,
         ),

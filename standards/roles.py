@@ -16,6 +16,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 AUDITOR_MANDATE = "auditor"
+API_MANDATE = "api"  # banks and state systems that submit payment orders (Rules, paragraph 6)
 
 
 @dataclass(frozen=True)
@@ -59,14 +60,25 @@ _SPECIALIST = (
     Grant("records.view_calendarday", ("2024/9/1", "2024/10/1"), "know the one-working-day deadline"),
     Grant("standards.view_role", ("2024/9/1",), "see who holds which role"),
     Grant("standards.view_professioncard", ("2024/9/1",), "read the profession cards"),
+    Grant("contributions.view_paymentorder", ("2024/9/1", "2024/10/1"), "follow payment orders being processed"),
+    Grant("contributions.view_orderline", ("2024/9/1", "2024/10/1"), "see each line and its return reason"),
+    Grant("contributions.view_incomingfile", ("2024/9/1",), "see what a payer sent, as sent"),
+    Grant("contributions.submit_order", ("2024/9/1", "2024/10/1"), "take in payment orders received on paper media"),
+    Grant("contributions.view_returndocument", ("2024/9/2", "2024/10/2"), "send return documents to payers"),
+    Grant("contributions.view_ledgerentry", ("2024/9/2", "2024/10/2"), "read personal accounts"),
+    Grant("contributions.view_refund", ("2024/9/2", "2024/10/2"), "follow refunds"),
+    Grant("contributions.add_refund", ("2024/9/2", "2024/10/2"), "register a payer's refund request"),
 )
 _CONTROLLER = (
     Grant("records.view_auditevent", ("2024/11/1", "2024/11/2"), "check other specialists' work"),
+    Grant("contributions.resolve_review", ("2024/11/1",), "decide orders that are wrong as a whole"),
     Grant("records.view_registryload", ("2024/11/2",), "check what registry data the accounting relied on"),
 )
 _HEAD_OF_UNIT = (
     Grant("records.view_accesslog", ("2024/12/1",), "control who read personal data in the unit"),
     Grant("standards.assign_role", ("2024/12/1",), "staff the unit's roles"),
+    Grant("contributions.monitor_deadlines", ("2024/12/1",), "see orders due today and late ones"),
+    Grant("contributions.approve_refund", ("2024/12/1", "2024/12/2"), "approve refunds registered by others"),
 )
 _HEAD_OF_SERVICE = (
     Grant("records.change_calendarday", ("2024/13/1",), "keep the working-day calendar of the service"),
@@ -87,6 +99,22 @@ _AUDITOR = tuple(
         ("standards.view_professionalstandard", "read the standard"),
         ("standards.view_professioncard", "read the profession cards"),
         ("standards.view_laborfunction", "read the labour functions"),
+        ("contributions.view_incomingfile", "read what payers sent"),
+        ("contributions.view_paymentorder", "read payment orders"),
+        ("contributions.view_orderline", "read order lines"),
+        ("contributions.view_returndocument", "read return documents"),
+        ("contributions.view_ledgerentry", "read personal accounts"),
+        ("contributions.view_refund", "read refunds"),
+        ("contributions.view_purposecode", "read the payment purpose codes"),
+        ("contributions.monitor_deadlines", "read the deadline page"),
+    ]
+)
+_API_CLIENT = tuple(
+    Grant(permission, (API_MANDATE,), why)
+    for permission, why in [
+        ("contributions.submit_order", "submit payment orders through the API"),
+        ("contributions.view_paymentorder", "read the status of the orders submitted"),
+        ("contributions.view_returndocument", "download return documents"),
     ]
 )
 
@@ -132,6 +160,17 @@ ROLES: tuple[RoleSpec, ...] = (
         cards=(),
         grants=_AUDITOR,
         admin_site=True,
+    ),
+)
+ROLES = (
+    *ROLES,
+    RoleSpec(
+        key="api_client",
+        group_name="Bank or state system (API)",
+        title=_("Bank or state system (API)"),
+        description=_("Submits payment orders through the API and reads their status and return documents."),
+        cards=(),
+        grants=_API_CLIENT,
     ),
 )
 ROLES_BY_KEY = {role.key: role for role in ROLES}

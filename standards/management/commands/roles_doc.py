@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand
 from django.utils import translation
 
 from standards.models import LaborFunction, ProfessionCard
-from standards.roles import AUDITOR_MANDATE, ROLES
+from standards.roles import API_MANDATE, AUDITOR_MANDATE, ROLES
 
 
 def render_roles_doc() -> str:
@@ -34,13 +34,17 @@ def render_roles_doc() -> str:
                 if card is not None:
                     levels = ", ".join(card.qualification_levels)
                     cards.append(f"{edition}/{number} `{card.code}` {card.name_en} (levels {levels})")
-            lines.append("- Profession cards: " + ("; ".join(cards) if cards else "none (the auditor's mandate)"))
+            lines.append(
+                "- Profession cards: " + ("; ".join(cards) if cards else "none (not in the professional standard)")
+            )
             lines += ["", "| permission | labour functions | why |", "|---|---|---|"]
             for grant in spec.grants:
                 basis = []
                 for key in grant.basis:
                     if key == AUDITOR_MANDATE:
                         basis.append("auditor's mandate")
+                    elif key == API_MANDATE:
+                        basis.append("API client (bank or state system; Rules, paragraph 6)")
                     else:
                         function = functions.get(key)
                         basis.append(f"{key} {function.name_en}" if function else key)

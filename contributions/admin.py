@@ -1,0 +1,62 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from contributions.models import (
+    IncomingFile,
+    LedgerEntry,
+    OrderLine,
+    PaymentOrder,
+    PurposeCode,
+    Refund,
+    ReturnDocument,
+)
+from records.admin_export import LoggedExportMixin, ReadOnlyAdmin
+
+
+@admin.register(IncomingFile)
+class IncomingFileAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "door", "file_name", "size", "encoding", "received", "submitted_label"]
+    list_filter = ["door", "received"]
+    exclude = ["raw"]
+
+
+@admin.register(PaymentOrder)
+class PaymentOrderAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "number", "payer_idn", "knp", "received", "status", "lines_total", "total"]
+    list_filter = ["status", "knp", "received"]
+    search_fields = ["=payer_idn", "=reference"]
+
+
+@admin.register(OrderLine)
+class OrderLineAdmin(ReadOnlyAdmin):
+    list_display = ["order", "sequence", "iin", "last_name", "first_name", "period", "amount", "status", "reason"]
+    list_filter = ["status", "reason"]
+    search_fields = ["=iin"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    """The personal account is append-only (a database trigger refuses updates and deletes)."""
+
+    list_display = ["participant", "period", "kind", "amount", "payer_idn", "order", "received", "posted_at"]
+    list_filter = ["kind", "period"]
+    search_fields = ["=participant__iin", "=payer_idn"]
+
+
+@admin.register(ReturnDocument)
+class ReturnDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["number", "order", "lines_count", "total", "created_at"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ["request_number", "payer_idn", "amount", "status", "registered_by", "decided_by"]
+    list_filter = ["status"]
+
+
+@admin.register(PurposeCode)
+class PurposeCodeAdmin(LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Effective-dated data an administrator keeps (a new KNP or an end date is a new row)."""
+
+    list_display = ["code", "ledger_kind", "name_ru", "valid_from", "valid_to"]

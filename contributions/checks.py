@@ -1,0 +1,74 @@
+"""The checks of an incoming order (conventions: "Incoming payment orders"; Rules, paragraph 6).
+
+Pure functions: order-level problems send an order to ``needs_review``; a line that fails a line
+check is returned to the payer with one reason code.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date
+from decimal import Decimal
+
+from django.conf import settings
+
+from contributions.models import ReturnReason
+from contributions.parsers.base import ParsedLine, ParsedOrder
+from records.identifiers import identifier_error
+from records.registry import RegistryRecord
+
+
+def normalise_name(value: str) -> str:
+    """NFC, trimmed, inner spaces collapsed, case-insensitive, Ё = Е. Kazakh letters stay distinct."""
+    text = " ".join(unicodedata.normalize("NFC", value).split()).casefold()
+    return text.replace("ё", "е")
+
+
+def order_problems(order: ParsedOrder, *, known_knp: set[str]) -> list[str]:
+    """Why the order itself is wrong (empty when it is fine): parse errors, no lines, Σ lines ≠
+    total, a KNP that is not posted, a payee that is not the State Corporation."""
+    problems = [str(error) for error in order.errors]
+    at = f"line {order.first_line}: " if order.first_line else ""
+    if not order.lines:
+        problems.append(f"{at}the order has no lines")
+    if order.knp and order.knp not in known_knp:
+        problems.append(f"{at}KNP {order.knp} is not a code the State Corporation posts")
+    if order.payee_idn and order.payee_idn != settings.STATE_CORPORATION_BIN:
+        problems.append(
+            f"{at}the payee {order.payee_idn} is not the State Corporation ({settings.STATE_CORPORATION_BIN})"
+        )
+    if order.payee_bic and order.payee_bic != settings.STATE_CORPORATION_BIC:
+        problems.append(f"{at}the payee bank {order.payee_bic} is not {settings.STATE_CORPORATION_BIC}")
+    amounts = [line.amount for line in order.lines]
+    if order.total is not None and order.lines and all(a is not None for a in amounts):
+        line_sum = sum((a for a in amounts if a is not None), Decimal("0"))
+        if line_sum != order.total:
+            problems.append(f"{at}the lines add up to {line_sum:.2f}, the order total is {order.total:.2f}")
+    return problems
+
+
+def line_reason(line: ParsedLine, record: RegistryRecord | None) -> str:
+    """The return reason of a line, or "" when it passes. First failing check wins."""
+    if identifier_error(line.iin) is not None:
+        return ReturnReason.INVALID_IIN
+    if line.amount is None or line.amount <= 0:
+        return ReturnReason.INVALID_AMOUNT
+    if line.period is None:
+        return ReturnReason.INVALID_PERIOD
+    if record is None:
+        return ReturnReason.UNKNOWN_IIN
+    if normalise_name(line.last_name) != normalise_name(record.last_name) or normalise_name(
+        line.first_name
+    ) != normalise_name(record.first_name):
+        return ReturnReason.NAME_MISMATCH
+    if line.patronymic.strip() and normalise_name(line.patronymic) != normalise_name(record.patronymic):
+        return ReturnReason.NAME_MISMATCH
+    if line.birth_date != record.birth_date:
+        return ReturnReason.BIRTH_DATE_MISMATCH
+    if record.death_date is not None and record.death_date < _first_day(line.period):
+        return ReturnReason.DECEASED
+    return ""
+
+
+def _first_day(period: date) -> date:
+    return period.replace(day=1)

@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from contributions.models import OrderStatus
+from records.identifiers import validate_iin_bin
+
+MAX_FILES = 50
+MAX_FILE_BYTES = 50 * 1024 * 1024
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data: Any, initial: Any = None) -> list[Any]:
+        files = data if isinstance(data, list | tuple) else [data]
+        files = [f for f in files if f]
+        if not files:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(files) > MAX_FILES:
+            raise ValidationError(_("Upload at most %(n)s files at once.") % {"n": MAX_FILES}, code="too_many")
+        for upload in files:
+            if upload.size > MAX_FILE_BYTES:
+                raise ValidationError(_("%(name)s is larger than 50 MB.") % {"name": upload.name}, code="too_large")
+        return [super(MultipleFileField, self).clean(f, initial) for f in files]
+
+
+class OrderUploadForm(forms.Form):
+    order_files = MultipleFileField(
+        label=_("Payment order files"),
+        help_text=_("MT102 (one or many messages), or a CSV/XLSX list in the documented layout."),
+    )
+    received = forms.DateField(
+        label=_("Receipt date"),
+        help_text=_("The bank-statement date the money arrived on the account."),
+        initial=timezone.localdate,
+    )
+
+    def clean_received(self) -> Any:
+        received = self.cleaned_data["received"]
+        if received > timezone.localdate():
+            raise ValidationError(_("The receipt date cannot be in the future."), code="future")
+        return received
+
+
+class OrderFilterForm(forms.Form):
+    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *OrderStatus.choices])
+    payer = forms.CharField(label=_("Payer IIN/BIN"), required=False, max_length=12)
+    received_from = forms.DateField(label=_("Received from"), required=False)
+    received_to = forms.DateField(label=_("Received to"), required=False)
+    deadline_state = forms.ChoiceField(
+        label=_("Deadline"),
+        required=False,
+        choices=[
+            ("", "—"),
+            ("due_today", _("Due today")),
+            ("late", _("Late")),
+            ("met", _("Met")),
+            ("missed", _("Missed")),
+        ],
+    )
+
+    def clean_payer(self) -> str:
+        payer: str = self.cleaned_data["payer"].strip()
+        if payer:
+            validate_iin_bin(payer)
+        return payer
+
+
+class ResolveReviewForm(forms.Form):
+    note = forms.CharField(label=_("Reason for returning the order in full"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RefundRegisterForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount to refund"), max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
+    request_number = forms.CharField(label=_("Payer's request number"), max_length=50)
+    request_date = forms.DateField(label=_("Payer's request date"))
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class RefundDecisionForm(forms.Form):
+    decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
+    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))

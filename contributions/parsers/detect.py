@@ -1,0 +1,53 @@
+"""Choose the parser of an uploaded file by its content; the file name is only a hint."""
+
+from __future__ import annotations
+
+import re
+
+from contributions.parsers.base import ParsedFile, ParseError
+from contributions.parsers.mt102 import parse_mt102
+from contributions.parsers.tabular import parse_csv, parse_xlsx
+
+__all__ = ["parse_file"]
+
+_ZIP_MAGIC = b"PK\x03\x04"
+_OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # legacy .xls (and .doc)
+_HEAD = 4096
+# "{1:" / "{4:" blocks, or a ":20:" tag at the start of a line (after an optional BOM/spaces).
+_MT102_MARKERS = re.compile(rb"\{[14]:|(?:^|[\r\n])(?:\xef\xbb\xbf)?[ \t]*:20:")
+_MT102_NAMES = (".mt102", ".102", ".mt", ".txt", ".swt", ".fin")
+
+
+def _kind(raw: bytes, file_name: str) -> str:
+    if raw.startswith(_ZIP_MAGIC):
+        return "xlsx"
+    if raw.startswith(_OLE2_MAGIC):
+        return "xls"
+    if _MT102_MARKERS.search(raw[:_HEAD]):
+        return "mt102"
+    name = file_name.strip().lower()
+    if name.endswith(_MT102_NAMES):
+        return "mt102"  # nothing recognisable: the name decides between MT102 and CSV
+    return "csv"
+
+
+def parse_file(raw: bytes, file_name: str) -> ParsedFile:
+    """XLSX (zip magic), MT102 (``{1:``/``{4:`` or ``:20:`` near the start), otherwise CSV.
+
+    Never raises.
+    """
+    try:
+        data = bytes(raw)
+        kind = _kind(data, file_name or "")
+        if kind == "xlsx":
+            return parse_xlsx(data)
+        if kind == "xls":
+            return ParsedFile(
+                encoding="",
+                errors=[ParseError(0, "legacy Excel (.xls) files are not accepted: save the list as XLSX or CSV")],
+            )
+        if kind == "mt102":
+            return parse_mt102(data)
+        return parse_csv(data)
+    except Exception as exc:  # noqa: BLE001 - never raise on any input
+        return ParsedFile(encoding="", errors=[ParseError(0, f"file could not be parsed ({type(exc).__name__})")])

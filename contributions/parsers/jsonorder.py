@@ -1,0 +1,189 @@
+"""A payment order given to the API as a JSON body (already decoded by the caller)::
+
+    {"reference", "number", "document_date": "YYYY-MM-DD",
+     "payer": {"idn", "name", "account"}, "payee": {"idn", "bic", "account"},
+     "knp", "total", "value_date": "YYYY-MM-DD",
+     "lines": [{"iin", "last_name", "first_name", "patronymic", "birth_date": "YYYY-MM-DD",
+                "period": "YYYY-MM", "amount"}]}
+
+Missing or ill-typed fields become ``ParseError`` entries (line 0) whose message starts with the
+JSON path (``payer.idn``, ``lines[3].amount``; list indexes are 0-based). Amounts are strings
+(``"7000.00"``, a comma also works) or numbers: integers, or floats with at most two decimals.
+As elsewhere, values that are present but wrong for the line checks (an invalid IIN, a
+non-positive amount, an unreal period, a birth date that is not a date) are kept, not errors.
+Never raises.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal
+
+from contributions.parsers.base import ParsedLine, ParsedOrder, ParseError
+from contributions.parsers.mt102 import clean_name, parse_amount, parse_period
+
+__all__ = ["parse_json_order"]
+
+_MISSING = object()
+_CENT = Decimal("0.01")
+
+
+class _Reader:
+    def __init__(self, errors: list[ParseError]) -> None:
+        self.errors = errors
+
+    def error(self, path: str, message: str) -> None:
+        self.errors.append(ParseError(0, f"{path}: {message}"))
+
+    def string(
+        self,
+        obj: Mapping[str, object],
+        key: str,
+        path: str,
+        *,
+        required: bool = True,
+        non_empty: bool = False,
+        allow_int: bool = False,
+    ) -> str:
+        value = obj.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            if required:
+                self.error(path, "missing")
+            return ""
+        if allow_int and isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if not isinstance(value, str):
+            self.error(path, f"expected a string, got {type(value).__name__}")
+            return ""
+        if non_empty and not value.strip():
+            self.error(path, "empty")
+        return value.strip()
+
+    def day(self, obj: Mapping[str, object], key: str, path: str, *, required: bool = True) -> date | None:
+        """An ISO date. For an order date a value that is not a date is an error; for a
+        line's birth date (``required=False``) it is kept as None for the line check."""
+        text = self.string(obj, key, path, required=required, non_empty=required)
+        if not text:
+            return None
+        parsed = _iso_date(text)
+        if parsed is None and required:
+            self.error(path, f"{text[:30]!r} is not a date (YYYY-MM-DD)")
+        return parsed
+
+    def money(self, obj: Mapping[str, object], key: str, path: str) -> Decimal | None:
+        value = obj.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            self.error(path, "missing")
+            return None
+        if isinstance(value, bool):
+            self.error(path, "expected a number or a string, got bool")
+            return None
+        if isinstance(value, int):
+            if abs(value) >= 10**15:
+                self.error(path, "out of range")
+                return None
+            return Decimal(value).quantize(_CENT)
+        if isinstance(value, float):
+            if not math.isfinite(value) or abs(value) >= 1e15:
+                self.error(path, "out of range")
+                return None
+            exact = Decimal(repr(value))
+            exponent = exact.as_tuple().exponent
+            if isinstance(exponent, int) and exponent < -2:
+                self.error(path, f"{value!r} has more than two decimals")
+                return None
+            return exact.quantize(_CENT)
+        if isinstance(value, str):
+            amount, reason = parse_amount(value)
+            if amount is None:
+                self.error(path, reason)
+            return amount
+        self.error(path, f"expected a number or a string, got {type(value).__name__}")
+        return None
+
+    def mapping(self, obj: Mapping[str, object], key: str, path: str) -> Mapping[str, object]:
+        value = obj.get(key, _MISSING)
+        if value is _MISSING or value is None:
+            self.error(path, "missing")
+            return {}
+        if not isinstance(value, dict):
+            self.error(path, f"expected an object, got {type(value).__name__}")
+            return {}
+        return value
+
+
+def _iso_date(text: str) -> date | None:
+    match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text)
+    if match is None:
+        return None
+    try:
+        return date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+    except ValueError:
+        return None
+
+
+def _line(reader: _Reader, item: object, index: int) -> ParsedLine | None:
+    path = f"lines[{index}]"
+    if not isinstance(item, dict):
+        reader.error(path, f"expected an object, got {type(item).__name__}")
+        return None
+    period_text = reader.string(item, "period", f"{path}.period", required=False)
+    return ParsedLine(
+        sequence=index + 1,
+        file_line=0,
+        iin=reader.string(item, "iin", f"{path}.iin"),
+        last_name=clean_name(reader.string(item, "last_name", f"{path}.last_name")),
+        first_name=clean_name(reader.string(item, "first_name", f"{path}.first_name")),
+        patronymic=clean_name(reader.string(item, "patronymic", f"{path}.patronymic", required=False)),
+        birth_date=reader.day(item, "birth_date", f"{path}.birth_date", required=False),
+        period=parse_period(period_text),
+        period_text=period_text,
+        amount=reader.money(item, "amount", f"{path}.amount"),
+    )
+
+
+def _fill(order: ParsedOrder, data: object) -> None:
+    reader = _Reader(order.errors)
+    if not isinstance(data, dict):
+        reader.error("body", f"expected a JSON object, got {type(data).__name__}")
+        return
+    order.reference = reader.string(data, "reference", "reference", non_empty=True)
+    order.number = reader.string(data, "number", "number", non_empty=True, allow_int=True)
+    order.document_date = reader.day(data, "document_date", "document_date")
+    payer = reader.mapping(data, "payer", "payer")
+    if payer:
+        order.payer_idn = reader.string(payer, "idn", "payer.idn", non_empty=True)
+        order.payer_name = clean_name(reader.string(payer, "name", "payer.name", non_empty=True))
+        order.payer_account = reader.string(payer, "account", "payer.account", non_empty=True)
+    payee = reader.mapping(data, "payee", "payee")
+    if payee:
+        order.payee_idn = reader.string(payee, "idn", "payee.idn", non_empty=True)
+        order.payee_bic = reader.string(payee, "bic", "payee.bic", non_empty=True)
+        order.payee_account = reader.string(payee, "account", "payee.account", non_empty=True)
+    order.knp = reader.string(data, "knp", "knp", non_empty=True)
+    order.total = reader.money(data, "total", "total")
+    order.value_date = reader.day(data, "value_date", "value_date")
+    order.currency = "KZT"
+    lines = data.get("lines", _MISSING)
+    if lines is _MISSING or lines is None:
+        reader.error("lines", "missing")
+    elif not isinstance(lines, list):
+        reader.error("lines", f"expected a list, got {type(lines).__name__}")
+    else:
+        for index, item in enumerate(lines):
+            line = _line(reader, item, index)
+            if line is not None:
+                order.lines.append(line)
+
+
+def parse_json_order(data: object) -> ParsedOrder:
+    """The order of a JSON body (``json.loads`` output). Never raises."""
+    order = ParsedOrder(first_line=0)
+    try:
+        _fill(order, data)
+    except Exception as exc:  # noqa: BLE001 - never raise on any input
+        order.errors.append(ParseError(0, f"body could not be parsed ({type(exc).__name__})"))
+    return order

@@ -1,0 +1,608 @@
+"""MT102 payment orders (reference.md §3): one file, one or many messages, each one order.
+
+A message is ``{1:...}`` ``{2:...}`` ``{4:`` ... ``-}``. Block 4 holds sequence A (the order:
+``:20:``, ``:50:``, ``:52B:``, ``:57B:``, ``:59:``, ``:70:``), sequence B once per individual
+(``:21:``, ``:32B:``, ``:70:/OPV/``) and sequence C (``:32A:`` value date, currency and total).
+
+Parsing never raises. Structural problems (a garbled or unknown tag, a missing mandatory field,
+an amount that is not a number, a truncated message, ...) become ``ParseError`` entries naming
+the 1-based line of the decoded text; values that are present but wrong for the line checks
+(an invalid IIN, a non-positive amount, an unreal period, an unparsable birth date) are kept as
+text/None for the line checks.
+
+The small helpers at the top (decoding, line splitting, amounts, periods, dates, names) are
+shared with the CSV/XLSX and JSON parsers.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError
+
+__all__ = [
+    "KZ1048",
+    "UTF8",
+    "clean_name",
+    "decode_text",
+    "parse_amount",
+    "parse_mt102",
+    "parse_period",
+    "split_lines",
+]
+
+UTF8 = "utf-8"
+KZ1048 = "kz1048"
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_CENT = Decimal("0.01")
+_AMOUNT = re.compile(r"([+-]?)([0-9]+)(?:[.,]([0-9]*))?")
+
+
+# --- shared helpers ---------------------------------------------------------------------------
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """Decode as UTF-8 (a BOM is dropped) when the bytes are UTF-8, else as KZ-1048.
+
+    A UTF-8 file cut inside its last multi-byte character still counts as UTF-8 (the broken tail
+    becomes U+FFFD) so that a truncated file is not turned into mojibake; KZ-1048 decoding
+    replaces the one undefined byte (0x98) rather than failing.
+    """
+    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    try:
+        return body.decode(UTF8), UTF8
+    except UnicodeDecodeError as exc:
+        truncated_tail = exc.reason == "unexpected end of data" and exc.end == len(body)
+        if truncated_tail and any(b >= 0x80 for b in body[: exc.start]):
+            return body.decode(UTF8, errors="replace"), UTF8
+    return raw.decode(KZ1048, errors="replace"), KZ1048
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines of the text, split at LF, CRLF or CR; a final line break does not add a line."""
+    if not text:
+        return []
+    lines = _LINE_BREAK.split(text)
+    if len(lines) > 1 and lines[-1] == "":
+        lines.pop()
+    return lines
+
+
+def clean_name(value: str) -> str:
+    """Strip and collapse inner whitespace."""
+    return " ".join(value.split())
+
+
+def parse_amount(text: str, *, allow_spaces: bool = False) -> tuple[Decimal | None, str]:
+    """``7000,00`` / ``7000.00`` / ``7000`` / ``-5,00`` → (Decimal with two decimals, "").
+
+    Returns (None, reason) when the text is empty, not a number, or has more than two decimals.
+    ``allow_spaces`` drops spaces (thousands separators in spreadsheets) first.
+    """
+    value = text.strip()
+    if allow_spaces:
+        value = re.sub(r"[\s\u00a0\u202f]", "", value)
+    if not value:
+        return None, "amount is missing"
+    match = _AMOUNT.fullmatch(value)
+    if match is None:
+        return None, f"amount {text.strip()!r} is not a number"
+    sign, whole, fraction = match.group(1), match.group(2), match.group(3) or ""
+    if len(fraction) > 2:
+        return None, f"amount {text.strip()!r} has more than two decimals"
+    if len(whole) > 15:
+        return None, f"amount {text.strip()!r} is out of range"
+    try:
+        amount = Decimal(f"{sign}{whole}.{fraction or '0'}").quantize(_CENT)
+    except InvalidOperation:  # pragma: no cover - guarded by the length check above
+        return None, f"amount {text.strip()!r} is out of range"
+    return amount, ""
+
+
+def _month(year: int, month: int) -> date | None:
+    if 1990 <= year <= 2100 and 1 <= month <= 12:
+        return date(year, month, 1)
+    return None
+
+
+def parse_period(text: str) -> date | None:
+    """A period as the first day of its month, or None when it is not a real month.
+
+    ``MMYYYY`` or ``YYYYMM`` (whichever gives month 1–12 and year 1990–2100; they can never both
+    do), also ``YYYY-MM`` and ``MM.YYYY`` (any of ``-./`` as separator).
+    """
+    value = text.strip()
+    if re.fullmatch(r"[0-9]{6}", value):
+        return _month(int(value[2:]), int(value[:2])) or _month(int(value[:4]), int(value[4:]))
+    match = re.fullmatch(r"([0-9]{4})[-./]([0-9]{1,2})", value)
+    if match:
+        return _month(int(match.group(1)), int(match.group(2)))
+    match = re.fullmatch(r"([0-9]{1,2})[-./]([0-9]{4})", value)
+    if match:
+        return _month(int(match.group(2)), int(match.group(1)))
+    return None
+
+
+def _make_date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_yymmdd(text: str) -> date | None:
+    """``231124`` → 2023-11-24 (00–69 → 20xx, 70–99 → 19xx); None when not a date."""
+    value = text.strip()
+    if not re.fullmatch(r"[0-9]{6}", value):
+        return None
+    year = int(value[:2])
+    return _make_date(year + (2000 if year < 70 else 1900), int(value[2:4]), int(value[4:]))
+
+
+def parse_yyyymmdd(text: str) -> date | None:
+    """``20010204`` → 2001-02-04; None when not a date."""
+    value = text.strip()
+    if not re.fullmatch(r"[0-9]{8}", value):
+        return None
+    return _make_date(int(value[:4]), int(value[4:6]), int(value[6:]))
+
+
+# --- splitting a file into messages -----------------------------------------------------------
+
+
+@dataclass
+class _Message:
+    first_line: int
+    block4_line: int = 0  # line of "{4:" (or of the first tag when "{4:" is missing); 0: none yet
+    end_line: int = 0  # line of "-}"; 0 while open / when truncated
+    last_line: int = 0  # last non-blank line belonging to the message
+    body: list[tuple[int, str]] = field(default_factory=list)
+    errors: list[ParseError] = field(default_factory=list)
+
+
+def _clean(line: str) -> str:
+    return line.strip().strip("\x00\x1a").strip()
+
+
+def _check_block2(message: _Message, line_no: int, text: str) -> None:
+    pos = text.find("{2:")
+    if pos >= 0 and not re.match(r"[IO]102", text[pos + 3 :]):
+        message.errors.append(ParseError(line_no, "block 2 does not announce an MT102 message"))
+
+
+def _close_unfinished(message: _Message) -> None:
+    if message.block4_line == 0:
+        message.errors.append(ParseError(message.first_line, "message has no block 4 ('{4:')"))
+    elif message.end_line == 0:
+        message.errors.append(ParseError(message.last_line, "message truncated: no closing '-}'"))
+
+
+def _has_block4(lines: list[str]) -> bool:
+    for line in lines:
+        text = _clean(line)
+        if text.startswith("{") and "{4:" in text:
+            return True
+    return False
+
+
+def _split_messages(lines: list[str]) -> list[_Message]:
+    messages: list[_Message] = []
+    current: _Message | None = None  # the message being read (None between messages)
+    stray: list[int] = []
+    for line_no, line in enumerate(lines, start=1):
+        text = _clean(line)
+        if not text:
+            continue
+        if text.startswith("{"):
+            block4 = text.find("{4:")
+            if text.startswith("{1:") or (block4 >= 0 and (current is None or current.block4_line > 0)):
+                if current is not None:
+                    _close_unfinished(current)
+                current = _Message(first_line=line_no, last_line=line_no)
+                messages.append(current)
+            elif current is None:
+                continue  # {2:}, {3:}, {5:} or other blocks outside a message
+            if current.block4_line == 0:
+                current.last_line = line_no
+                _check_block2(current, line_no, text)
+                if block4 < 0:
+                    continue
+                current.block4_line = line_no
+                text = text[block4 + 3 :].strip()
+                if not text:
+                    continue
+        if current is None:
+            stray.append(line_no)
+            continue
+        if current.block4_line == 0:
+            current.last_line = line_no
+            if not text.startswith(":"):
+                current.errors.append(ParseError(line_no, "unexpected text in the message header"))
+                continue
+            current.block4_line = line_no
+            current.errors.append(ParseError(line_no, "block 4 ('{4:') is missing before the message text"))
+        current.last_line = line_no
+        if text.startswith("-}"):
+            current.end_line = line_no
+            current = None
+            continue
+        current.body.append((line_no, text))
+    if current is not None:
+        _close_unfinished(current)
+    for line_no in stray:
+        before = [m for m in messages if m.first_line < line_no]
+        target = before[-1] if before else messages[0] if messages else None
+        if target is not None:
+            target.errors.append(ParseError(line_no, "text outside a message"))
+    return messages
+
+
+# --- block 4: fields and sub-fields -----------------------------------------------------------
+
+_TAG = re.compile(r":([0-9]{2}[A-Z]?):(.*)", re.DOTALL)
+_SUBFIELD = re.compile(r"/{1,2}([A-Za-z]+)/(.*)", re.DOTALL)
+_SEQUENCE_A_TAGS = {"20", "50", "52B", "54B", "57B", "59"}
+_KNOWN_TAGS = _SEQUENCE_A_TAGS | {"21", "32A", "32B", "70"}
+
+
+@dataclass
+class _Field:
+    tag: str | None  # None when the tag line is garbled (already reported)
+    line: int
+    value: str  # text after the tag on the tag's line
+    more: list[tuple[int, str]] = field(default_factory=list)  # following lines of the field
+
+
+@dataclass
+class _Sub:
+    line: int
+    value: str
+
+
+def _fields(body: list[tuple[int, str]], errors: list[ParseError]) -> list[_Field]:
+    fields: list[_Field] = []
+    for line_no, text in body:
+        if text.startswith(":"):
+            match = _TAG.fullmatch(text)
+            if match is None:
+                errors.append(ParseError(line_no, f"garbled tag: {text[:20]!r}"))
+                fields.append(_Field(None, line_no, ""))
+            elif match.group(1) not in _KNOWN_TAGS:
+                errors.append(ParseError(line_no, f"unknown tag :{match.group(1)}:"))
+                fields.append(_Field(None, line_no, ""))
+            else:
+                fields.append(_Field(match.group(1), line_no, match.group(2).strip()))
+        elif fields:
+            fields[-1].more.append((line_no, text))
+        else:
+            errors.append(ParseError(line_no, f"expected a tag, found {text[:20]!r}"))
+    return fields
+
+
+def _single_value(fld: _Field, errors: list[ParseError]) -> str:
+    """A field whose whole content is the text on the tag's line."""
+    for line_no, text in fld.more:
+        errors.append(ParseError(line_no, f"unexpected text in :{fld.tag}: {text[:20]!r}"))
+    return fld.value
+
+
+def _subfields(
+    fld: _Field,
+    allowed: set[str],
+    errors: list[ParseError],
+    *,
+    ignored: frozenset[str] = frozenset(),
+    continued: str = "",
+) -> dict[str, _Sub]:
+    """Sub-fields ``/X/value`` or ``//X/value`` of a field, each on its own line.
+
+    Unknown sub-fields and text that is not a sub-field are errors, except that lines following
+    the sub-field ``continued`` (``ASSIGN``) continue its text (joined with a space).
+    """
+    found: dict[str, _Sub] = {}
+    last = ""
+    items = ([(fld.line, fld.value)] if fld.value else []) + fld.more
+    for line_no, text in items:
+        match = _SUBFIELD.fullmatch(text)
+        if match is None:
+            if continued and last == continued:
+                found[last].value = f"{found[last].value} {text.strip()}".strip()
+            else:
+                errors.append(ParseError(line_no, f"unexpected text in :{fld.tag}: {text[:20]!r}"))
+            continue
+        name, value = match.group(1).upper(), match.group(2).strip()
+        last = name
+        if name in ignored:
+            continue
+        if name not in allowed:
+            errors.append(ParseError(line_no, f"unknown sub-field /{name}/ in :{fld.tag}:"))
+            last = ""
+            continue
+        if name in found:
+            errors.append(
+                ParseError(line_no, f"duplicate sub-field /{name}/ in :{fld.tag}: (first on line {found[name].line})")
+            )
+            last = ""
+            continue
+        found[name] = _Sub(line_no, value)
+    return found
+
+
+def _first_segment(value: str) -> str:
+    """``//FM/<current>/<name on the card>``: the current name."""
+    return clean_name(value.split("/", 1)[0])
+
+
+def _account_and_subfields(
+    fld: _Field, allowed: set[str], errors: list[ParseError], *, ignored: frozenset[str] = frozenset()
+) -> tuple[str, dict[str, _Sub]]:
+    """``:50:/D/<IBAN>`` or ``:59:<IBAN>`` followed by sub-field lines."""
+    account = ""
+    first = fld.value
+    match = _SUBFIELD.fullmatch(first)
+    if match is not None and match.group(1).upper() == "D":
+        account = match.group(2).strip()
+        first = ""
+    elif match is None:
+        account = first.strip()
+        first = ""
+    subs = _subfields(_Field(fld.tag, fld.line, first, fld.more), allowed, errors, ignored=ignored)
+    return account, subs
+
+
+# --- one message → one order ------------------------------------------------------------------
+
+
+@dataclass
+class _Entry:
+    """A sequence-B entry while it is being read."""
+
+    line: int
+    number_text: str
+    amount: _Field | None = None
+    details: _Field | None = None
+
+
+_PAYER_SUBFIELDS = {"NAME", "IDN"}
+_PAYER_IGNORED = frozenset({"CHIEF", "MAINBNK", "IRS", "SECO"})
+_PAYEE_SUBFIELDS = {"NAME", "IDN"}
+_PAYEE_IGNORED = frozenset({"IRS", "SECO"})
+_ORDER_SUBFIELDS = {"NUM", "DATE", "KNP", "PERIOD", "ASSIGN"}
+_ORDER_IGNORED = frozenset({"SEND", "VO", "PSO", "PRT"})
+_PERSON_SUBFIELDS = {"OPV", "FM", "NM", "FT", "DT", "IDN", "PERIOD"}
+
+
+def _require(order: ParsedOrder, present: bool, line: int, message: str) -> None:
+    if not present:
+        order.errors.append(ParseError(line, message))
+
+
+def _parse_message(message: _Message) -> ParsedOrder:
+    order = ParsedOrder(first_line=message.first_line)
+    errors = order.errors
+    errors.extend(message.errors)
+    start = message.block4_line or message.first_line
+    end = message.end_line or message.last_line
+    fields = _fields(message.body, errors)
+
+    seen: dict[str, _Field] = {}
+    entries: list[_Entry] = []
+    period_a: _Sub | None = None
+    order_subs: dict[str, _Sub] = {}
+    state = "A"
+    for fld in fields:
+        tag = fld.tag
+        if tag is None:
+            continue
+        if tag == "21":
+            if state == "C":
+                errors.append(ParseError(fld.line, "sequence B entry after :32A:"))
+            entries.append(_Entry(fld.line, _single_value(fld, errors)))
+            state = "B" if state == "A" else state
+            continue
+        if tag == "32A":
+            if "32A" in seen:
+                errors.append(ParseError(fld.line, f"duplicate :32A: (first on line {seen['32A'].line})"))
+                continue
+            seen["32A"] = fld
+            state = "C"
+            _parse_32a(order, fld)
+            continue
+        if state == "C":
+            errors.append(ParseError(fld.line, f"unexpected :{tag}: after :32A:"))
+            continue
+        if tag == "32B" or (tag == "70" and state == "B"):
+            if not entries:
+                errors.append(ParseError(fld.line, f":{tag}: before the first :21:"))
+                continue
+            entry = entries[-1]
+            slot = "amount" if tag == "32B" else "details"
+            previous: _Field | None = getattr(entry, slot)
+            if previous is not None:
+                errors.append(ParseError(fld.line, f"duplicate :{tag}: in entry :21:{entry.number_text}"))
+                continue
+            setattr(entry, slot, fld)
+            continue
+        if state == "B":  # a sequence A tag inside sequence B (e.g. a bank batch of transfers)
+            errors.append(ParseError(fld.line, f":{tag}: is not allowed in sequence B"))
+            continue
+        if tag in seen:
+            errors.append(ParseError(fld.line, f"duplicate :{tag}: (first on line {seen[tag].line})"))
+            continue
+        seen[tag] = fld
+        if tag == "20":
+            order.reference = _single_value(fld, errors)
+        elif tag == "52B":
+            order.payer_bic = _single_value(fld, errors)
+        elif tag == "54B":
+            _single_value(fld, errors)
+        elif tag == "57B":
+            order.payee_bic = _single_value(fld, errors)
+        elif tag == "50":
+            account, subs = _account_and_subfields(fld, _PAYER_SUBFIELDS, errors, ignored=_PAYER_IGNORED)
+            order.payer_account = account
+            order.payer_name = clean_name(subs["NAME"].value) if "NAME" in subs else ""
+            order.payer_idn = subs["IDN"].value if "IDN" in subs else ""
+            _require(order, bool(account), fld.line, ":50: has no payer account")
+            _require(order, bool(order.payer_name), fld.line, ":50: has no /NAME/ (payer name)")
+            _require(order, bool(order.payer_idn), fld.line, ":50: has no /IDN/ (payer IIN/BIN)")
+        elif tag == "59":
+            account, subs = _account_and_subfields(fld, _PAYEE_SUBFIELDS, errors, ignored=_PAYEE_IGNORED)
+            order.payee_account = account
+            order.payee_name = clean_name(subs["NAME"].value) if "NAME" in subs else ""
+            order.payee_idn = subs["IDN"].value if "IDN" in subs else ""
+            _require(order, bool(account), fld.line, ":59: has no payee account")
+            _require(order, bool(order.payee_name), fld.line, ":59: has no /NAME/ (payee name)")
+            _require(order, bool(order.payee_idn), fld.line, ":59: has no /IDN/ (payee BIN)")
+        elif tag == "70":
+            order_subs = _subfields(fld, _ORDER_SUBFIELDS, errors, ignored=_ORDER_IGNORED, continued="ASSIGN")
+            _read_order_details(order, fld, order_subs)
+            period_a = order_subs.get("PERIOD")
+
+    _require(order, bool(order.reference), seen["20"].line if "20" in seen else start, "missing :20: (reference)")
+    _require(order, "50" in seen, start, "missing :50: (payer)")
+    _require(order, bool(order.payer_bic), seen["52B"].line if "52B" in seen else start, "missing :52B: (payer BIC)")
+    _require(order, bool(order.payee_bic), seen["57B"].line if "57B" in seen else start, "missing :57B: (payee BIC)")
+    _require(order, "59" in seen, start, "missing :59: (payee)")
+    _require(order, "70" in seen, start, "missing :70: of sequence A (/NUM/, /DATE/, /KNP/)")
+    _require(order, "32A" in seen, end, "missing :32A: (value date and total)")
+
+    numbers: dict[int, int] = {}
+    for position, entry in enumerate(entries, start=1):
+        line = _parse_entry(order, entry, position, period_a)
+        if entry.number_text.isdigit() and len(entry.number_text) <= 9:
+            first = numbers.setdefault(line.sequence, entry.line)
+            if first != entry.line:
+                errors.append(
+                    ParseError(entry.line, f"duplicate :21: sequence number {line.sequence} (first on line {first})")
+                )
+        order.lines.append(line)
+    errors.sort(key=lambda error: error.line)
+    return order
+
+
+def _read_order_details(order: ParsedOrder, fld: _Field, subs: dict[str, _Sub]) -> None:
+    order.number = subs["NUM"].value if "NUM" in subs else ""
+    order.knp = subs["KNP"].value if "KNP" in subs else ""
+    order.assign = clean_name(subs["ASSIGN"].value) if "ASSIGN" in subs else ""
+    _require(order, bool(order.number), fld.line, ":70: has no /NUM/ (order number)")
+    _require(order, bool(order.knp), fld.line, ":70: has no /KNP/")
+    if "DATE" not in subs or not subs["DATE"].value:
+        order.errors.append(ParseError(fld.line, ":70: has no /DATE/ (document date)"))
+    else:
+        order.document_date = parse_yymmdd(subs["DATE"].value)
+        _require(
+            order,
+            order.document_date is not None,
+            subs["DATE"].line,
+            f"/DATE/ {subs['DATE'].value!r} is not a date (YYMMDD)",
+        )
+
+
+def _parse_32a(order: ParsedOrder, fld: _Field) -> None:
+    value = _single_value(fld, order.errors)
+    match = re.fullmatch(r"([0-9]{6})([A-Za-z]{3})(.*)", value)
+    if match is None:
+        order.errors.append(ParseError(fld.line, f"malformed :32A: {value[:30]!r} (expected YYMMDD, currency, total)"))
+        return
+    order.value_date = parse_yymmdd(match.group(1))
+    _require(order, order.value_date is not None, fld.line, f":32A: value date {match.group(1)!r} is not a date")
+    order.currency = match.group(2).upper()
+    order.total, reason = parse_amount(match.group(3))
+    _require(order, order.total is not None, fld.line, f":32A: total: {reason}")
+
+
+def _parse_entry(order: ParsedOrder, entry: _Entry, position: int, period_a: _Sub | None) -> ParsedLine:
+    errors = order.errors
+    number = entry.number_text
+    if number.isdigit() and len(number) <= 9:
+        sequence = int(number)
+    else:
+        sequence = position
+        errors.append(ParseError(entry.line, f":21: sequence number {number[:20]!r} is not a number"))
+
+    amount: Decimal | None = None
+    if entry.amount is None:
+        errors.append(ParseError(entry.line, f"entry :21:{number} has no :32B: (amount)"))
+    else:
+        value = _single_value(entry.amount, errors)
+        match = re.fullmatch(r"([A-Za-z]{3})(.*)", value)
+        if match is None:
+            errors.append(
+                ParseError(entry.amount.line, f"malformed :32B: {value[:30]!r} (expected currency and amount)")
+            )
+            text = value
+        else:
+            text = match.group(2)
+            currency = match.group(1).upper()
+            if order.currency and currency != order.currency:
+                errors.append(
+                    ParseError(entry.amount.line, f":32B: currency {currency} differs from :32A: {order.currency}")
+                )
+        amount, reason = parse_amount(text)
+        if amount is None:
+            errors.append(ParseError(entry.amount.line, f":32B: {reason}"))
+
+    subs: dict[str, _Sub] = {}
+    if entry.details is None:
+        errors.append(ParseError(entry.line, f"entry :21:{number} has no :70: (person details)"))
+    else:
+        subs = _subfields(entry.details, _PERSON_SUBFIELDS, errors)
+        _require(order, "IDN" in subs, entry.details.line, f"entry :21:{number} has no /IDN/ (IIN)")
+
+    period_sub = subs.get("PERIOD")
+    if (period_sub is None or not period_sub.value) and period_a is not None:
+        period_sub = period_a
+    period_text = period_sub.value if period_sub is not None else ""
+    return ParsedLine(
+        sequence=sequence,
+        file_line=entry.line,
+        iin=subs["IDN"].value if "IDN" in subs else "",
+        last_name=_first_segment(subs["FM"].value) if "FM" in subs else "",
+        first_name=_first_segment(subs["NM"].value) if "NM" in subs else "",
+        patronymic=_first_segment(subs["FT"].value) if "FT" in subs else "",
+        birth_date=parse_yyyymmdd(subs["DT"].value) if "DT" in subs else None,
+        period=parse_period(period_text),
+        period_text=period_text,
+        amount=amount,
+    )
+
+
+# --- entry point ------------------------------------------------------------------------------
+
+
+def _parse_text(text: str, encoding: str) -> ParsedFile:
+    lines = split_lines(text)
+    result = ParsedFile(encoding=encoding)
+    if not any(_clean(line) for line in lines):
+        result.errors.append(ParseError(1, "empty file: no MT102 message"))
+        return result
+    if not _has_block4(lines):
+        first_block1 = next((n for n, line in enumerate(lines, 1) if _clean(line).startswith("{1:")), 1)
+        result.errors.append(ParseError(first_block1, "no MT102 message: no block 4 ('{4:') found"))
+        return result
+    for message in _split_messages(lines):
+        try:
+            result.orders.append(_parse_message(message))
+        except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message
+            order = ParsedOrder(first_line=message.first_line)
+            order.errors.append(
+                ParseError(message.first_line, f"message could not be parsed ({type(exc).__name__}: {exc})")
+            )
+            result.orders.append(order)
+    return result
+
+
+def parse_mt102(raw: bytes) -> ParsedFile:
+    """Parse a file of one or many MT102 messages. Never raises."""
+    encoding = ""
+    try:
+        text, encoding = decode_text(bytes(raw))
+        return _parse_text(text, encoding)
+    except Exception as exc:  # noqa: BLE001 - never raise on any input
+        return ParsedFile(encoding=encoding, errors=[ParseError(0, f"file could not be parsed ({type(exc).__name__})")])

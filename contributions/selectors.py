@@ -1,0 +1,132 @@
+"""Reads of payment orders, personal accounts and return documents."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from contributions.models import (
+    FINAL_STATUSES,
+    EntryKind,
+    LedgerEntry,
+    LineStatus,
+    OrderLine,
+    OrderStatus,
+    PaymentOrder,
+)
+from records.models import Participant
+
+
+def money(value: Decimal | None) -> str:
+    """Two decimals, dot separator (the ingest/API JSON format)."""
+    return f"{(value or Decimal('0')):.2f}"
+
+
+def return_reasons(order: PaymentOrder) -> dict[str, int]:
+    rows = (
+        OrderLine.objects.filter(order=order, status=LineStatus.RETURNED)
+        .values_list("reason")
+        .annotate(n=Count("id"))
+        .order_by("reason")
+    )
+    return dict(rows)
+
+
+def order_summary(order: PaymentOrder) -> dict[str, Any]:
+    """The JSON object of an order (``manage.py ingest --json`` and the API)."""
+    amount = order.total if order.total is not None else order.amount_lines
+    return {
+        "id": order.pk,
+        "reference": order.reference,
+        "number": order.number,
+        "document_date": order.document_date.isoformat() if order.document_date else None,
+        "payer": order.payer_idn,
+        "knp": order.knp,
+        "received": order.received.isoformat(),
+        "deadline": timezone.localtime(order.deadline).isoformat() if order.deadline else None,
+        "status": order.status,
+        "lines": order.lines_total,
+        "lines_posted": order.lines_posted,
+        "lines_returned": order.lines_returned,
+        "amount": money(amount),
+        "amount_posted": money(order.amount_posted),
+        "amount_returned": money(order.amount_returned),
+        "return_reasons": return_reasons(order) if order.lines_returned else {},
+        "errors": list(order.errors),
+    }
+
+
+def open_orders(ids: list[int]) -> QuerySet[PaymentOrder]:
+    return PaymentOrder.objects.filter(pk__in=ids).exclude(status__in=FINAL_STATUSES)
+
+
+def orders_filtered(
+    *, status: str = "", payer: str = "", received_from: date | None = None, received_to: date | None = None,
+    deadline_state: str = "",
+) -> QuerySet[PaymentOrder]:  # fmt: skip
+    orders = PaymentOrder.objects.all()
+    if status:
+        orders = orders.filter(status=status)
+    if payer:
+        orders = orders.filter(payer_idn=payer)
+    if received_from:
+        orders = orders.filter(received__gte=received_from)
+    if received_to:
+        orders = orders.filter(received__lte=received_to)
+    if deadline_state:
+        orders = orders.filter(deadline_q(deadline_state))
+    return orders.order_by("-created_at", "-id")
+
+
+def deadline_q(state: str, now: datetime | None = None) -> Q:
+    """Orders by the state of their one-working-day deadline (conventions, "Within one working day")."""
+    now = now or timezone.now()
+    tz = ZoneInfo(settings.TIME_ZONE)
+    today_end = datetime.combine(timezone.localdate(now), time.max, tzinfo=tz)
+    open_ = Q(status__in=[OrderStatus.RECEIVED, OrderStatus.PROCESSING])
+    if state == "late":
+        return open_ & Q(deadline__lt=now)
+    if state == "due_today":
+        return open_ & Q(deadline__gte=now, deadline__lte=today_end)
+    if state == "missed":
+        return Q(finished_at__isnull=False, deadline__isnull=False, finished_at__gt=F("deadline"))
+    if state == "met":
+        return Q(finished_at__isnull=False, deadline__isnull=False, finished_at__lte=F("deadline"))
+    return Q()
+
+
+def account_entries(participant: Participant) -> QuerySet[LedgerEntry]:
+    return participant.entries.select_related("order").order_by("period", "posted_at", "id")
+
+
+def account_totals(participant: Participant) -> dict[str, Decimal]:
+    totals = {kind: Decimal("0.00") for kind in EntryKind.values}
+    for kind, total in participant.entries.values_list("kind").annotate(total=Sum("amount")):
+        totals[kind] = total
+    return totals
+
+
+def monthly_contributions(participant: Participant, months: int = 24) -> list[tuple[str, str]]:
+    """(YYYY-MM, amount) of net contributions per period for the chart, oldest first."""
+    start = (timezone.localdate().replace(day=1) - timedelta(days=31 * months)).replace(day=1)
+    rows = (
+        participant.entries.filter(period__gte=start)
+        .exclude(kind=EntryKind.PENALTY)
+        .annotate(month=TruncMonth("period"))
+        .values_list("month")
+        .annotate(total=Sum("amount"))
+        .order_by("month")
+    )
+    return [(f"{month:%Y-%m}", money(total)) for month, total in rows]
+
+
+def status_counts(orders: QuerySet[PaymentOrder]) -> dict[str, int]:
+    return dict(Counter(orders.values_list("status", flat=True)))

@@ -1,0 +1,583 @@
+"""Writes of the contributions app: intake of payment orders, their processing, review, refunds.
+
+Rules, paragraphs 6-9; conventions: "Incoming payment orders", "The personal account",
+"Within one working day". Every door (upload page, API, ``manage.py ingest``) calls
+``intake_file``; every order is processed by ``process_order`` (a Celery task per order, or the
+ingest command itself when no worker runs): one transaction per order, set-based writes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from contributions.checks import line_reason, order_problems
+from contributions.models import (
+    EntryKind,
+    IncomingFile,
+    LedgerEntry,
+    LineStatus,
+    OrderLine,
+    OrderStatus,
+    PaymentOrder,
+    PurposeCode,
+    Refund,
+    RefundStatus,
+    ReturnDocument,
+    ReturnReason,
+)
+from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
+from contributions.parsers.detect import parse_file
+from records.identifiers import identifier_error
+from records.models import Participant
+from records.registry import RegistryRecord, get_registry
+from records.services import (
+    REGISTRY_FIELDS,
+    Actor,
+    audit_record,
+    participant_change_personal_data,
+    with_history_context,
+)
+from records.working_days import CalendarNotLoaded, deadline_for
+
+logger = logging.getLogger(__name__)
+
+LINE_COLUMNS = (
+    "order_id",
+    "sequence",
+    "file_line",
+    "iin",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "birth_date",
+    "period",
+    "period_text",
+    "amount",
+    "status",
+    "reason",
+)
+
+
+class DomainError(ValidationError):
+    """A request the rules do not allow (shown to the user, never a server error)."""
+
+
+def purpose_kinds(on: date) -> dict[str, str]:
+    """KNP code -> ledger entry kind, as in force on ``on`` (effective-dated data)."""
+    rows = PurposeCode.objects.filter(valid_from__lte=on).exclude(valid_to__lt=on).values_list("code", "ledger_kind")
+    return dict(rows)
+
+
+@dataclass
+class IntakeResult:
+    file: IncomingFile
+    orders: list[PaymentOrder]
+
+
+def _deadline(received: date) -> tuple[Any, list[str]]:
+    try:
+        return deadline_for(received), []
+    except CalendarNotLoaded as exc:
+        return None, [str(exc)]
+
+
+def _lock_payers(payers: set[str]) -> None:
+    """Serialise intake per payer so two files with the same order cannot both be originals."""
+    with connection.cursor() as cursor:
+        for payer in sorted(payers):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [f"payer:{payer}"])
+
+
+def _existing_originals(keys: list[tuple[str, str, str, date]]) -> dict[tuple[str, str, str, date], int]:
+    if not keys:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT o.payer_idn, o.reference, o.number, o.document_date, o.id"
+            " FROM contributions_paymentorder o"
+            " JOIN unnest(%s::text[], %s::text[], %s::text[], %s::date[]) AS k(p, r, n, d)"
+            "   ON o.payer_idn = k.p AND o.reference = k.r AND o.number = k.n AND o.document_date = k.d"
+            " WHERE o.is_original",
+            [[k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys], [k[3] for k in keys]],
+        )
+        return {(p, r, n, d): pk for p, r, n, d, pk in cursor.fetchall()}
+
+
+def _clip(value: str, size: int) -> str:
+    return value[:size]
+
+
+def _order_fields(parsed: ParsedOrder) -> dict[str, Any]:
+    return {
+        "first_line": parsed.first_line,
+        "reference": _clip(parsed.reference, 35),
+        "number": _clip(parsed.number, 35),
+        "document_date": parsed.document_date,
+        "payer_idn": _clip(parsed.payer_idn, 12),
+        "payer_name": _clip(parsed.payer_name, 200),
+        "payer_account": _clip(parsed.payer_account, 34),
+        "payer_bic": _clip(parsed.payer_bic, 11),
+        "payee_idn": _clip(parsed.payee_idn, 12),
+        "payee_bic": _clip(parsed.payee_bic, 11),
+        "knp": _clip(parsed.knp, 3),
+        "value_date": parsed.value_date,
+        "total": parsed.total if parsed.total is not None and abs(parsed.total) < Decimal("1e13") else None,
+        "lines_total": len(parsed.lines),
+        "amount_lines": sum(
+            (ln.amount for ln in parsed.lines if ln.amount is not None and abs(ln.amount) < Decimal("1e13")),
+            Decimal("0"),
+        ),
+    }
+
+
+def _copy_lines(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    statement = f"COPY contributions_orderline ({', '.join(LINE_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _line_row(order_id: int, line: ParsedLine) -> tuple[Any, ...]:
+    amount = line.amount if line.amount is not None and abs(line.amount) < Decimal("1e13") else None
+    return (
+        order_id,
+        line.sequence,
+        line.file_line,
+        _clip(line.iin, 40),
+        _clip(line.last_name, 200),
+        _clip(line.first_name, 200),
+        _clip(line.patronymic, 200),
+        line.birth_date,
+        line.period,
+        _clip(line.period_text, 20),
+        amount,
+        LineStatus.PENDING,
+        "",
+    )
+
+
+@with_history_context
+def intake_file(
+    *,
+    raw: bytes,
+    file_name: str,
+    door: str,
+    actor: Actor,
+    received: date | None = None,
+    parsed: ParsedFile | None = None,
+    enqueue: bool = True,
+) -> IntakeResult:
+    """Store what was sent, byte for byte, then split it into orders and hand each to the pipeline.
+
+    In one transaction: the raw file, one ``PaymentOrder`` per message (duplicates and orders that
+    are wrong as a whole are settled here, with their final status) and their lines. After
+    commit, each open order is queued; if the broker is down the orders stay ``received`` and
+    the sweeper queues them later (nothing is lost).
+    """
+    import hashlib
+
+    received = received or timezone.localdate()
+    if parsed is None:
+        parsed = parse_file(raw, file_name)
+    deadline, deadline_errors = _deadline(received)
+    now = timezone.now()
+    with transaction.atomic():
+        incoming = IncomingFile.objects.create(
+            door=door,
+            file_name=_clip(file_name, 255),
+            raw=raw,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            size=len(raw),
+            encoding=parsed.encoding,
+            received=received,
+            submitted_by=actor.user,
+            submitted_label=actor.label,
+        )
+        orders: list[PaymentOrder] = []
+        if not parsed.orders:
+            errors = [str(e) for e in parsed.errors] or [_("The file holds no payment order.")]
+            orders.append(
+                PaymentOrder.objects.create(
+                    file=incoming,
+                    position=1,
+                    first_line=parsed.errors[0].line if parsed.errors else 0,
+                    received=received,
+                    deadline=deadline,
+                    status=OrderStatus.NEEDS_REVIEW,
+                    is_original=False,
+                    errors=errors + deadline_errors,
+                    finished_at=now,
+                )
+            )
+        else:
+            knp = set(purpose_kinds(received))
+            keys = [p.duplicate_key for p in parsed.orders]
+            _lock_payers({k[0] for k in keys if k is not None})
+            existing = _existing_originals([k for k in keys if k is not None])
+            first_in_file: dict[tuple[str, str, str, date], int] = {}
+            originals: list[tuple[ParsedOrder, PaymentOrder]] = []
+            duplicates: list[tuple[int, PaymentOrder]] = []  # (index of the first in this file or -1, order)
+            for position, order in enumerate(parsed.orders, start=1):
+                key = order.duplicate_key
+                fields = _order_fields(order)
+                if key is not None and key in existing:
+                    duplicate = PaymentOrder(
+                        file=incoming,
+                        position=position,
+                        received=received,
+                        deadline=deadline,
+                        status=OrderStatus.DUPLICATE,
+                        is_original=False,
+                        duplicate_of_id=existing[key],
+                        finished_at=now,
+                        **fields,
+                    )
+                    duplicates.append((-1, duplicate))
+                    continue
+                if key is not None and key in first_in_file:
+                    duplicate = PaymentOrder(
+                        file=incoming,
+                        position=position,
+                        received=received,
+                        deadline=deadline,
+                        status=OrderStatus.DUPLICATE,
+                        is_original=False,
+                        finished_at=now,
+                        **fields,
+                    )
+                    duplicates.append((first_in_file[key], duplicate))
+                    continue
+                problems = order_problems(order, known_knp=knp)
+                status = OrderStatus.NEEDS_REVIEW if problems else OrderStatus.RECEIVED
+                original = PaymentOrder(
+                    file=incoming,
+                    position=position,
+                    received=received,
+                    deadline=deadline,
+                    status=status,
+                    is_original=key is not None,
+                    errors=problems + deadline_errors,
+                    finished_at=now if problems else None,
+                    **fields,
+                )
+                if key is not None:
+                    first_in_file[key] = len(originals)
+                originals.append((order, original))
+            PaymentOrder.objects.bulk_create([o for _, o in originals])
+            for index, duplicate in duplicates:
+                if index >= 0:
+                    duplicate.duplicate_of_id = originals[index][1].pk
+            PaymentOrder.objects.bulk_create([d for _, d in duplicates])
+            _copy_lines([_line_row(saved.pk, line) for parsed_order, saved in originals for line in parsed_order.lines])
+            orders = sorted([o for _, o in originals] + [d for _, d in duplicates], key=lambda o: o.position)
+        audit_record(
+            actor=actor,
+            action="orders.intake",
+            obj=incoming,
+            data={"door": door, "orders": len(orders), "sha256": incoming.sha256, "received": received.isoformat()},
+        )
+        open_ids = [o.pk for o in orders if o.status == OrderStatus.RECEIVED]
+        if enqueue and open_ids:
+            transaction.on_commit(lambda: enqueue_orders(open_ids))
+    return IntakeResult(incoming, orders)
+
+
+def enqueue_orders(order_ids: list[int]) -> int:
+    """Queue orders for the workers; a broker that is down is logged, not raised: the orders stay
+    ``received`` and ``sweep_orders`` queues them once the broker is back."""
+    from contributions.tasks import process_order_task
+
+    queued = []
+    for order_id in order_ids:
+        try:
+            process_order_task.apply_async(
+                args=(order_id,),
+                retry=True,
+                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
+            )
+        except Exception:  # noqa: BLE001 - any broker failure: leave the order for the sweeper
+            logger.warning("could not queue payment order %s; the sweeper will retry", order_id)
+            break
+        queued.append(order_id)
+    if queued:
+        PaymentOrder.objects.filter(pk__in=queued).update(queued_at=timezone.now())
+    return len(queued)
+
+
+def _participants_for(records: dict[str, RegistryRecord], actor: Actor, order: PaymentOrder) -> None:
+    """Create missing participants from the registry in one statement, and bring known ones in
+    line with it with dated change records (Rules, paragraph 9)."""
+    if not records:
+        return
+    known = {p.iin: p for p in Participant.objects.filter(iin__in=list(records))}
+    now = timezone.now()
+    missing = [r for iin, r in records.items() if iin not in known]
+    if missing:
+        Participant.objects.bulk_create(
+            [
+                Participant(
+                    iin=r.iin,
+                    last_name=r.last_name,
+                    first_name=r.first_name,
+                    patronymic=r.patronymic,
+                    birth_date=r.birth_date,
+                    gender=r.gender,
+                    death_date=r.death_date,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for r in missing
+            ],
+            ignore_conflicts=True,
+        )
+    for iin, participant in known.items():
+        record = records[iin]
+        changes = {f: getattr(record, f) for f in REGISTRY_FIELDS if getattr(participant, f) != getattr(record, f)}
+        if changes:
+            participant_change_personal_data(
+                participant_id=participant.pk,
+                changes=changes,
+                actor=actor,
+                source=f"state registry, checked for payment order {order.pk}",
+            )
+
+
+_ENTRIES = """
+INSERT INTO contributions_ledgerentry
+    (participant_id, period, kind, amount, payer_idn, order_id, line_id, received, posted_at)
+SELECT p.id, l.period, %(kind)s, l.amount, %(payer)s, l.order_id, l.id, %(received)s, %(now)s
+FROM contributions_orderline l
+JOIN records_participant p ON p.iin = l.iin
+WHERE l.order_id = %(order)s AND l.status = 'posted'
+ON CONFLICT (line_id) DO NOTHING
+"""
+
+_SET_LINES = """
+UPDATE contributions_orderline l SET status = v.status, reason = v.reason
+FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, status, reason)
+WHERE l.id = v.id
+"""
+
+
+@with_history_context
+def process_order(*, order_id: int, actor: Actor) -> PaymentOrder | None:
+    """Check an order's lines against the state registry and post it, whole or not at all.
+
+    Idempotent: the order row is locked (``SKIP LOCKED``) and only an open order is processed, so
+    a redelivered or repeated task changes nothing; a worker killed mid-way rolls the transaction
+    back and the order is processed again from the start.
+    """
+    now = timezone.now()
+    PaymentOrder.objects.filter(pk=order_id, status=OrderStatus.RECEIVED).update(
+        status=OrderStatus.PROCESSING, started_at=now
+    )
+    with transaction.atomic():
+        order = (
+            PaymentOrder.objects.select_for_update(skip_locked=True)
+            .filter(pk=order_id, status__in=[OrderStatus.RECEIVED, OrderStatus.PROCESSING])
+            .first()
+        )
+        if order is None:
+            return None
+        order.attempts += 1
+        lines = list(OrderLine.objects.filter(order=order).order_by("sequence"))
+        valid_iins = {ln.iin for ln in lines if identifier_error(ln.iin) is None}
+        records = get_registry().lookup_many(valid_iins)
+        kind = purpose_kinds(order.received).get(order.knp, EntryKind.CONTRIBUTION)
+        ids, statuses, reasons = [], [], []
+        posted_iins: set[str] = set()
+        lines_posted = lines_returned = 0
+        amount_posted = amount_returned = Decimal("0")
+        for line in lines:
+            parsed = ParsedLine(
+                sequence=line.sequence,
+                file_line=line.file_line,
+                iin=line.iin,
+                last_name=line.last_name,
+                first_name=line.first_name,
+                patronymic=line.patronymic,
+                birth_date=line.birth_date,
+                period=line.period,
+                period_text=line.period_text,
+                amount=line.amount,
+            )
+            reason = line_reason(parsed, records.get(line.iin))
+            ids.append(line.pk)
+            statuses.append(LineStatus.RETURNED if reason else LineStatus.POSTED)
+            reasons.append(reason)
+            if reason:
+                lines_returned += 1
+                amount_returned += line.amount or Decimal("0")
+            else:
+                lines_posted += 1
+                amount_posted += line.amount or Decimal("0")
+                posted_iins.add(line.iin)
+        _participants_for({iin: records[iin] for iin in posted_iins}, actor, order)
+        with connection.cursor() as cursor:
+            cursor.execute(_SET_LINES, [ids, statuses, reasons])
+            if lines_posted:
+                cursor.execute(
+                    _ENTRIES,
+                    {"kind": kind, "payer": order.payer_idn, "received": order.received, "now": now, "order": order.pk},
+                )
+        if lines_returned:
+            _create_return_document(order, lines_returned, amount_returned)
+        order.lines_posted, order.lines_returned = lines_posted, lines_returned
+        order.amount_posted, order.amount_returned = amount_posted, amount_returned
+        if lines_returned == 0:
+            order.status = OrderStatus.POSTED
+        elif lines_posted == 0:
+            order.status = OrderStatus.RETURNED
+        else:
+            order.status = OrderStatus.PARTIALLY_RETURNED
+        order.finished_at = timezone.now()
+        order.started_at = order.started_at or now
+        order.save(
+            update_fields=[
+                "status",
+                "lines_posted",
+                "lines_returned",
+                "amount_posted",
+                "amount_returned",
+                "finished_at",
+                "started_at",
+                "attempts",
+            ]
+        )
+    return order
+
+
+def _create_return_document(order: PaymentOrder, count: int, total: Decimal) -> ReturnDocument:
+    return ReturnDocument.objects.create(
+        order=order, number=f"RET-{order.received:%Y%m%d}-{order.pk}", lines_count=count, total=total
+    )
+
+
+@with_history_context
+@transaction.atomic
+def order_resolve_review(*, order_id: int, resolved_by: User, note: str) -> PaymentOrder:
+    """A staff member returns an order that needs review to the payer in full, with a reason."""
+    if not resolved_by.has_perm("contributions.resolve_review"):
+        raise PermissionDenied
+    if not note.strip():
+        raise DomainError(_("Give the reason the order is returned."))
+    order = PaymentOrder.objects.select_for_update().get(pk=order_id)
+    if order.status != OrderStatus.NEEDS_REVIEW:
+        raise DomainError(_("Only an order that needs review can be returned this way."))
+    lines = OrderLine.objects.filter(order=order)
+    lines.update(status=LineStatus.RETURNED, reason=ReturnReason.ORDER_RETURNED)
+    amount = lines.aggregate(total=Sum("amount"))["total"] or Decimal("0")
+    count = lines.count()
+    total = order.total if order.total is not None else amount
+    _create_return_document(order, count, total)
+    order.status = OrderStatus.RETURNED
+    order.lines_returned, order.amount_returned = count, total
+    order.resolved_by, order.resolution_note = resolved_by, note.strip()
+    order.save(update_fields=["status", "lines_returned", "amount_returned", "resolved_by", "resolution_note"])
+    audit_record(actor=Actor.of(resolved_by), action="orders.return_in_full", obj=order, data={"note": note.strip()})
+    return order
+
+
+def refundable(entry: LedgerEntry) -> Decimal:
+    """What may still be refunded of an entry: its amount less refunds posted or pending."""
+    taken = entry.refunds.exclude(status=RefundStatus.REJECTED).aggregate(total=Sum("amount"))["total"]
+    return entry.amount - (taken or Decimal("0"))
+
+
+@with_history_context
+@transaction.atomic
+def refund_register(
+    *,
+    entry_id: int,
+    amount: Decimal,
+    request_number: str,
+    request_date: date,
+    reason: str,
+    registered_by: User,
+) -> Refund:
+    """Register a payer's request to refund excess (erroneously) paid contributions or penalties
+    (Rules, paragraphs 7(4) and 9). A head approves it later."""
+    if not registered_by.has_perm("contributions.add_refund"):
+        raise PermissionDenied
+    entry = LedgerEntry.objects.select_for_update().get(pk=entry_id)
+    if entry.kind == EntryKind.REFUND:
+        raise DomainError(_("A refund entry cannot itself be refunded."))
+    if amount <= 0 or amount > refundable(entry):
+        raise DomainError(_("The amount must be positive and at most what is left to refund of the entry."))
+    refund = Refund.objects.create(
+        entry=entry,
+        amount=amount,
+        payer_idn=entry.payer_idn,
+        request_number=request_number.strip(),
+        request_date=request_date,
+        reason=reason.strip(),
+        registered_by=registered_by,
+    )
+    audit_record(actor=Actor.of(registered_by), action="refunds.register", obj=refund, data={"amount": str(amount)})
+    return refund
+
+
+@with_history_context
+@transaction.atomic
+def refund_decide(*, refund_id: int, decided_by: User, approve: bool, note: str = "") -> Refund:
+    """Approve (and post as a negative entry that corrects the original) or reject a refund.
+    The person who registered it can never decide it."""
+    if not decided_by.has_perm("contributions.approve_refund"):
+        raise PermissionDenied
+    refund = Refund.objects.select_for_update().select_related("entry").get(pk=refund_id)
+    if refund.registered_by_id == decided_by.pk:
+        raise DomainError(_("A refund cannot be approved or rejected by the person who registered it."))
+    if refund.status != RefundStatus.REGISTERED:
+        raise DomainError(_("This refund has already been decided."))
+    refund.decided_by, refund.decided_at, refund.decision_note = decided_by, timezone.now(), note.strip()
+    if approve:
+        entry = refund.entry
+        refund.posted_entry = LedgerEntry.objects.create(
+            participant_id=entry.participant_id,
+            period=entry.period,
+            kind=EntryKind.REFUND,
+            amount=-refund.amount,
+            payer_idn=entry.payer_idn,
+            order=None,
+            line=None,
+            received=timezone.localdate(),
+            corrects=entry,
+        )
+        refund.status = RefundStatus.POSTED
+    else:
+        refund.status = RefundStatus.REJECTED
+    refund.save()
+    audit_record(
+        actor=Actor.of(decided_by),
+        action="refunds.approve" if approve else "refunds.reject",
+        obj=refund,
+        data={"amount": str(refund.amount), "note": refund.decision_note},
+    )
+    return refund
+
+
+def sweep_orders(*, received_after: timedelta = timedelta(seconds=30), stuck_after: timedelta | None = None) -> int:
+    """Queue orders that were never queued (e.g. the broker was down at intake) or are stuck in
+    processing (a worker died); run by beat every minute. Returns how many were queued."""
+    now = timezone.now()
+    stuck_after = stuck_after or timedelta(seconds=settings.ORDER_STUCK_AFTER_SECONDS)
+    never_queued = PaymentOrder.objects.filter(status=OrderStatus.RECEIVED, created_at__lt=now - received_after).filter(
+        queued_at__isnull=True
+    ) | PaymentOrder.objects.filter(status=OrderStatus.RECEIVED, queued_at__lt=now - stuck_after)
+    stuck = PaymentOrder.objects.filter(status=OrderStatus.PROCESSING, started_at__lt=now - stuck_after)
+    ids = sorted(set(never_queued.values_list("pk", flat=True)) | set(stuck.values_list("pk", flat=True)))
+    return enqueue_orders(ids) if ids else 0

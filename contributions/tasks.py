@@ -1,0 +1,32 @@
+"""Celery tasks of the contributions app: thin, id-based, idempotent (style P6)."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from contributions.services import process_order, sweep_orders
+from records.services import Actor
+
+
+@shared_task(
+    name="contributions.process_order",
+    queue="orders",
+    acks_late=True,
+    autoretry_for=(OperationalError,),
+    retry_backoff=5,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=5,
+)
+def process_order_task(order_id: int) -> str:
+    """Process one payment order. A redelivered or repeated task finds the order final (or
+    locked by another worker) and changes nothing."""
+    order = process_order(order_id=order_id, actor=Actor(label="task:contributions.process_order"))
+    return order.status if order is not None else "skipped"
+
+
+@shared_task(name="contributions.sweep_orders", acks_late=True, max_retries=0)
+def sweep_orders_task() -> int:
+    """Queue orders never queued (broker down at intake) or stuck in processing."""
+    return sweep_orders()

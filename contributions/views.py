@@ -1,0 +1,227 @@
+"""Staff pages of the contributions app: upload, orders, an order, return documents, a payer,
+the deadline page for heads, the review queue and refunds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from contributions.documents import return_document_csv, return_document_mt102
+from contributions.forms import (
+    OrderFilterForm,
+    OrderUploadForm,
+    RefundDecisionForm,
+    RefundRegisterForm,
+    ResolveReviewForm,
+)
+from contributions.models import (
+    FINAL_STATUSES,
+    Door,
+    LedgerEntry,
+    OrderStatus,
+    PaymentOrder,
+    Refund,
+    RefundStatus,
+    ReturnDocument,
+)
+from contributions.selectors import deadline_q, orders_filtered, return_reasons, status_counts
+from contributions.services import DomainError, intake_file, order_resolve_review, refund_decide, refund_register
+from records.access import requires
+from records.services import Actor
+
+PAGE = 50
+
+
+def _orders_page(request: HttpRequest, orders: Any) -> Any:
+    return Paginator(orders.select_related("file"), PAGE).get_page(request.GET.get("page"))
+
+
+@requires("contributions.view_paymentorder")
+@require_GET
+def order_list(request: HttpRequest) -> HttpResponse:
+    form = OrderFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
+    orders = orders_filtered(**{k: v for k, v in filters.items() if v})
+    page = _orders_page(request, orders)
+    context = {"form": form, "page": page, "counts": status_counts(orders), "live": _has_open(page)}
+    template = "contributions/_order_rows.html" if request.htmx else "contributions/order_list.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+def _has_open(page: Any) -> bool:
+    return any(o.status not in FINAL_STATUSES for o in page.object_list)
+
+
+@requires("contributions.submit_order")
+@require_http_methods(["GET", "POST"])
+def order_upload(request: HttpRequest) -> HttpResponse:
+    """Upload one or many files; each is stored first, then split into orders and queued."""
+    form = OrderUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        ids: list[int] = []
+        for upload in form.cleaned_data["order_files"]:
+            result = intake_file(
+                raw=upload.read(),
+                file_name=upload.name,
+                door=Door.UPLOAD,
+                actor=Actor.of(request.user),
+                received=form.cleaned_data["received"],
+            )
+            ids.extend(o.pk for o in result.orders)
+        messages.success(request, _("%(n)s payment orders taken in.") % {"n": len(ids)})
+        return redirect(f"{request.path}?ids={','.join(map(str, ids))}")
+    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:1000]
+    orders = PaymentOrder.objects.filter(pk__in=ids).select_related("file").order_by("file_id", "position")
+    context = {"form": form, "orders": orders, "live": any(o.status not in FINAL_STATUSES for o in orders)}
+    template = "contributions/_upload_progress.html" if request.htmx else "contributions/order_upload.html"  # type: ignore[attr-defined]
+    return render(request, template, context)
+
+
+@requires("contributions.view_paymentorder")
+@require_GET
+def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(PaymentOrder.objects.select_related("file", "duplicate_of", "resolved_by"), pk=pk)
+    lines = order.lines.order_by("sequence")
+    context = {
+        "order": order,
+        "lines": Paginator(lines, 200).get_page(request.GET.get("page")),
+        "reasons": return_reasons(order),
+        "return_document": getattr(order, "return_document", None),
+        "resolve_form": ResolveReviewForm() if order.status == OrderStatus.NEEDS_REVIEW else None,
+    }
+    return render(request, "contributions/order_detail.html", context)
+
+
+@requires("contributions.resolve_review")
+@require_POST
+def order_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    form = ResolveReviewForm(request.POST)
+    if form.is_valid():
+        try:
+            order_resolve_review(order_id=pk, resolved_by=request.user, note=form.cleaned_data["note"])  # type: ignore[arg-type]
+            messages.success(request, _("The order was returned to the payer in full."))
+        except DomainError as exc:
+            messages.error(request, " ".join(exc.messages))
+    else:
+        messages.error(request, _("Give the reason the order is returned."))
+    return redirect("order_detail", pk=pk)
+
+
+@requires("contributions.resolve_review")
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    orders = PaymentOrder.objects.filter(status=OrderStatus.NEEDS_REVIEW, resolved_by__isnull=True)
+    return render(
+        request, "contributions/review_queue.html", {"page": _orders_page(request, orders.order_by("created_at"))}
+    )
+
+
+@requires("contributions.monitor_deadlines")
+@require_GET
+def deadlines(request: HttpRequest) -> HttpResponse:
+    """Orders due today and late ones, for the heads (conventions, "Within one working day")."""
+    context = {
+        "due_today": PaymentOrder.objects.filter(deadline_q("due_today")).order_by("deadline")[:500],
+        "late": PaymentOrder.objects.filter(deadline_q("late")).order_by("deadline")[:500],
+        "missed": PaymentOrder.objects.filter(deadline_q("missed")).order_by("-finished_at")[:100],
+    }
+    return render(request, "contributions/deadlines.html", context)
+
+
+@requires("contributions.view_returndocument")
+@require_GET
+def return_document_list(request: HttpRequest) -> HttpResponse:
+    documents = ReturnDocument.objects.select_related("order").order_by("-created_at", "-id")
+    return render(
+        request,
+        "contributions/return_list.html",
+        {"page": Paginator(documents, PAGE).get_page(request.GET.get("page"))},
+    )
+
+
+@requires("contributions.view_returndocument")
+@require_GET
+def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
+    document = get_object_or_404(ReturnDocument.objects.select_related("order"), pk=pk)
+    if fmt == "csv":
+        response = HttpResponse(return_document_csv(document), content_type="text/csv; charset=utf-8")
+    elif fmt == "mt102":
+        response = HttpResponse(return_document_mt102(document), content_type="text/plain; charset=utf-8")
+    else:
+        raise Http404
+    response["Content-Disposition"] = f'attachment; filename="{document.number}.{fmt}"'
+    return response
+
+
+@requires("contributions.view_paymentorder")
+@require_GET
+def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
+    orders = PaymentOrder.objects.filter(payer_idn=idn)
+    first = orders.exclude(payer_name="").order_by("-created_at").first()
+    if first is None and not orders.exists():
+        raise Http404
+    context = {
+        "idn": idn,
+        "name": first.payer_name if first else "",
+        "page": _orders_page(request, orders.order_by("-created_at")),
+        "counts": status_counts(orders),
+        "refunds": Refund.objects.filter(payer_idn=idn).select_related("entry__participant")[:100],
+    }
+    return render(request, "contributions/payer_detail.html", context)
+
+
+@requires("contributions.view_refund")
+@require_GET
+def refund_list(request: HttpRequest) -> HttpResponse:
+    refunds = Refund.objects.select_related("entry__participant", "registered_by", "decided_by")
+    return render(
+        request,
+        "contributions/refund_list.html",
+        {"page": Paginator(refunds, PAGE).get_page(request.GET.get("page")), "decision_form": RefundDecisionForm()},
+    )
+
+
+@requires("contributions.add_refund")
+@require_http_methods(["GET", "POST"])
+def refund_new(request: HttpRequest, entry_id: int) -> HttpResponse:
+    entry = get_object_or_404(LedgerEntry.objects.select_related("participant"), pk=entry_id)
+    form = RefundRegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            refund_register(entry_id=entry.pk, registered_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+        except DomainError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("The refund was registered; a head approves it."))
+            return redirect("refund_list")
+    return render(request, "contributions/refund_new.html", {"entry": entry, "form": form})
+
+
+@requires("contributions.approve_refund")
+@require_POST
+def refund_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    form = RefundDecisionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose approve or reject."))
+        return redirect("refund_list")
+    try:
+        refund = refund_decide(
+            refund_id=pk,
+            decided_by=request.user,  # type: ignore[arg-type]
+            approve=form.cleaned_data["decision"] == "approve",
+            note=form.cleaned_data["note"],
+        )
+    except DomainError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if refund.status == RefundStatus.POSTED:
+            messages.success(request, _("The refund was approved and posted."))
+        else:
+            messages.success(request, _("The refund was rejected."))
+    return redirect("refund_list")
