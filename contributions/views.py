@@ -42,7 +42,7 @@ def _orders_page(request: HttpRequest, orders: Any) -> Any:
     return Paginator(orders.select_related("file"), PAGE).get_page(request.GET.get("page"))
 
 
-@requires("contributions.view_paymentorder")
+@requires("contributions.view_orderline")
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
@@ -58,7 +58,7 @@ def _has_open(page: Any) -> bool:
     return any(o.status not in FINAL_STATUSES for o in page.object_list)
 
 
-@requires("contributions.submit_order")
+@requires("contributions.add_paymentorder")
 @require_http_methods(["GET", "POST"])
 def order_upload(request: HttpRequest) -> HttpResponse:
     """Upload one or many files; each is stored first, then split into orders and queued."""
@@ -83,7 +83,7 @@ def order_upload(request: HttpRequest) -> HttpResponse:
     return render(request, template, context)
 
 
-@requires("contributions.view_paymentorder")
+@requires("contributions.view_orderline")
 @require_GET
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(PaymentOrder.objects.select_related("file", "duplicate_of", "resolved_by"), pk=pk)
@@ -134,7 +134,7 @@ def deadlines(request: HttpRequest) -> HttpResponse:
     return render(request, "contributions/deadlines.html", context)
 
 
-@requires("contributions.view_returndocument")
+@requires("contributions.view_orderline")
 @require_GET
 def return_document_list(request: HttpRequest) -> HttpResponse:
     documents = ReturnDocument.objects.select_related("order").order_by("-created_at", "-id")
@@ -145,7 +145,7 @@ def return_document_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-@requires("contributions.view_returndocument")
+@requires("contributions.view_orderline")
 @require_GET
 def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     document = get_object_or_404(ReturnDocument.objects.select_related("order"), pk=pk)
@@ -159,7 +159,7 @@ def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpRes
     return response
 
 
-@requires("contributions.view_paymentorder")
+@requires("contributions.view_orderline")
 @require_GET
 def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
     orders = PaymentOrder.objects.filter(payer_idn=idn)

@@ -63,7 +63,7 @@ _SPECIALIST = (
     Grant("contributions.view_paymentorder", ("2024/9/1", "2024/10/1"), "follow payment orders being processed"),
     Grant("contributions.view_orderline", ("2024/9/1", "2024/10/1"), "see each line and its return reason"),
     Grant("contributions.view_incomingfile", ("2024/9/1",), "see what a payer sent, as sent"),
-    Grant("contributions.submit_order", ("2024/9/1", "2024/10/1"), "take in payment orders received on paper media"),
+    Grant("contributions.add_paymentorder", ("2024/9/1", "2024/10/1"), "upload payment order files on the staff page"),
     Grant("contributions.view_returndocument", ("2024/9/2", "2024/10/2"), "send return documents to payers"),
     Grant("contributions.view_ledgerentry", ("2024/9/2", "2024/10/2"), "read personal accounts"),
     Grant("contributions.view_refund", ("2024/9/2", "2024/10/2"), "follow refunds"),

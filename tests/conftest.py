@@ -139,3 +139,51 @@ def participant(db):
         birth_date=date(1979, 10, 28),
         gender="M",
     )
+
+
+# --- Payment orders -----------------------------------------------------------------------------
+
+PAYER = "150540012348"  # a fictional BIN with a valid check digit
+
+
+@pytest.fixture
+def people(db):
+    """A small synthetic state registry (and nothing else): 30 people, the first one deceased
+    on 2023-06-10."""
+    from dataclasses import replace
+    from datetime import date
+
+    from records.registry import registry_load_snapshot
+    from records.services import Actor
+    from records.synthetic import registry_csv, synthetic_people
+
+    population = list(synthetic_people(30, seed=11))
+    population[0] = replace(population[0], death_date=date(2023, 6, 10))
+    registry_load_snapshot(raw=registry_csv(population), file_name="people.csv", actor=Actor(label="test"))
+    return population
+
+
+def line_for(person, *, amount: str = "7000,00", period: str = "102023", **changes):
+    from contributions.synthetic import LineSpec
+
+    spec = {
+        "iin": person.iin,
+        "last_name": person.last_name,
+        "first_name": person.first_name,
+        "patronymic": person.patronymic,
+        "birth_date": person.birth_date,
+        "period": period,
+        "amount": amount,
+    }
+    spec.update(changes)
+    return LineSpec(**spec)
+
+
+def order_text(lines, *, reference: str = "SO231124000009", number: str = "501", **kwargs) -> str:
+    from datetime import date
+
+    from contributions.synthetic import mt102_message
+
+    kwargs.setdefault("document_date", date(2023, 11, 24))
+    kwargs.setdefault("payer_idn", PAYER)
+    return mt102_message(reference=reference, number=number, lines=lines, **kwargs)

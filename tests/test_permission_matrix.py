@@ -9,40 +9,62 @@ import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-ACTORS = ["anonymous", "norole", "specialist", "senior_specialist", "head_of_unit", "head_of_service", "auditor"]
+ACTORS = [
+    "anonymous", "norole", "specialist", "senior_specialist",
+    "head_of_unit", "head_of_service", "auditor", "api_client",
+]  # fmt: skip
 
 
-def row(anonymous: int, norole: int, specialist: int, senior: int, head_unit: int, head_service: int, auditor: int):
-    return dict(zip(ACTORS, [anonymous, norole, specialist, senior, head_unit, head_service, auditor], strict=True))
+def row(*statuses: int) -> dict[str, int]:
+    return dict(zip(ACTORS, statuses, strict=True))
 
 
-EVERYONE_200 = row(200, 200, 200, 200, 200, 200, 200)
-ANY_ROLE = row(302, 403, 200, 200, 200, 200, 200)
+EVERYONE_200 = row(200, 200, 200, 200, 200, 200, 200, 200)
+STAFF = row(302, 403, 200, 200, 200, 200, 200, 403)  # any staff role; not an API client
 
 # GET of each named URL outside the admin.
 EXPECTED = {
-    "home": row(302, 200, 200, 200, 200, 200, 200),
+    "home": row(302, 200, 200, 200, 200, 200, 200, 200),
     "healthz": EVERYONE_200,
-    "set_language": row(302, 302, 302, 302, 302, 302, 302),
+    "set_language": row(302, 302, 302, 302, 302, 302, 302, 302),
     "login": EVERYONE_200,
-    "logout": row(405, 405, 405, 405, 405, 405, 405),
-    "participant_search": ANY_ROLE,
-    "participant_detail": ANY_ROLE,
-    "access_log": row(302, 403, 403, 403, 200, 200, 200),
-    "role_list": ANY_ROLE,
-    "role_assign": row(302, 403, 403, 403, 405, 405, 403),
-    "api_participant_detail": row(403, 403, 200, 200, 200, 200, 200),
+    "logout": row(405, 405, 405, 405, 405, 405, 405, 405),
+    "participant_search": STAFF,
+    "participant_detail": STAFF,
+    "access_log": row(302, 403, 403, 403, 200, 200, 200, 403),
+    "role_list": STAFF,
+    "role_assign": row(302, 403, 403, 403, 405, 405, 403, 403),
+    "api_participant_detail": row(403, 403, 200, 200, 200, 200, 200, 403),
+    "order_list": STAFF,
+    "order_upload": row(302, 403, 200, 200, 200, 200, 403, 403),
+    "review_queue": row(302, 403, 403, 200, 200, 200, 403, 403),
+    "deadlines": row(302, 403, 403, 403, 200, 200, 200, 403),
+    "order_detail": STAFF,
+    "order_resolve": row(302, 403, 403, 405, 405, 405, 403, 403),
+    "return_document_list": STAFF,
+    "return_document_download": STAFF,
+    "payer_detail": STAFF,
+    "refund_list": STAFF,
+    "refund_new": row(302, 403, 200, 200, 200, 200, 403, 403),
+    "refund_decide": row(302, 403, 403, 403, 405, 405, 403, 403),
+    "api_order_submit": row(403, 403, 403, 403, 403, 403, 403, 405),
+    "api_order_detail": row(403, 403, 200, 200, 200, 200, 200, 404),  # 404: not the bank's own order
+    "api_return_document": row(403, 403, 200, 200, 200, 200, 200, 404),
+    "api_schema": EVERYONE_200,
+    "api_docs": EVERYONE_200,
 }
 
 # A sample of the admin: staff status and model permissions decide.
 ADMIN_EXPECTED = {
-    "admin:index": row(302, 302, 302, 302, 302, 200, 200),
-    "admin:records_participant_changelist": row(302, 302, 302, 302, 302, 200, 200),
-    "admin:records_participant_add": row(302, 302, 302, 302, 302, 403, 403),
-    "admin:records_accesslog_changelist": row(302, 302, 302, 302, 302, 200, 200),
-    "admin:records_calendarday_changelist": row(302, 302, 302, 302, 302, 200, 200),
-    "admin:records_participant_export": row(302, 302, 302, 302, 302, 403, 200),
-    "admin:auth_user_changelist": row(302, 302, 302, 302, 302, 403, 403),
+    "admin:index": row(302, 302, 302, 302, 302, 200, 200, 302),
+    "admin:records_participant_changelist": row(302, 302, 302, 302, 302, 200, 200, 302),
+    "admin:records_participant_add": row(302, 302, 302, 302, 302, 403, 403, 302),
+    "admin:records_accesslog_changelist": row(302, 302, 302, 302, 302, 200, 200, 302),
+    "admin:records_calendarday_changelist": row(302, 302, 302, 302, 302, 200, 200, 302),
+    "admin:records_participant_export": row(302, 302, 302, 302, 302, 403, 200, 302),
+    "admin:auth_user_changelist": row(302, 302, 302, 302, 302, 403, 403, 302),
+    "admin:contributions_paymentorder_changelist": row(302, 302, 302, 302, 302, 200, 200, 302),
+    "admin:contributions_ledgerentry_export": row(302, 302, 302, 302, 302, 403, 200, 302),
 }
 
 
@@ -82,25 +104,63 @@ def clients(make_user, participant):
     return result
 
 
-def url_for(name: str, participant) -> str:
-    pattern = dict(named_patterns(get_resolver()))[name]
-    kwargs = {}
-    for key in pattern.pattern.converters:
-        kwargs[key] = {"pk": participant.pk, "iin": participant.iin}[key]
-    return reverse(name, kwargs=kwargs)
+@pytest.fixture
+def sample(participant, people):
+    """One processed order with a returned line, a ledger entry and a registered refund."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.contrib.auth.models import User
+
+    from contributions.models import LedgerEntry
+    from contributions.services import intake_file, process_order, refund_register
+    from records.services import Actor
+    from tests.conftest import line_for, order_text
+
+    text = order_text([line_for(people[1]), line_for(people[2], iin="850615300012")])
+    result = intake_file(raw=text.encode(), file_name="o.mt102", door="command", actor=Actor(label="test"))
+    order = result.orders[0]
+    process_order(order_id=order.pk, actor=Actor(label="test"))
+    order.refresh_from_db()
+    entry = LedgerEntry.objects.get(order=order)
+    registrar = User.objects.create_superuser("registrar", password="x")
+    refund = refund_register(
+        entry_id=entry.pk,
+        amount=Decimal("1.00"),
+        request_number="R",
+        request_date=date(2023, 12, 1),
+        reason="r",
+        registered_by=registrar,
+    )
+    return {
+        "participant_detail": {"pk": participant.pk},
+        "api_participant_detail": {"iin": participant.iin},
+        "order_detail": {"pk": order.pk},
+        "order_resolve": {"pk": order.pk},
+        "return_document_download": {"pk": order.return_document.pk, "fmt": "csv"},
+        "payer_detail": {"idn": order.payer_idn},
+        "refund_new": {"entry_id": entry.pk},
+        "refund_decide": {"pk": refund.pk},
+        "api_order_detail": {"pk": order.pk},
+        "api_return_document": {"pk": order.pk, "fmt": "csv"},
+    }
+
+
+def url_for(name: str, sample) -> str:
+    return reverse(name, kwargs=sample.get(name, {}))
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_url_by_role(name: str, clients, participant) -> None:
-    url = url_for(name, participant)
+def test_url_by_role(name: str, clients, sample) -> None:
+    url = url_for(name, sample)
     got = {actor: clients[actor].get(url).status_code for actor in ACTORS}
     assert got == EXPECTED[name], url
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("name", sorted(ADMIN_EXPECTED))
-def test_admin_url_by_role(name: str, clients, participant) -> None:
+def test_admin_url_by_role(name: str, clients) -> None:
     url = reverse(name)
     got = {actor: clients[actor].get(url).status_code for actor in ACTORS}
     assert got == ADMIN_EXPECTED[name], url

@@ -25,17 +25,18 @@ def _kind(raw: bytes, file_name: str) -> str:
         return "xls"
     if _MT102_MARKERS.search(raw[:_HEAD]):
         return "mt102"
-    name = file_name.strip().lower()
-    if name.endswith(_MT102_NAMES):
-        return "mt102"  # nothing recognisable: the name decides between MT102 and CSV
+    # Nothing marks an MT102: a CSV, unless the name says MT102 and the first line is not a
+    # header of a list either (then the MT102 parser's "no message" error is the useful one).
+    first_line = next((line for line in raw[:_HEAD].splitlines() if line.strip()), b"")
+    looks_tabular = b"," in first_line or b";" in first_line or b"\t" in first_line
+    if file_name.strip().lower().endswith(_MT102_NAMES) and not looks_tabular:
+        return "mt102"
     return "csv"
 
 
 def parse_file(raw: bytes, file_name: str) -> ParsedFile:
-    """XLSX (zip magic), MT102 (``{1:``/``{4:`` or ``:20:`` near the start), otherwise CSV.
-
-    Never raises.
-    """
+    """XLSX (zip magic), MT102 (``{1:``/``{4:`` or a ``:20:`` line near the start), otherwise
+    CSV; the file name only decides an input that is neither (e.g. empty). Never raises."""
     try:
         data = bytes(raw)
         kind = _kind(data, file_name or "")

@@ -193,7 +193,8 @@ def _has_block4(lines: list[str]) -> bool:
 def _split_messages(lines: list[str]) -> list[_Message]:
     messages: list[_Message] = []
     current: _Message | None = None  # the message being read (None between messages)
-    stray: list[int] = []
+    pending: list[tuple[int, str]] = []  # {2:}/{3:} blocks between messages: a message without {1:}
+    stray: list[tuple[int, str]] = []
     for line_no, line in enumerate(lines, start=1):
         text = _clean(line)
         if not text:
@@ -205,8 +206,18 @@ def _split_messages(lines: list[str]) -> list[_Message]:
                     _close_unfinished(current)
                 current = _Message(first_line=line_no, last_line=line_no)
                 messages.append(current)
+                if text.startswith("{1:"):
+                    stray.extend((n, "message header without block 4 ('{4:')") for n, _ in pending)
+                else:
+                    for pending_no, pending_text in pending:
+                        _check_block2(current, pending_no, pending_text)
+                pending.clear()
             elif current is None:
-                continue  # {2:}, {3:}, {5:} or other blocks outside a message
+                if re.match(r"\{[23]:", text):
+                    pending.append((line_no, text))
+                elif not text.startswith("{5:"):  # {5:} is the trailer after "-}"
+                    stray.append((line_no, "text outside a message"))
+                continue
             if current.block4_line == 0:
                 current.last_line = line_no
                 _check_block2(current, line_no, text)
@@ -217,7 +228,7 @@ def _split_messages(lines: list[str]) -> list[_Message]:
                 if not text:
                     continue
         if current is None:
-            stray.append(line_no)
+            stray.append((line_no, "text outside a message"))
             continue
         if current.block4_line == 0:
             current.last_line = line_no
@@ -234,11 +245,12 @@ def _split_messages(lines: list[str]) -> list[_Message]:
         current.body.append((line_no, text))
     if current is not None:
         _close_unfinished(current)
-    for line_no in stray:
+    stray.extend((n, "message header without block 4 ('{4:')") for n, _ in pending)
+    for line_no, message in stray:
         before = [m for m in messages if m.first_line < line_no]
         target = before[-1] if before else messages[0] if messages else None
         if target is not None:
-            target.errors.append(ParseError(line_no, "text outside a message"))
+            target.errors.append(ParseError(line_no, message))
     return messages
 
 
@@ -362,10 +374,9 @@ def _account_and_subfields(
 class _Entry:
     """A sequence-B entry while it is being read."""
 
-    line: int
+    line: int  # of its :21:
     number_text: str
-    amount: _Field | None = None
-    details: _Field | None = None
+    fields: dict[str, _Field] = field(default_factory=dict)  # its :32B: and :70:
 
 
 _PAYER_SUBFIELDS = {"NAME", "IDN"}
@@ -421,12 +432,10 @@ def _parse_message(message: _Message) -> ParsedOrder:
                 errors.append(ParseError(fld.line, f":{tag}: before the first :21:"))
                 continue
             entry = entries[-1]
-            slot = "amount" if tag == "32B" else "details"
-            previous: _Field | None = getattr(entry, slot)
-            if previous is not None:
+            if tag in entry.fields:
                 errors.append(ParseError(fld.line, f"duplicate :{tag}: in entry :21:{entry.number_text}"))
                 continue
-            setattr(entry, slot, fld)
+            entry.fields[tag] = fld
             continue
         if state == "B":  # a sequence A tag inside sequence B (e.g. a bank batch of transfers)
             errors.append(ParseError(fld.line, f":{tag}: is not allowed in sequence B"))
@@ -475,7 +484,7 @@ def _parse_message(message: _Message) -> ParsedOrder:
     numbers: dict[int, int] = {}
     for position, entry in enumerate(entries, start=1):
         line = _parse_entry(order, entry, position, period_a)
-        if entry.number_text.isdigit() and len(entry.number_text) <= 9:
+        if _sequence_number(entry.number_text) is not None:
             first = numbers.setdefault(line.sequence, entry.line)
             if first != entry.line:
                 errors.append(
@@ -517,24 +526,28 @@ def _parse_32a(order: ParsedOrder, fld: _Field) -> None:
     _require(order, order.total is not None, fld.line, f":32A: total: {reason}")
 
 
+def _sequence_number(text: str) -> int | None:
+    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+
+
 def _parse_entry(order: ParsedOrder, entry: _Entry, position: int, period_a: _Sub | None) -> ParsedLine:
     errors = order.errors
     number = entry.number_text
-    if number.isdigit() and len(number) <= 9:
-        sequence = int(number)
-    else:
+    sequence = _sequence_number(number)
+    if sequence is None:
         sequence = position
         errors.append(ParseError(entry.line, f":21: sequence number {number[:20]!r} is not a number"))
 
     amount: Decimal | None = None
-    if entry.amount is None:
+    amount_field = entry.fields.get("32B")
+    if amount_field is None:
         errors.append(ParseError(entry.line, f"entry :21:{number} has no :32B: (amount)"))
     else:
-        value = _single_value(entry.amount, errors)
+        value = _single_value(amount_field, errors)
         match = re.fullmatch(r"([A-Za-z]{3})(.*)", value)
         if match is None:
             errors.append(
-                ParseError(entry.amount.line, f"malformed :32B: {value[:30]!r} (expected currency and amount)")
+                ParseError(amount_field.line, f"malformed :32B: {value[:30]!r} (expected currency and amount)")
             )
             text = value
         else:
@@ -542,18 +555,19 @@ def _parse_entry(order: ParsedOrder, entry: _Entry, position: int, period_a: _Su
             currency = match.group(1).upper()
             if order.currency and currency != order.currency:
                 errors.append(
-                    ParseError(entry.amount.line, f":32B: currency {currency} differs from :32A: {order.currency}")
+                    ParseError(amount_field.line, f":32B: currency {currency} differs from :32A: {order.currency}")
                 )
         amount, reason = parse_amount(text)
         if amount is None:
-            errors.append(ParseError(entry.amount.line, f":32B: {reason}"))
+            errors.append(ParseError(amount_field.line, f":32B: {reason}"))
 
     subs: dict[str, _Sub] = {}
-    if entry.details is None:
+    details = entry.fields.get("70")
+    if details is None:
         errors.append(ParseError(entry.line, f"entry :21:{number} has no :70: (person details)"))
     else:
-        subs = _subfields(entry.details, _PERSON_SUBFIELDS, errors)
-        _require(order, "IDN" in subs, entry.details.line, f"entry :21:{number} has no /IDN/ (IIN)")
+        subs = _subfields(details, _PERSON_SUBFIELDS, errors)
+        _require(order, "IDN" in subs, details.line, f"entry :21:{number} has no /IDN/ (IIN)")
 
     period_sub = subs.get("PERIOD")
     if (period_sub is None or not period_sub.value) and period_a is not None:

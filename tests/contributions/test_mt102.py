@@ -138,7 +138,7 @@ def test_reference_example_parses_cleanly() -> None:
 
 
 def test_assign_continues_on_following_lines() -> None:
-    lines = LINES[:26] + ["ЗА НОЯБРЬ", "  2023 ГОДА  "] + LINES[26:]
+    lines = [*LINES[:26], "ЗА НОЯБРЬ", "  2023 ГОДА  ", *LINES[26:]]
     order = only_order(parse(lines))
     assert order.errors == []
     assert order.assign == "СОЦИАЛЬНЫЕ ОТЧИСЛЕНИЯ ЗА НОЯБРЬ 2023 Г. ЗА НОЯБРЬ 2023 ГОДА"

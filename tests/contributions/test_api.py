@@ -1,0 +1,147 @@
+"""The API for banks and state systems: submit a file or JSON, read status and return document."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from contributions.models import IncomingFile, PaymentOrder
+from contributions.parsers.mt102 import parse_mt102
+from contributions.services import process_order
+from records.services import Actor
+from tests.conftest import PAYER, line_for, order_text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def bank(make_user):
+    user = make_user("api_client", username="bank-halyk")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
+def upload(client: APIClient, text: str, name: str = "order.mt102", **extra):
+    return client.post(
+        reverse("api_order_submit"),
+        {"file": SimpleUploadedFile(name, text.encode("utf-8")), **extra},
+        format="multipart",
+    )
+
+
+def test_submit_a_file_then_a_duplicate(bank, people) -> None:
+    text = order_text([line_for(people[1]), line_for(people[2])])
+    response = upload(bank, text, received="2023-11-24")
+    assert response.status_code == 201, response.content
+    (order,) = response.json()["orders"]
+    assert (order["status"], order["lines"], order["amount"]) == ("received", 2, "14000.00")
+    assert order["received"] == "2023-11-24"
+    stored = IncomingFile.objects.get(pk=response.json()["file"])
+    assert bytes(stored.raw) == text.encode()
+    assert stored.door == "api"
+    again = upload(bank, text)
+    assert again.status_code == 200
+    assert again.json()["orders"][0]["status"] == "duplicate"
+
+
+def test_submit_json_and_read_the_status(bank, people) -> None:
+    person = people[3]
+    body = {
+        "reference": "API0001",
+        "number": "77",
+        "document_date": "2023-11-24",
+        "payer": {"idn": PAYER, "name": "ТОО ТЕСТ", "account": "KZ699990000000000001"},
+        "payee": {"idn": "160440007161", "bic": "GCVPKZ2A", "account": "KZ429990000000000002"},
+        "knp": "012",
+        "total": "7000.00",
+        "value_date": "2023-11-24",
+        "lines": [
+            {
+                "iin": person.iin,
+                "last_name": person.last_name,
+                "first_name": person.first_name,
+                "patronymic": person.patronymic,
+                "birth_date": person.birth_date.isoformat(),
+                "period": "2023-10",
+                "amount": "7000.00",
+            }
+        ],
+    }
+    response = bank.post(reverse("api_order_submit"), body, format="json")
+    assert response.status_code == 201, response.content
+    order_id = response.json()["orders"][0]["id"]
+    process_order(order_id=order_id, actor=Actor(label="test"))
+    status = bank.get(reverse("api_order_detail", args=[order_id]))
+    assert status.status_code == 200
+    assert status.json()["status"] == "posted"
+    assert status.json()["lines_posted"] == 1
+
+
+def test_malformed_json_is_kept_and_needs_review_naming_the_field(bank) -> None:
+    response = bank.post(reverse("api_order_submit"), {"reference": "X", "lines": [{"iin": 5}]}, format="json")
+    assert response.status_code == 201
+    (order,) = response.json()["orders"]
+    assert order["status"] == "needs_review"
+    assert any("lines[0]" in e for e in order["errors"]), order["errors"]
+    assert IncomingFile.objects.count() == 1
+
+
+def test_return_document_csv_and_mt102(bank, people) -> None:
+    text = order_text([line_for(people[4]), line_for(people[5], iin="850615300012")])
+    order_id = upload(bank, text, received="2023-11-24").json()["orders"][0]["id"]
+    process_order(order_id=order_id, actor=Actor(label="test"))
+    csv = bank.get(reverse("api_return_document", args=[order_id, "csv"]))
+    assert csv.status_code == 200
+    body = csv.content.decode()
+    assert body.splitlines()[0].startswith("return_document,order_reference")
+    assert "850615300012" in body
+    assert "unknown_iin" in body
+    mt = bank.get(reverse("api_return_document", args=[order_id, "mt102"]))
+    assert mt.status_code == 200
+    parsed = parse_mt102(mt.content)
+    (back,) = parsed.orders
+    assert [line.iin for line in back.lines] == ["850615300012"]
+    assert back.total is not None
+    assert str(back.total) == "7000.00"
+    assert bank.get(reverse("api_return_document", args=[order_id, "pdf"])).status_code == 404
+
+
+def test_a_bank_sees_only_its_own_orders(bank, make_user, people) -> None:
+    other = APIClient()
+    user = make_user("api_client", username="bank-other")
+    other.force_authenticate(user)
+    order_id = upload(bank, order_text([line_for(people[6])])).json()["orders"][0]["id"]
+    assert other.get(reverse("api_order_detail", args=[order_id])).status_code == 404
+    staff = APIClient()
+    staff.force_authenticate(make_user("specialist"))
+    assert staff.get(reverse("api_order_detail", args=[order_id])).status_code == 200
+
+
+def test_submission_needs_the_permission(make_user, people) -> None:
+    client = APIClient()
+    client.force_authenticate(make_user("auditor"))
+    assert upload(client, order_text([line_for(people[7])])).status_code == 403
+    assert not PaymentOrder.objects.exists()
+    anonymous = APIClient()
+    assert upload(anonymous, order_text([line_for(people[7])])).status_code in (401, 403)
+
+
+def test_a_bad_received_date_is_refused_and_nothing_stored(bank, people) -> None:
+    response = upload(bank, order_text([line_for(people[8])]), received="24.11.2023x")
+    assert response.status_code == 400
+    assert "received" in response.json()
+    assert not IncomingFile.objects.exists()
+
+
+def test_the_schema_and_docs_are_served() -> None:
+    client = APIClient()
+    schema = client.get(reverse("api_schema"))
+    assert schema.status_code == 200
+    assert b"/api/v1/orders/" in schema.content
+    docs = client.get(reverse("api_docs"))
+    assert docs.status_code == 200
+    assert b"cdn" not in docs.content.lower()

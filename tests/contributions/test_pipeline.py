@@ -1,0 +1,228 @@
+"""The pipeline (conventions: "Incoming payment orders"): every outcome and every return reason."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from contributions.models import (
+    EntryKind,
+    IncomingFile,
+    LedgerEntry,
+    OrderLine,
+    OrderStatus,
+    PaymentOrder,
+    ReturnDocument,
+)
+from contributions.services import intake_file, process_order
+from records.models import Participant, PersonalDataChange
+from records.services import Actor
+from tests.conftest import PAYER, line_for, order_text
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor(label="test")
+
+
+def ingest(text: str | bytes, *, received: date = date(2023, 11, 24), name: str = "order.mt102") -> list[PaymentOrder]:
+    raw = text.encode("utf-8") if isinstance(text, str) else text
+    result = intake_file(raw=raw, file_name=name, door="command", actor=ACTOR, received=received)
+    for order in result.orders:
+        process_order(order_id=order.pk, actor=ACTOR)
+    return [PaymentOrder.objects.get(pk=o.pk) for o in result.orders]
+
+
+def reasons(order: PaymentOrder) -> dict[int, str]:
+    return dict(order.lines.values_list("sequence", "reason"))
+
+
+def test_a_clean_order_is_posted_whole(people) -> None:
+    (order,) = ingest(order_text([line_for(p) for p in people[1:6]]))
+    assert order.status == OrderStatus.POSTED
+    assert (order.lines_total, order.lines_posted, order.lines_returned) == (5, 5, 0)
+    assert order.amount_posted == Decimal("35000.00")
+    entries = LedgerEntry.objects.filter(order=order)
+    assert entries.count() == 5
+    assert {e.kind for e in entries} == {EntryKind.CONTRIBUTION}
+    assert {e.period for e in entries} == {date(2023, 10, 1)}
+    assert all(e.payer_idn == PAYER and e.received == date(2023, 11, 24) for e in entries)
+    # Participants were created from the registry.
+    created = Participant.objects.get(iin=people[1].iin)
+    assert (created.last_name, created.birth_date) == (people[1].last_name, people[1].birth_date)
+    assert not ReturnDocument.objects.exists()
+    # Deadline: received Fri 2023-11-24 -> end of Mon 2023-11-27, Almaty.
+    assert order.deadline is not None
+    assert timezone.localtime(order.deadline).isoformat().startswith("2023-11-27T23:59:59")
+    assert order.finished_at is not None
+
+
+def test_knp_017_posts_penalty_entries(people) -> None:
+    (order,) = ingest(order_text([line_for(people[2], amount="12,37")], knp="017"))
+    assert order.status == OrderStatus.POSTED
+    assert LedgerEntry.objects.get(order=order).kind == EntryKind.PENALTY
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        ({"iin": "791028302727"}, "invalid_iin"),
+        ({"iin": "79102830272"}, "invalid_iin"),
+        ({"iin": "850615300012"}, "unknown_iin"),
+        ({"last_name": "ДРУГОЙ"}, "name_mismatch"),
+        ({"first_name": "ДРУГОЙ"}, "name_mismatch"),
+        ({"patronymic": "ДРУГОВИЧ"}, "name_mismatch"),
+        ({"birth_date": date(1950, 1, 2)}, "birth_date_mismatch"),
+        ({"amount": "0,00"}, "invalid_amount"),
+        ({"period": "132023"}, "invalid_period"),
+        ({"period": ""}, "invalid_period"),
+    ],
+)
+def test_each_line_check_returns_its_reason(people, changes, reason) -> None:
+    good, bad = people[3], people[4]
+    (order,) = ingest(order_text([line_for(good), line_for(bad, **changes)]))
+    assert order.status == OrderStatus.PARTIALLY_RETURNED
+    assert reasons(order) == {1: "", 2: reason}
+    assert LedgerEntry.objects.filter(order=order).count() == 1
+    document = ReturnDocument.objects.get(order=order)
+    assert document.lines_count == 1
+    assert order.lines_returned == 1
+
+
+def test_a_deceased_participants_later_period_is_returned_an_earlier_one_posted(people) -> None:
+    dead = people[0]  # died 2023-06-10
+    (order,) = ingest(order_text([line_for(dead, period="052023"), line_for(dead, period="072023")]))
+    assert reasons(order) == {1: "", 2: "deceased"}
+
+
+def test_name_comparison_rules(people) -> None:
+    person = people[5]
+    lines = [
+        line_for(person, last_name=f"  {person.last_name.lower()}  "),  # case and spaces
+        line_for(person, patronymic=""),  # an empty patronymic on the line is fine
+    ]
+    (order,) = ingest(order_text(lines))
+    assert order.status == OrderStatus.POSTED
+
+
+def test_yo_equals_ye_but_kazakh_letters_are_distinct(people, settings) -> None:
+    from records.registry import registry_load_snapshot
+
+    csv = "iin,last_name,first_name,patronymic,birth_date,gender,death_date\n791028302728,ЁЛКИНА,ӘСЕМ,,1979-10-28,F,\n"
+    registry_load_snapshot(raw=csv.encode(), file_name="x.csv", actor=ACTOR)
+    from contributions.synthetic import LineSpec
+
+    def spec(last: str, first: str) -> LineSpec:
+        return LineSpec("791028302728", last, first, "", date(1979, 10, 28), "102023", "100,00")
+
+    (order,) = ingest(order_text([spec("ЕЛКИНА", "ӘСЕМ"), spec("ЁЛКИНА", "АСЕМ")]))
+    assert reasons(order) == {1: "", 2: "name_mismatch"}
+
+
+def test_every_line_failing_returns_the_order(people) -> None:
+    (order,) = ingest(order_text([line_for(people[6], amount="-5,00"), line_for(people[7], iin="123")]))
+    assert order.status == OrderStatus.RETURNED
+    assert not LedgerEntry.objects.filter(order=order).exists()
+    assert order.amount_returned == Decimal("6995.00")  # -5.00 and 7000.00, as sent
+    assert ReturnDocument.objects.get(order=order).lines_count == 2
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "problem"),
+    [
+        ({"total": "1,00"}, "add up to"),
+        ({"knp": "010"}, "KNP 010"),
+        ({"payee_idn": "990140004654"}, "payee"),
+        ({"payee_bic": "HSBKKZKX"}, "payee bank"),
+    ],
+)
+def test_an_order_wrong_as_a_whole_needs_review_and_nothing_is_posted(people, kwargs, problem) -> None:
+    (order,) = ingest(order_text([line_for(people[8])], **kwargs))
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert any(problem in e for e in order.errors), order.errors
+    assert all(e.startswith("line ") for e in order.errors)
+    assert not LedgerEntry.objects.exists()
+    assert order.lines.count() == 1  # kept for the reviewer
+
+
+def test_a_truncated_message_needs_review_and_the_raw_file_is_kept(people) -> None:
+    text = order_text([line_for(people[9]), line_for(people[10])])
+    cut = text[: text.index(":21:2") + 12]
+    (order,) = ingest(cut)
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert order.errors
+    assert bytes(IncomingFile.objects.get().raw) == cut.encode()
+    assert not LedgerEntry.objects.exists()
+
+
+def test_a_file_that_cannot_be_split_yields_one_order_needing_review() -> None:
+    (order,) = ingest(b"\x00\xffnot a payment order at all", name="junk.bin")
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert order.errors
+    assert not order.is_original
+    assert bytes(order.file.raw) == b"\x00\xffnot a payment order at all"
+
+
+def test_the_same_file_twice_posts_nothing_twice(people) -> None:
+    text = order_text([line_for(p) for p in people[11:14]])
+    (first,) = ingest(text)
+    (second,) = ingest(text)
+    assert second.status == OrderStatus.DUPLICATE
+    assert second.duplicate_of == first
+    assert LedgerEntry.objects.count() == 3
+    assert IncomingFile.objects.count() == 2  # the second file is kept too
+
+
+def test_the_same_order_twice_in_one_file(people) -> None:
+    text = order_text([line_for(people[14])])
+    first, second = ingest(text + text)
+    assert (first.status, second.status) == (OrderStatus.POSTED, OrderStatus.DUPLICATE)
+    assert second.duplicate_of == first
+
+
+def test_processing_twice_changes_nothing(people) -> None:
+    (order,) = ingest(order_text([line_for(p) for p in people[15:18]]))
+    assert process_order(order_id=order.pk, actor=ACTOR) is None
+    assert LedgerEntry.objects.count() == 3
+
+
+def test_entries_are_immutable(people) -> None:
+    ingest(order_text([line_for(people[18])]))
+    entry = LedgerEntry.objects.get()
+    with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).update(amount=Decimal("1.00"))
+    with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
+        LedgerEntry.objects.filter(pk=entry.pk).delete()
+    assert LedgerEntry.objects.get(pk=entry.pk).amount == Decimal("7000.00")
+
+
+def test_a_registry_change_updates_the_participant_with_a_change_record(people) -> None:
+    from records.registry import registry_load_snapshot
+    from records.synthetic import registry_csv
+
+    person = people[19]
+    ingest(order_text([line_for(person)]))
+    from dataclasses import replace
+
+    registry_load_snapshot(
+        raw=registry_csv([replace(person, last_name="НОВАЯФАМИЛИЯ")]), file_name="r2.csv", actor=ACTOR
+    )
+    # The reload itself records the change of a known participant (paragraph 9).
+    change = PersonalDataChange.objects.get(participant__iin=person.iin)
+    assert (change.field, change.new_value) == ("last_name", "НОВАЯФАМИЛИЯ")
+
+
+def test_lines_keep_the_line_of_the_file(people) -> None:
+    (order,) = ingest(order_text([line_for(people[20]), line_for(people[21])]))
+    first, second = OrderLine.objects.filter(order=order).order_by("sequence")
+    text = order_text([line_for(people[20]), line_for(people[21])]).splitlines()
+    assert text[first.file_line - 1] == ":21:1"
+    assert text[second.file_line - 1] == ":21:2"
+
+
+def test_a_day_the_calendar_does_not_know_keeps_the_order_and_says_why(people) -> None:
+    (order,) = ingest(order_text([line_for(people[22])]), received=date(2031, 1, 10))
+    assert order.deadline is None
+    assert any("2031" in e for e in order.errors)

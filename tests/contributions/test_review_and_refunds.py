@@ -1,0 +1,146 @@
+"""Needs-review resolution and refunds (four eyes), through services and pages."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.test import Client
+from django.urls import reverse
+
+from contributions.models import EntryKind, LedgerEntry, OrderStatus, PaymentOrder, Refund, RefundStatus
+from contributions.selectors import account_totals
+from contributions.services import (
+    DomainError,
+    intake_file,
+    order_resolve_review,
+    process_order,
+    refund_decide,
+    refund_register,
+)
+from records.models import AuditEvent
+from records.services import Actor
+from tests.conftest import line_for, order_text
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor(label="test")
+
+
+def take_in(text: str) -> PaymentOrder:
+    result = intake_file(
+        raw=text.encode(), file_name="o.mt102", door="upload", actor=ACTOR, received=date(2023, 11, 24)
+    )
+    (order,) = result.orders
+    process_order(order_id=order.pk, actor=ACTOR)
+    return PaymentOrder.objects.get(pk=order.pk)
+
+
+def test_a_senior_specialist_returns_a_needs_review_order_in_full(make_user, people) -> None:
+    order = take_in(order_text([line_for(people[1]), line_for(people[2])], total="1,00"))
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    senior = make_user("senior_specialist")
+    client = Client()
+    client.force_login(senior)
+    response = client.post(reverse("order_resolve", args=[order.pk]), {"note": "Сумма не сходится"})
+    assert response.status_code == 302
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RETURNED
+    assert (order.resolved_by, order.resolution_note) == (senior, "Сумма не сходится")
+    assert order.return_document.lines_count == 2
+    assert set(order.lines.values_list("reason", flat=True)) == {"order_returned"}
+    assert not LedgerEntry.objects.exists()
+    assert AuditEvent.objects.filter(action="orders.return_in_full", actor=senior).exists()
+    with pytest.raises(DomainError):
+        order_resolve_review(order_id=order.pk, resolved_by=senior, note="again")
+
+
+def test_a_specialist_may_not_resolve_and_a_reason_is_required(make_user, people) -> None:
+    order = take_in(order_text([line_for(people[3])], knp="010"))
+    with pytest.raises(PermissionDenied):
+        order_resolve_review(order_id=order.pk, resolved_by=make_user("specialist"), note="x")
+    with pytest.raises(DomainError):
+        order_resolve_review(order_id=order.pk, resolved_by=make_user("head_of_unit"), note="  ")
+    order.refresh_from_db()
+    assert order.status == OrderStatus.NEEDS_REVIEW
+
+
+def test_refund_registered_by_one_approved_by_another_posts_a_correcting_entry(make_user, people) -> None:
+    take_in(order_text([line_for(people[4])]))
+    entry = LedgerEntry.objects.get()
+    specialist, head = make_user("specialist"), make_user("head_of_unit")
+    refund = refund_register(
+        entry_id=entry.pk,
+        amount=Decimal("2000.00"),
+        request_number="Z-17",
+        request_date=date(2023, 12, 1),
+        reason="ошибочно уплачено",
+        registered_by=specialist,
+    )
+    with pytest.raises(PermissionDenied):
+        refund_decide(refund_id=refund.pk, decided_by=specialist, approve=True)  # a specialist may not decide
+    refund = refund_decide(refund_id=refund.pk, decided_by=head, approve=True, note="ok")
+    assert refund.status == RefundStatus.POSTED
+    correction = refund.posted_entry
+    assert correction is not None
+    assert (correction.kind, correction.amount, correction.corrects) == (EntryKind.REFUND, Decimal("-2000.00"), entry)
+    totals = account_totals(entry.participant)
+    assert (totals["contribution"], totals["refund"]) == (Decimal("7000.00"), Decimal("-2000.00"))
+    assert AuditEvent.objects.filter(action="refunds.approve", actor=head).exists()
+
+
+def test_the_registrar_can_never_decide_even_as_a_head(make_user, people) -> None:
+    take_in(order_text([line_for(people[5])]))
+    entry = LedgerEntry.objects.get()
+    head = make_user("head_of_unit")
+    refund = refund_register(
+        entry_id=entry.pk,
+        amount=Decimal("1.00"),
+        request_number="Z-18",
+        request_date=date(2023, 12, 1),
+        reason="x",
+        registered_by=head,
+    )
+    with pytest.raises(DomainError, match="registered"):
+        refund_decide(refund_id=refund.pk, decided_by=head, approve=True)
+    # The database refuses it too, whatever path a write takes.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Refund.objects.filter(pk=refund.pk).update(decided_by=head)
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.REGISTERED
+
+
+def test_a_refund_cannot_exceed_what_is_left(make_user, people) -> None:
+    take_in(order_text([line_for(people[6])]))
+    entry = LedgerEntry.objects.get()
+    specialist = make_user("specialist")
+    kwargs = {"request_date": date(2023, 12, 1), "reason": "x", "registered_by": specialist}
+    refund_register(entry_id=entry.pk, amount=Decimal("6000.00"), request_number="A", **kwargs)
+    with pytest.raises(DomainError):
+        refund_register(entry_id=entry.pk, amount=Decimal("1000.01"), request_number="B", **kwargs)
+    with pytest.raises(DomainError):
+        refund_register(entry_id=entry.pk, amount=Decimal("0"), request_number="C", **kwargs)
+
+
+def test_refund_pages(make_user, people) -> None:
+    take_in(order_text([line_for(people[7])]))
+    entry = LedgerEntry.objects.get()
+    specialist, head = make_user("specialist"), make_user("head_of_service")
+    clerk = Client()
+    clerk.force_login(specialist)
+    response = clerk.post(
+        reverse("refund_new", args=[entry.pk]),
+        {"amount": "100.00", "request_number": "R-1", "request_date": "2023-12-01", "reason": "двойная оплата"},
+    )
+    assert response.status_code == 302
+    refund = Refund.objects.get()
+    assert clerk.post(reverse("refund_decide", args=[refund.pk]), {"decision": "approve"}).status_code == 403
+    boss = Client()
+    boss.force_login(head)
+    page = boss.get(reverse("refund_list")).content.decode()
+    assert f'action="/refunds/{refund.pk}/decide/"' in page
+    assert boss.post(reverse("refund_decide", args=[refund.pk]), {"decision": "approve"}).status_code == 302
+    refund.refresh_from_db()
+    assert refund.status == RefundStatus.POSTED
