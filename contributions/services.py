@@ -309,8 +309,8 @@ def enqueue_orders(order_ids: list[int]) -> int:
                 retry=True,
                 retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
             )
-        except Exception:  # noqa: BLE001 - any broker failure: leave the order for the sweeper
-            logger.warning("could not queue payment order %s; the sweeper will retry", order_id)
+        except Exception as exc:  # noqa: BLE001 - any broker failure: leave the order for the sweeper
+            logger.warning("could not queue payment order %s (%s); the sweeper will retry", order_id, exc)
             break
         queued.append(order_id)
     if queued:
@@ -574,7 +574,8 @@ def sweep_orders(*, received_after: timedelta = timedelta(seconds=30), stuck_aft
     """Queue orders that were never queued (e.g. the broker was down at intake) or are stuck in
     processing (a worker died); run by beat every minute. Returns how many were queued."""
     now = timezone.now()
-    stuck_after = stuck_after or timedelta(seconds=settings.ORDER_STUCK_AFTER_SECONDS)
+    if stuck_after is None:
+        stuck_after = timedelta(seconds=settings.ORDER_STUCK_AFTER_SECONDS)
     never_queued = PaymentOrder.objects.filter(status=OrderStatus.RECEIVED, created_at__lt=now - received_after).filter(
         queued_at__isnull=True
     ) | PaymentOrder.objects.filter(status=OrderStatus.RECEIVED, queued_at__lt=now - stuck_after)

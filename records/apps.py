@@ -8,6 +8,34 @@ class RecordsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from records.admin import register_history_models
 
         register_history_models()
+        post_migrate.connect(_seed_calendar_if_empty, sender=self, dispatch_uid="records.seed_calendar")
+
+
+def _seed_calendar_if_empty(sender: AppConfig, **kwargs: object) -> None:
+    """A database whose calendar table is empty (e.g. flushed) gets the shipped seed again; a
+    calendar with any row is left alone, so an administrator's edits are never undone."""
+    from records.calendar_seed import read_seed_file
+    from records.models import CalendarDay
+
+    if CalendarDay.objects.exists():
+        return
+    CalendarDay.objects.bulk_create(
+        [
+            CalendarDay(
+                date=d.date,
+                is_working=d.is_working,
+                kind=d.kind,
+                name_kk=d.name_kk,
+                name_ru=d.name_ru,
+                name_en=d.name_en,
+                note=d.note,
+                source=CalendarDay.Source.SEED,
+            )
+            for d in read_seed_file()
+        ]
+    )

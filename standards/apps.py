@@ -12,9 +12,13 @@ def sync_roles_after_migrate(sender: AppConfig, using: str = "default", **kwargs
     INSTALLED_APPS, so theirs exist too.
     """
     from records.services import Actor
-    from standards.services import roles_sync
+    from standards.models import ProfessionalStandard
+    from standards.services import catalogue_load, roles_sync
 
-    roles_sync(actor=Actor(label="migrate:sync_roles"))
+    actor = Actor(label="migrate:sync_roles")
+    if not ProfessionalStandard.objects.exists():  # e.g. a flushed test database
+        catalogue_load(actor=actor)
+    roles_sync(actor=actor)
 
 
 class StandardsConfig(AppConfig):

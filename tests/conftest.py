@@ -45,16 +45,18 @@ class CeleryWorker:
         return self.log.read_text(encoding="utf-8", errors="replace")
 
 
-def start_celery_worker(database_name: str, log: Path, *, concurrency: int = 1) -> CeleryWorker:
+def start_celery_worker(
+    database_name: str, log: Path, *, concurrency: int = 1, broker_url: str | None = None
+) -> CeleryWorker:
 
     env = dict(os.environ)
     env["DATABASE_URL"] = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{database_name}").geturl()
-    env["CELERY_BROKER_URL"] = broker_url_for_this_process()
+    env["CELERY_BROKER_URL"] = broker_url or broker_url_for_this_process()
     handle = log.open("wb")
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "info", "-c", str(concurrency),
-         "-n", f"test-{_XDIST}@%h", "-Q", "default,orders", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
+         "-n", f"test-{_XDIST}-{os.urandom(3).hex()}@%h", "-Q", "default,orders",
+         "--without-gossip", "--without-mingle", "--without-heartbeat"],
         cwd=ROOT,
         env=env,
         stdout=handle,
@@ -187,3 +189,55 @@ def order_text(lines, *, reference: str = "SO231124000009", number: str = "501",
     kwargs.setdefault("document_date", date(2023, 11, 24))
     kwargs.setdefault("payer_idn", PAYER)
     return mt102_message(reference=reference, number=number, lines=lines, **kwargs)
+
+
+@pytest.fixture
+def sample(participant, people):  # URL kwargs of sample objects, by URL name
+    """One processed order with a returned line, a ledger entry and a registered refund."""
+    from datetime import date
+    from decimal import Decimal
+
+    from django.contrib.auth.models import User
+
+    from contributions.models import LedgerEntry
+    from contributions.services import intake_file, process_order, refund_register
+    from records.services import Actor
+    from tests.conftest import line_for, order_text
+
+    text = order_text([line_for(people[1]), line_for(people[2], iin="850615300012")])
+    result = intake_file(raw=text.encode(), file_name="o.mt102", door="command", actor=Actor(label="test"))
+    order = result.orders[0]
+    process_order(order_id=order.pk, actor=Actor(label="test"))
+    order.refresh_from_db()
+    entry = LedgerEntry.objects.get(order=order)
+    registrar = User.objects.create_superuser("registrar", password="x")
+    refund = refund_register(
+        entry_id=entry.pk,
+        amount=Decimal("1.00"),
+        request_number="R",
+        request_date=date(2023, 12, 1),
+        reason="r",
+        registered_by=registrar,
+    )
+    return {
+        "participant_detail": {"pk": participant.pk},
+        "api_participant_detail": {"iin": participant.iin},
+        "order_detail": {"pk": order.pk},
+        "order_resolve": {"pk": order.pk},
+        "return_document_download": {"pk": order.return_document.pk, "fmt": "csv"},
+        "payer_detail": {"idn": order.payer_idn},
+        "refund_new": {"entry_id": entry.pk},
+        "refund_decide": {"pk": refund.pk},
+        "api_order_detail": {"pk": order.pk},
+        "api_return_document": {"pk": order.pk, "fmt": "csv"},
+    }
+
+
+@pytest.fixture(autouse=True)
+def _english_by_default():
+    """Service messages are translated with the active language; tests read them in English
+    unless a test switches language itself (the default LANGUAGE_CODE is kk)."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -104,48 +104,6 @@ def clients(make_user, participant):
     return result
 
 
-@pytest.fixture
-def sample(participant, people):
-    """One processed order with a returned line, a ledger entry and a registered refund."""
-    from datetime import date
-    from decimal import Decimal
-
-    from django.contrib.auth.models import User
-
-    from contributions.models import LedgerEntry
-    from contributions.services import intake_file, process_order, refund_register
-    from records.services import Actor
-    from tests.conftest import line_for, order_text
-
-    text = order_text([line_for(people[1]), line_for(people[2], iin="850615300012")])
-    result = intake_file(raw=text.encode(), file_name="o.mt102", door="command", actor=Actor(label="test"))
-    order = result.orders[0]
-    process_order(order_id=order.pk, actor=Actor(label="test"))
-    order.refresh_from_db()
-    entry = LedgerEntry.objects.get(order=order)
-    registrar = User.objects.create_superuser("registrar", password="x")
-    refund = refund_register(
-        entry_id=entry.pk,
-        amount=Decimal("1.00"),
-        request_number="R",
-        request_date=date(2023, 12, 1),
-        reason="r",
-        registered_by=registrar,
-    )
-    return {
-        "participant_detail": {"pk": participant.pk},
-        "api_participant_detail": {"iin": participant.iin},
-        "order_detail": {"pk": order.pk},
-        "order_resolve": {"pk": order.pk},
-        "return_document_download": {"pk": order.return_document.pk, "fmt": "csv"},
-        "payer_detail": {"idn": order.payer_idn},
-        "refund_new": {"entry_id": entry.pk},
-        "refund_decide": {"pk": refund.pk},
-        "api_order_detail": {"pk": order.pk},
-        "api_return_document": {"pk": order.pk, "fmt": "csv"},
-    }
-
-
 def url_for(name: str, sample) -> str:
     return reverse(name, kwargs=sample.get(name, {}))
 

@@ -403,8 +403,7 @@ def _parse_message(message: _Message) -> ParsedOrder:
 
     seen: dict[str, _Field] = {}
     entries: list[_Entry] = []
-    period_a: _Sub | None = None
-    order_subs: dict[str, _Sub] = {}
+    period_a: _Sub | None = None  # a /PERIOD/ of sequence A: for entries without their own
     state = "A"
     for fld in fields:
         tag = fld.tag
@@ -469,9 +468,9 @@ def _parse_message(message: _Message) -> ParsedOrder:
             _require(order, bool(order.payee_name), fld.line, ":59: has no /NAME/ (payee name)")
             _require(order, bool(order.payee_idn), fld.line, ":59: has no /IDN/ (payee BIN)")
         elif tag == "70":
-            order_subs = _subfields(fld, _ORDER_SUBFIELDS, errors, ignored=_ORDER_IGNORED, continued="ASSIGN")
-            _read_order_details(order, fld, order_subs)
-            period_a = order_subs.get("PERIOD")
+            details = _subfields(fld, _ORDER_SUBFIELDS, errors, ignored=_ORDER_IGNORED, continued="ASSIGN")
+            _read_order_details(order, fld, details)
+            period_a = details.get("PERIOD")
 
     _require(order, bool(order.reference), seen["20"].line if "20" in seen else start, "missing :20: (reference)")
     _require(order, "50" in seen, start, "missing :50: (payer)")

@@ -11,7 +11,7 @@ from playwright.sync_api import Page, expect
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def shot(page: Page, name: str) -> None:

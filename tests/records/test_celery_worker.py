@@ -12,7 +12,7 @@ from tests.conftest import CeleryWorker, wait_until
 
 
 @pytest.mark.celery
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_worker_refreshes_the_calendar(celery_worker: CeleryWorker) -> None:
     assert not CalendarDay.objects.filter(date__year=2029).exists()
     refresh_calendar_task.delay([2029])
