@@ -264,11 +264,11 @@ class EntryKind(models.TextChoices):
     REFUND = "refund", _("Refund")
 
 
-@pghistory.track()
 class LedgerEntry(models.Model):
     """An entry of a participant's personal account. Immutable: a database trigger refuses every
     UPDATE and DELETE; a correction is a new negative entry that points to what it corrects
-    (conventions: "The personal account"; Rules, paragraphs 7(4) and 9)."""
+    (conventions: "The personal account"; Rules, paragraphs 7(4) and 9). No row-history trigger:
+    an append-only row is its own history."""
 
     participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="entries")
     period = models.DateField(_("period"))

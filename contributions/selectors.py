@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -114,18 +114,17 @@ def account_totals(participant: Participant) -> dict[str, Decimal]:
     return totals
 
 
-def monthly_contributions(participant: Participant, months: int = 24) -> list[tuple[str, str]]:
-    """(YYYY-MM, amount) of net contributions per period for the chart, oldest first."""
-    start = (timezone.localdate().replace(day=1) - timedelta(days=31 * months)).replace(day=1)
+def monthly_contributions(participant: Participant, months: int = 36) -> list[tuple[str, str]]:
+    """(YYYY-MM, amount) of net contributions (refunds deducted) for the last ``months`` periods
+    that have entries, oldest first: the chart on the participant page."""
     rows = (
-        participant.entries.filter(period__gte=start)
-        .exclude(kind=EntryKind.PENALTY)
+        participant.entries.exclude(kind=EntryKind.PENALTY)
         .annotate(month=TruncMonth("period"))
         .values_list("month")
         .annotate(total=Sum("amount"))
-        .order_by("month")
+        .order_by("-month")[:months]
     )
-    return [(f"{month:%Y-%m}", money(total)) for month, total in rows]
+    return [(f"{month:%Y-%m}", money(total)) for month, total in reversed(list(rows))]
 
 
 def status_counts(orders: QuerySet[PaymentOrder]) -> dict[str, int]:

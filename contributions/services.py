@@ -323,38 +323,39 @@ def _participants_for(records: dict[str, RegistryRecord], actor: Actor, order: P
     line with it with dated change records (Rules, paragraph 9)."""
     if not records:
         return
-    known = {p.iin: p for p in Participant.objects.filter(iin__in=list(records))}
-    now = timezone.now()
+    fields = ("iin", *REGISTRY_FIELDS)
+    known = {row[0]: row for row in Participant.objects.filter(iin__in=list(records)).values_list("id", *fields)}
+    known = {row[1]: row for row in known.values()}
     missing = [r for iin, r in records.items() if iin not in known]
     if missing:
-        Participant.objects.bulk_create(
-            [
-                Participant(
-                    iin=r.iin,
-                    last_name=r.last_name,
-                    first_name=r.first_name,
-                    patronymic=r.patronymic,
-                    birth_date=r.birth_date,
-                    gender=r.gender,
-                    death_date=r.death_date,
-                    created_at=now,
-                    updated_at=now,
-                )
-                for r in missing
-            ],
-            ignore_conflicts=True,
-        )
-    for iin, participant in known.items():
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _NEW_PARTICIPANTS,
+                [timezone.now(), timezone.now(), *([getattr(r, f) for r in missing] for f in fields)],
+            )
+    for iin, row in known.items():
         record = records[iin]
-        changes = {f: getattr(record, f) for f in REGISTRY_FIELDS if getattr(participant, f) != getattr(record, f)}
+        current = dict(zip(fields, row[1:], strict=True))
+        changes = {f: getattr(record, f) for f in REGISTRY_FIELDS if current[f] != getattr(record, f)}
         if changes:
             participant_change_personal_data(
-                participant_id=participant.pk,
+                participant_id=row[0],
                 changes=changes,
                 actor=actor,
                 source=f"state registry, checked for payment order {order.pk}",
             )
 
+
+_NEW_PARTICIPANTS = """
+INSERT INTO records_participant
+    (iin, last_name, first_name, patronymic, birth_date, gender, death_date, address, postal_code,
+     id_document_series, id_document_number, id_document_issuer, citizenship, created_at, updated_at)
+SELECT n.iin, n.last_name, n.first_name, n.patronymic, n.birth_date, n.gender, n.death_date,
+       '', '', '', '', '', '', %s, %s
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[], %s::date[])
+    AS n(iin, last_name, first_name, patronymic, birth_date, gender, death_date)
+ON CONFLICT (iin) DO NOTHING
+"""
 
 _ENTRIES = """
 INSERT INTO contributions_ledgerentry
@@ -366,9 +367,36 @@ WHERE l.order_id = %(order)s AND l.status = 'posted'
 ON CONFLICT (line_id) DO NOTHING
 """
 
-_SET_LINES = """
-UPDATE contributions_orderline l SET status = v.status, reason = v.reason
-FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, status, reason)
+# ParsedLine's fields, in order, as OrderLine columns.
+LINE_FIELDS = (
+    "sequence",
+    "file_line",
+    "iin",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "birth_date",
+    "period",
+    "period_text",
+    "amount",
+)
+# ParsedLine's fields, in order, as OrderLine columns.
+LINE_FIELDS = (
+    "sequence",
+    "file_line",
+    "iin",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "birth_date",
+    "period",
+    "period_text",
+    "amount",
+)
+_POST_LINES = "UPDATE contributions_orderline SET status = 'posted', reason = '' WHERE order_id = %s"
+_RETURN_LINES = """
+UPDATE contributions_orderline l SET status = 'returned', reason = v.reason
+FROM unnest(%s::bigint[], %s::text[]) AS v(id, reason)
 WHERE l.id = v.id
 """
 
@@ -377,9 +405,11 @@ WHERE l.id = v.id
 def process_order(*, order_id: int, actor: Actor) -> PaymentOrder | None:
     """Check an order's lines against the state registry and post it, whole or not at all.
 
-    Idempotent: the order row is locked (``SKIP LOCKED``) and only an open order is processed, so
-    a redelivered or repeated task changes nothing; a worker killed mid-way rolls the transaction
-    back and the order is processed again from the start.
+    Idempotent: the order row is locked and only an open order is processed, so a redelivered or
+    repeated task waits for the first and then finds the order final; a worker killed mid-way
+    rolls the transaction back and the order is processed again from the start. (Not SKIP
+    LOCKED: a short lock taken by someone else, e.g. marking the order queued, must not make
+    the worker give the order up.)
     """
     now = timezone.now()
     PaymentOrder.objects.filter(pk=order_id, status=OrderStatus.RECEIVED).update(
@@ -387,39 +417,28 @@ def process_order(*, order_id: int, actor: Actor) -> PaymentOrder | None:
     )
     with transaction.atomic():
         order = (
-            PaymentOrder.objects.select_for_update(skip_locked=True)
+            PaymentOrder.objects.select_for_update()
             .filter(pk=order_id, status__in=[OrderStatus.RECEIVED, OrderStatus.PROCESSING])
             .first()
         )
         if order is None:
             return None
         order.attempts += 1
-        lines = list(OrderLine.objects.filter(order=order).order_by("sequence"))
-        valid_iins = {ln.iin for ln in lines if identifier_error(ln.iin) is None}
+        columns = ("pk", *LINE_FIELDS)
+        rows = OrderLine.objects.filter(order=order).order_by("sequence").values_list(*columns)
+        lines = [(pk, ParsedLine(*values)) for pk, *values in rows]
+        valid_iins = {line.iin for _, line in lines if identifier_error(line.iin) is None}
         records = get_registry().lookup_many(valid_iins)
         kind = purpose_kinds(order.received).get(order.knp, EntryKind.CONTRIBUTION)
-        ids, statuses, reasons = [], [], []
+        returned_ids, returned_reasons = [], []
         posted_iins: set[str] = set()
         lines_posted = lines_returned = 0
         amount_posted = amount_returned = Decimal("0")
-        for line in lines:
-            parsed = ParsedLine(
-                sequence=line.sequence,
-                file_line=line.file_line,
-                iin=line.iin,
-                last_name=line.last_name,
-                first_name=line.first_name,
-                patronymic=line.patronymic,
-                birth_date=line.birth_date,
-                period=line.period,
-                period_text=line.period_text,
-                amount=line.amount,
-            )
-            reason = line_reason(parsed, records.get(line.iin))
-            ids.append(line.pk)
-            statuses.append(LineStatus.RETURNED if reason else LineStatus.POSTED)
-            reasons.append(reason)
+        for pk, line in lines:
+            reason = line_reason(line, records.get(line.iin))
             if reason:
+                returned_ids.append(pk)
+                returned_reasons.append(reason)
                 lines_returned += 1
                 amount_returned += line.amount or Decimal("0")
             else:
@@ -428,7 +447,10 @@ def process_order(*, order_id: int, actor: Actor) -> PaymentOrder | None:
                 posted_iins.add(line.iin)
         _participants_for({iin: records[iin] for iin in posted_iins}, actor, order)
         with connection.cursor() as cursor:
-            cursor.execute(_SET_LINES, [ids, statuses, reasons])
+            # All lines posted, then the (few) returned ones marked with their reasons.
+            cursor.execute(_POST_LINES, [order.pk])
+            if returned_ids:
+                cursor.execute(_RETURN_LINES, [returned_ids, returned_reasons])
             if lines_posted:
                 cursor.execute(
                     _ENTRIES,

@@ -1,0 +1,277 @@
+"""``manage.py bench_ingest [--lines N] [--workers W]``: end-to-end speed of the pipeline.
+
+In a throwaway database on the configured PostgreSQL server it generates a synthetic registry
+and MT102 files (about 100 lines per order, about 2% of lines that must be returned), then:
+
+- **pipeline**: takes the files in through ``intake_file`` (the same code as every door) while
+  real Celery worker processes, started and stopped here, process the orders;
+- **naive**: a per-row ORM loop (lookup, participant, line and entry saved one by one) on the
+  first ``--naive-lines`` of the same lines;
+- **copy**: a raw PostgreSQL COPY of one entry row per line (the ceiling on this machine).
+
+Prints one JSON line. The throwaway database is dropped at the end.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection, connections
+from django.db.models import Count
+
+ROOT = Path(settings.BASE_DIR)
+LINES_PER_ORDER = 100
+ORDERS_PER_FILE = 10
+RECEIVED = date(2025, 11, 24)
+
+
+class Command(BaseCommand):
+    help = "Benchmark the payment-order pipeline on real Celery workers against a naive loop and raw COPY."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--lines", type=int, default=100_000)
+        parser.add_argument("--workers", type=int, default=2, help="worker processes (concurrency)")
+        parser.add_argument("--naive-lines", type=int, default=5_000)
+        parser.add_argument("--keep-db", action="store_true", help="do not drop the benchmark database")
+
+    def handle(self, *args: Any, lines: int, workers: int, naive_lines: int, keep_db: bool, **opts: Any) -> None:
+        name = f"bench_{uuid.uuid4().hex[:8]}"
+        admin = _admin_connection()
+        admin.execute(f'CREATE DATABASE "{name}"')
+        url = urlsplit(os.environ.get("DATABASE_URL", ""))._replace(path=f"/{name}").geturl()
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_ENV_FILE": "", "EMBEDDED_PGDATA": ""}
+        try:
+            self.stderr.write(f"migrating {name} ...")
+            subprocess.run(
+                [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
+            )
+            result = self._run(url, env, lines=lines, workers=workers, naive_lines=naive_lines)
+        finally:
+            for conn in connections.all():
+                conn.close()
+            if not keep_db:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [name])
+                admin.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            admin.close()
+        self.stdout.write(json.dumps(result))
+
+    def _run(self, url: str, env: dict[str, str], *, lines: int, workers: int, naive_lines: int) -> dict[str, Any]:
+        settings.DATABASES["default"]["NAME"] = urlsplit(url).path.lstrip("/")
+        connection.close()
+        connection.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"]
+        from contributions.models import OrderStatus, PaymentOrder
+        from contributions.services import intake_file
+        from records.registry import registry_load_snapshot
+        from records.services import Actor
+        from records.synthetic import registry_csv, synthetic_people
+
+        people_count = max(1_000, lines // 10)
+        self.stderr.write(f"registry of {people_count} synthetic people ...")
+        people = list(synthetic_people(people_count, seed=99, death_share=0.0))
+        registry_load_snapshot(raw=registry_csv(people), file_name="bench.csv", actor=Actor(label="bench"))
+        self.stderr.write(f"starting {workers} worker processes ...")
+        worker = _start_worker(env, workers)
+        try:
+            actor = Actor(label="command:bench_ingest")
+            started = time.perf_counter()
+            count = 0
+            for index, raw in enumerate(_files(people, lines)):
+                intake_file(raw=raw, file_name=f"bench-{index}.mt102", door="command", actor=actor, received=RECEIVED)
+                count += 1
+            intake_seconds = time.perf_counter() - started
+            open_ = [OrderStatus.RECEIVED, OrderStatus.PROCESSING]
+            while PaymentOrder.objects.filter(status__in=open_).exists():
+                time.sleep(0.2)
+                if worker.poll() is not None:
+                    raise CommandError("the Celery worker stopped during the benchmark")
+            pipeline_seconds = time.perf_counter() - started
+        finally:
+            worker.terminate()
+            worker.wait(timeout=60)
+        statuses = dict(PaymentOrder.objects.values_list("status").annotate(n=Count("id")))
+        from contributions.models import LedgerEntry, OrderLine
+
+        posted = LedgerEntry.objects.count()
+        returned = OrderLine.objects.filter(status="returned").count()
+        naive = _naive(people, min(naive_lines, lines))
+        copy_seconds = _copy_ceiling(lines)
+        result = {
+            "lines": lines,
+            "orders": sum(statuses.values()),
+            "files": count,
+            "workers": workers,
+            "statuses": statuses,
+            "lines_posted": posted,
+            "lines_returned": returned,
+            "pipeline": _rate(lines, pipeline_seconds),
+            "pipeline_intake_seconds": round(intake_seconds, 3),
+            "naive": _rate(naive[0], naive[1]),
+            "copy": _rate(lines, copy_seconds),
+        }
+        pipeline_rate = lines / pipeline_seconds
+        result["ratio_pipeline_to_naive"] = round(pipeline_rate / (naive[0] / naive[1]), 1)
+        result["ratio_pipeline_to_copy"] = round(pipeline_rate / (lines / copy_seconds), 3)
+        return result
+
+
+def _rate(lines: int, seconds: float) -> dict[str, Any]:
+    return {"lines": lines, "seconds": round(seconds, 3), "lines_per_second": round(lines / seconds) if seconds else 0}
+
+
+def _admin_connection() -> psycopg.Connection:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params["dbname"] = "postgres"
+    return psycopg.connect(**params, autocommit=True)
+
+
+def _start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
+    log = open(os.devnull, "wb")  # noqa: SIM115 - lives as long as the worker
+    process = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-c", str(concurrency),
+         "-Q", "default,orders", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h", "--without-gossip", "--without-mingle",
+         "--without-heartbeat", "--prefetch-multiplier", "4"],
+        cwd=ROOT, env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    time.sleep(3)
+    return process
+
+
+def _files(people: list[Any], lines: int) -> Iterator[bytes]:
+    """MT102 files of ORDERS_PER_FILE orders of LINES_PER_ORDER lines; 2% of lines are returned
+    (one in fifty has a wrong birth date). Generated lazily: a million lines fit in memory."""
+    import random
+
+    from contributions.synthetic import LineSpec, mt102_message
+    from records.identifiers import make_bin
+
+    rng = random.Random(5)
+    payers = [make_bin(date(2015, 1 + i % 12, 1), rng=rng) for i in range(50)]
+    written = 0
+    order_no = 0
+    while written < lines:
+        buffer = io.StringIO()
+        for _ in range(ORDERS_PER_FILE):
+            if written >= lines:
+                break
+            size = min(LINES_PER_ORDER, lines - written)
+            specs = []
+            for k in range(size):
+                person = people[(written + k) % len(people)]
+                month = 1 + ((written + k) // len(people)) % 12
+                wrong = (written + k) % 50 == 49
+                specs.append(
+                    LineSpec(
+                        iin=person.iin,
+                        last_name=person.last_name,
+                        first_name=person.first_name,
+                        patronymic=person.patronymic,
+                        birth_date=date(1901, 1, 1) if wrong else person.birth_date,
+                        period=f"{month:02d}2025",
+                        amount=f"{4000 + (written + k) % 900},00",
+                    )
+                )
+            order_no += 1
+            buffer.write(
+                mt102_message(
+                    reference=f"BN{order_no:014d}",
+                    number=str(order_no),
+                    document_date=RECEIVED,
+                    payer_idn=payers[order_no % len(payers)],
+                    lines=specs,
+                )
+            )
+            written += size
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _naive(people: list[Any], lines: int) -> tuple[int, float]:
+    """The same kind of work one row at a time through the ORM, rolled back."""
+    from django.db import transaction
+
+    from contributions.models import EntryKind, IncomingFile, LedgerEntry, OrderLine, PaymentOrder
+    from records.models import Participant, RegistryPerson
+
+    class Rollback(Exception):
+        pass
+
+    started = time.perf_counter()
+    try:
+        with transaction.atomic():
+            incoming = IncomingFile.objects.create(
+                door="command",
+                file_name="naive",
+                raw=b"",
+                sha256="0",
+                size=0,
+                received=RECEIVED,
+                submitted_label="naive",
+            )
+            order = PaymentOrder.objects.create(
+                file=incoming, position=1, reference="NAIVE", number="1", document_date=RECEIVED,
+                payer_idn="150540012348", received=RECEIVED, is_original=False,
+            )  # fmt: skip
+            for k in range(lines):
+                person = people[k % len(people)]
+                record = RegistryPerson.objects.filter(iin=person.iin).first()
+                period = date(2025, 1 + (k // len(people)) % 12, 1)
+                amount = Decimal("4000.00")
+                line = OrderLine.objects.create(
+                    order=order, sequence=k + 1, iin=person.iin, last_name=person.last_name,
+                    first_name=person.first_name, patronymic=person.patronymic, birth_date=person.birth_date,
+                    period=period, amount=amount, status="posted",
+                )  # fmt: skip
+                if record is None:
+                    continue
+                participant, _ = Participant.objects.get_or_create(
+                    iin=person.iin,
+                    defaults={"last_name": record.last_name, "first_name": record.first_name,
+                              "patronymic": record.patronymic, "birth_date": record.birth_date,
+                              "gender": record.gender},
+                )  # fmt: skip
+                LedgerEntry.objects.create(
+                    participant=participant, period=period, kind=EntryKind.CONTRIBUTION, amount=amount,
+                    payer_idn=order.payer_idn, order=order, line=line, received=RECEIVED,
+                )  # fmt: skip
+            elapsed = time.perf_counter() - started
+            raise Rollback
+    except Rollback:
+        pass
+    return lines, elapsed
+
+
+def _copy_ceiling(lines: int) -> float:
+    """COPY one entry-shaped row per line into a temporary table: the fastest way rows go in."""
+    from django.db import transaction
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE bench_entries (LIKE contributions_ledgerentry INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        started = time.perf_counter()
+        columns = (
+            "id, participant_id, period, kind, amount, payer_idn, order_id, line_id, received, posted_at, corrects_id"
+        )
+        with cursor.cursor.copy(f"COPY bench_entries ({columns}) FROM STDIN") as copy:
+            for k in range(lines):
+                copy.write_row(
+                    (k + 1, 1 + k % 1000, date(2025, 1 + k % 12, 1), "contribution", Decimal("4000.00"),
+                     "150540012348", 1 + k // 100, k + 1, RECEIVED, "2025-11-24T10:00:00+05:00", None)
+                )  # fmt: skip
+        return time.perf_counter() - started

@@ -1,0 +1,59 @@
+"""The orders screens in a real browser, with a real Celery worker: upload a file, watch its
+orders finish, open the order and the participant's personal account with its chart."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.conftest import CeleryWorker, line_for, order_text
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+
+pytestmark = [pytest.mark.browser, pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+def shot(page: Page, name: str) -> None:
+    if os.environ.get("SAVE_SCREENSHOTS"):
+        DOCS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS / name), full_page=True)
+
+
+def test_upload_watch_progress_and_open_the_account(
+    live_server, page: Page, make_user, people, celery_worker: CeleryWorker, tmp_path: Path
+) -> None:
+    make_user("head_of_service", username="nurlan")
+    person = people[1]
+    path = tmp_path / "order.mt102"
+    path.write_text(
+        order_text([line_for(person), line_for(person, period="112023"), line_for(people[2], iin="850615300012")]),
+        encoding="utf-8",
+    )
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("button", name="KK").click()
+    page.fill("input[name=username]", "nurlan")
+    page.fill("input[name=password]", "pw-123456789")
+    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+    page.goto(f"{live_server.url}/orders/upload/")
+    page.set_input_files("input[name=order_files]", str(path))
+    page.fill("input[name=received]", "24.11.2023")
+    page.locator("main form button[type=submit]").click()
+    progress = page.locator("#upload-progress")
+    expect(progress).to_contain_text("SO231124000009")
+    # The worker finishes the order; the page updates itself (htmx polling).
+    expect(progress.locator(".badge")).to_have_class("badge status-partially_returned", timeout=30_000)
+    shot(page, "upload-kk.png")
+    progress.get_by_role("link", name="SO231124000009").click()
+    expect(page.locator("body")).to_contain_text("unknown_iin")
+    shot(page, "order-kk.png")
+    page.goto(f"{live_server.url}/participants/?iin={person.iin}")
+    page.get_by_role("link", name=person.iin).click()
+    expect(page.locator("#account-chart")).to_be_visible()
+    expect(page.locator("body")).to_contain_text("2023-11")
+    shot(page, "account-kk.png")
+    assert not errors, errors
