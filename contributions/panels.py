@@ -7,6 +7,7 @@ from itertools import groupby
 
 from django.http import HttpRequest
 
+from contributions.models import EntryKind
 from contributions.selectors import account_entries, account_totals, monthly_contributions
 from records.models import Participant
 from records.panels import Panel
@@ -22,7 +23,7 @@ def personal_account_panel(request: HttpRequest, participant: Participant) -> Pa
         template="contributions/_personal_account.html",
         context={
             "periods": periods,
-            "totals": account_totals(participant),
+            "totals": [(EntryKind(kind).label, total) for kind, total in account_totals(participant).items()],
             "chart": {"labels": [m for m, _ in chart], "values": [v for _, v in chart]},
             "can_refund": request.user.has_perm("contributions.add_refund"),
         },

@@ -54,6 +54,9 @@ def test_upload_watch_progress_and_open_the_account(
     page.goto(f"{live_server.url}/participants/?iin={person.iin}")
     page.get_by_role("link", name=person.iin).click()
     expect(page.locator("#account-chart")).to_be_visible()
+    page.wait_for_function("() => window.Chart && Chart.getChart(document.getElementById('account-chart'))")
+    page.wait_for_timeout(300)
     expect(page.locator("body")).to_contain_text("2023-11")
+    expect(page.locator(".app-card").filter(has_text="2023-11").first).to_contain_text("14000,00")
     shot(page, "account-kk.png")
     assert not errors, errors
