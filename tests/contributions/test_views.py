@@ -1,0 +1,110 @@
+"""The staff screens: upload, filters, an order, the deadline page, returns, a payer."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from contributions.models import IncomingFile, OrderStatus, PaymentOrder
+from contributions.services import intake_file, process_order
+from records.services import Actor
+from tests.conftest import PAYER, line_for, order_text
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(make_user) -> Client:
+    client = Client()
+    client.force_login(make_user("head_of_service"))
+    return client
+
+
+def test_upload_many_files_stores_each_and_shows_their_orders(staff, people) -> None:
+    good = order_text([line_for(people[1])])
+    response = staff.post(
+        reverse("order_upload"),
+        {
+            "order_files": [
+                SimpleUploadedFile("a.mt102", good.encode()),
+                SimpleUploadedFile("junk.txt", b"not an order"),
+            ],
+            "received": "24.11.2023",
+        },
+    )
+    assert response.status_code == 302
+    assert IncomingFile.objects.count() == 2
+    assert set(IncomingFile.objects.values_list("door", flat=True)) == {"upload"}
+    page = staff.get(response["Location"])
+    body = page.content.decode()
+    assert "SO231124000009" in body
+    assert "hx-trigger" in body  # live progress while an order is open
+    statuses = set(PaymentOrder.objects.values_list("status", flat=True))
+    assert statuses == {OrderStatus.RECEIVED, OrderStatus.NEEDS_REVIEW}
+
+
+def test_a_future_receipt_date_is_refused(staff, people) -> None:
+    tomorrow = (timezone.localdate() + timedelta(days=1)).strftime("%d.%m.%Y")
+    response = staff.post(
+        reverse("order_upload"),
+        {"order_files": [SimpleUploadedFile("a.mt102", b"x")], "received": tomorrow},
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["received"]
+    assert not IncomingFile.objects.exists()
+
+
+def _processed(people, received: date, **kwargs) -> PaymentOrder:
+    result = intake_file(
+        raw=order_text([line_for(people[2]), line_for(people[3], iin="850615300012")], **kwargs).encode(),
+        file_name="o.mt102",
+        door="command",
+        actor=Actor(label="test"),
+        received=received,
+    )
+    process_order(order_id=result.orders[0].pk, actor=Actor(label="test"))
+    return PaymentOrder.objects.get(pk=result.orders[0].pk)
+
+
+def test_filters_and_the_order_page(staff, people) -> None:
+    order = _processed(people, date(2023, 11, 24))
+    listing = staff.get(reverse("order_list"), {"status": "partially_returned", "payer": PAYER}).content.decode()
+    assert order.reference in listing
+    assert order.reference not in staff.get(reverse("order_list"), {"status": "posted"}).content.decode()
+    bad = staff.get(reverse("order_list"), {"payer": "123"})
+    assert bad.context["form"].errors["payer"]
+    detail = staff.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert "unknown_iin" in detail
+    assert order.return_document.number in detail
+
+
+def test_the_deadline_page_lists_late_and_due_orders(staff, people) -> None:
+    late = intake_file(
+        raw=order_text([line_for(people[4])], reference="LATE1", number="1").encode(),
+        file_name="late.mt102",
+        door="command",
+        actor=Actor(label="test"),
+        received=date(2026, 11, 18),  # deadline: the end of Thu 19 November 2026, long past
+    ).orders[0]
+    page = staff.get(reverse("deadlines"))
+    assert page.status_code == 200
+    assert late in list(page.context["late"])
+    assert "LATE1" in page.content.decode()
+
+
+def test_returns_page_download_and_payer_page(staff, people) -> None:
+    order = _processed(people, date(2023, 11, 24))
+    document = order.return_document
+    assert document.number in staff.get(reverse("return_document_list")).content.decode()
+    csv = staff.get(reverse("return_document_download", args=[document.pk, "csv"]))
+    assert csv["Content-Disposition"].startswith("attachment")
+    assert "850615300012" in csv.content.decode()
+    assert staff.get(reverse("return_document_download", args=[document.pk, "exe"])).status_code == 404
+    payer = staff.get(reverse("payer_detail", args=[PAYER])).content.decode()
+    assert order.reference in payer
+    assert staff.get(reverse("payer_detail", args=["990140004654"])).status_code == 404
