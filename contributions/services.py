@@ -380,19 +380,6 @@ LINE_FIELDS = (
     "period_text",
     "amount",
 )
-# ParsedLine's fields, in order, as OrderLine columns.
-LINE_FIELDS = (
-    "sequence",
-    "file_line",
-    "iin",
-    "last_name",
-    "first_name",
-    "patronymic",
-    "birth_date",
-    "period",
-    "period_text",
-    "amount",
-)
 _POST_LINES = "UPDATE contributions_orderline SET status = 'posted', reason = '' WHERE order_id = %s"
 _RETURN_LINES = """
 UPDATE contributions_orderline l SET status = 'returned', reason = v.reason

@@ -19,23 +19,8 @@ class RecordsConfig(AppConfig):
 def _seed_calendar_if_empty(sender: AppConfig, **kwargs: object) -> None:
     """A database whose calendar table is empty (e.g. flushed) gets the shipped seed again; a
     calendar with any row is left alone, so an administrator's edits are never undone."""
-    from records.calendar_seed import read_seed_file
+    from records.calendar_seed import seed_calendar_rows
     from records.models import CalendarDay
 
-    if CalendarDay.objects.exists():
-        return
-    CalendarDay.objects.bulk_create(
-        [
-            CalendarDay(
-                date=d.date,
-                is_working=d.is_working,
-                kind=d.kind,
-                name_kk=d.name_kk,
-                name_ru=d.name_ru,
-                name_en=d.name_en,
-                note=d.note,
-                source=CalendarDay.Source.SEED,
-            )
-            for d in read_seed_file()
-        ]
-    )
+    if not CalendarDay.objects.exists():
+        seed_calendar_rows(CalendarDay)

@@ -133,3 +133,24 @@ def write_seed_file(path: Path = SEED_FILE, years: range = SEED_YEARS) -> int:
 def read_seed_file(path: Path = SEED_FILE) -> list[SeedDay]:
     payload = json.loads(path.read_text(encoding="utf-8"))
     return [SeedDay(**{**row, "date": date.fromisoformat(row["date"])}) for row in payload["days"]]
+
+
+def seed_calendar_rows(calendar_day_model: Any, *, skip: set[date] | None = None) -> int:
+    """Insert the shipped seed (rows of ``skip`` excepted) with ``calendar_day_model``, the real
+    model or a migration's historical one. Returns how many rows were inserted."""
+    rows = [
+        calendar_day_model(
+            date=day.date,
+            is_working=day.is_working,
+            kind=day.kind,
+            name_kk=day.name_kk,
+            name_ru=day.name_ru,
+            name_en=day.name_en,
+            note=day.note,
+            source="seed",
+        )
+        for day in read_seed_file()
+        if not skip or day.date not in skip
+    ]
+    calendar_day_model.objects.bulk_create(rows)
+    return len(rows)

@@ -5,26 +5,10 @@ from django.db import migrations
 
 
 def load_seed(apps, schema_editor):
-    from records.calendar_seed import read_seed_file
+    from records.calendar_seed import seed_calendar_rows
 
     CalendarDay = apps.get_model("records", "CalendarDay")
-    existing = set(CalendarDay.objects.values_list("date", flat=True))
-    CalendarDay.objects.bulk_create(
-        [
-            CalendarDay(
-                date=day.date,
-                is_working=day.is_working,
-                kind=day.kind,
-                name_kk=day.name_kk,
-                name_ru=day.name_ru,
-                name_en=day.name_en,
-                note=day.note,
-                source="seed",
-            )
-            for day in read_seed_file()
-            if day.date not in existing
-        ]
-    )
+    seed_calendar_rows(CalendarDay, skip=set(CalendarDay.objects.values_list("date", flat=True)))
 
 
 def unload_seed(apps, schema_editor):
