@@ -53,3 +53,17 @@ def test_sign_in_switch_language_find_and_open_a_participant(live_server, page: 
     expect(page.locator("html")).to_have_attribute("lang", "ru")
     expect(page.locator("body")).to_contain_text("Персональные данные")
     assert not errors, errors  # no CSP violations or script errors
+
+
+def test_the_api_documentation_renders_from_vendored_files(live_server, page: Page) -> None:
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{live_server.url}/api/docs/")
+    expect(page.locator(".swagger-ui .title").first).to_contain_text("GFSS personalized records API", timeout=15_000)
+    expect(page.locator("body")).to_contain_text("/api/v1/orders/")
+    assert all(url.startswith(live_server.url) for url in requests), [
+        u for u in requests if not u.startswith(live_server.url)
+    ]
+    assert not errors, errors
