@@ -136,6 +136,14 @@ class PaymentOrder(models.Model):
     started_at = models.DateTimeField(_("processing started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("processing finished"), null=True, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    deadline_flag = models.CharField(
+        _("deadline flag"),
+        max_length=10,
+        blank=True,
+        choices=[("due_today", _("Due today")), ("late", _("Late"))],
+        help_text=_("Set by the periodic sweep while the order is open; kept once it is late."),
+    )
+    flagged_at = models.DateTimeField(_("flagged at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -577,6 +577,29 @@ def refund_decide(*, refund_id: int, decided_by: User, approve: bool, note: str 
         data={"amount": str(refund.amount), "note": refund.decision_note},
     )
     return refund
+
+
+def flag_deadlines(*, now: datetime | None = None) -> dict[str, int]:
+    """Flag open orders whose one-working-day deadline is today, or has passed (conventions,
+    "Within one working day"): the heads' deadline page and the order list show the flags, and
+    each newly late order leaves an audit event."""
+    from contributions.selectors import deadline_q
+
+    now = now or timezone.now()
+    due = PaymentOrder.objects.filter(deadline_q("due_today", now)).exclude(deadline_flag="due_today")
+    due_count = due.update(deadline_flag="due_today", flagged_at=now)
+    newly_late = list(
+        PaymentOrder.objects.filter(deadline_q("late", now)).exclude(deadline_flag="late").values_list("pk", flat=True)
+    )
+    if newly_late:
+        with transaction.atomic():
+            PaymentOrder.objects.filter(pk__in=newly_late).update(deadline_flag="late", flagged_at=now)
+            audit_record(
+                actor=Actor(label="task:contributions.sweep_orders"),
+                action="orders.late",
+                data={"orders": newly_late[:1000], "count": len(newly_late)},
+            )
+    return {"due_today": due_count, "late": len(newly_late)}
 
 
 def sweep_orders(*, received_after: timedelta = timedelta(seconds=30), stuck_after: timedelta | None = None) -> int:

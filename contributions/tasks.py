@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from contributions.services import process_order, sweep_orders
+from contributions.services import flag_deadlines, process_order, sweep_orders
 from records.services import Actor
 
 
@@ -27,6 +27,8 @@ def process_order_task(order_id: int) -> str:
 
 
 @shared_task(name="contributions.sweep_orders", acks_late=True, max_retries=0)
-def sweep_orders_task() -> int:
-    """Queue orders never queued (broker down at intake) or stuck in processing."""
-    return sweep_orders()
+def sweep_orders_task() -> dict[str, int]:
+    """Queue orders never queued (broker down at intake) or stuck in processing, and flag open
+    orders due today and late ones."""
+    queued = sweep_orders()
+    return {"queued": queued, **flag_deadlines()}

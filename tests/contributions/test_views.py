@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -108,3 +108,26 @@ def test_returns_page_download_and_payer_page(staff, people) -> None:
     payer = staff.get(reverse("payer_detail", args=[PAYER])).content.decode()
     assert order.reference in payer
     assert staff.get(reverse("payer_detail", args=["990140004654"])).status_code == 404
+
+
+def test_the_sweep_flags_due_and_late_orders_once(people) -> None:
+    from contributions.services import flag_deadlines
+    from records.models import AuditEvent
+
+    late = intake_file(
+        raw=order_text([line_for(people[5])], reference="LATE2", number="2").encode(),
+        file_name="l.mt102",
+        door="command",
+        actor=Actor(label="test"),
+        received=date(2026, 11, 18),
+    ).orders[0]
+    friday = timezone.make_aware(datetime(2026, 11, 19, 9, 0))  # the deadline day itself
+    assert flag_deadlines(now=friday) == {"due_today": 1, "late": 0}
+    late.refresh_from_db()
+    assert late.deadline_flag == "due_today"
+    assert flag_deadlines() == {"due_today": 0, "late": 1}
+    assert flag_deadlines() == {"due_today": 0, "late": 0}  # flagged once
+    late.refresh_from_db()
+    assert (late.deadline_flag, late.flagged_at is not None) == ("late", True)
+    event = AuditEvent.objects.get(action="orders.late")
+    assert event.data["orders"] == [late.pk]
