@@ -23,7 +23,9 @@ from contributions.parsers.base import ParsedFile
 from contributions.parsers.jsonorder import parse_json_order
 from contributions.selectors import order_summary
 from contributions.services import intake_file
+from records.access import log_access
 from records.api import model_permission
+from records.models import AccessLog
 from records.services import Actor
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024
@@ -153,4 +155,11 @@ class ReturnDocumentApi(APIView):
             body, content_type = return_document_mt102(order.return_document), "text/plain; charset=utf-8"
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{order.return_document.number}.{fmt}"'
+        log_access(
+            request,
+            kind=AccessLog.Kind.EXPORT,
+            view="api:return_document",
+            query={"return_document": order.return_document.number, "format": fmt},
+            row_count=order.return_document.lines_count,
+        )
         return response

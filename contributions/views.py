@@ -32,7 +32,8 @@ from contributions.models import (
 )
 from contributions.selectors import deadline_q, orders_filtered, return_reasons, status_counts
 from contributions.services import DomainError, intake_file, order_resolve_review, refund_decide, refund_register
-from records.access import requires
+from records.access import log_access, requires
+from records.models import AccessLog
 from records.services import Actor
 
 PAGE = 50
@@ -88,6 +89,8 @@ def order_upload(request: HttpRequest) -> HttpResponse:
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(PaymentOrder.objects.select_related("file", "duplicate_of", "resolved_by"), pk=pk)
     lines = order.lines.order_by("sequence")
+    # The lines carry individuals' personal data (IIN, names, birth dates): the read is logged.
+    log_access(request, kind=AccessLog.Kind.VIEW, view="order_detail", query={"order": order.pk})
     context = {
         "order": order,
         "lines": Paginator(lines, 200).get_page(request.GET.get("page")),
@@ -156,6 +159,13 @@ def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpRes
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="{document.number}.{fmt}"'
+    log_access(
+        request,
+        kind=AccessLog.Kind.EXPORT,
+        view="return_document_download",
+        query={"return_document": document.number, "format": fmt},
+        row_count=document.lines_count,
+    )
     return response
 
 

@@ -81,6 +81,10 @@ def test_filters_and_the_order_page(staff, people) -> None:
     detail = staff.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert "unknown_iin" in detail
     assert order.return_document.number in detail
+    from records.models import AccessLog
+
+    read = AccessLog.objects.get(view="order_detail")
+    assert (read.kind, read.query) == ("view", {"order": order.pk})
 
 
 def test_the_deadline_page_lists_late_and_due_orders(staff, people) -> None:
@@ -103,6 +107,10 @@ def test_returns_page_download_and_payer_page(staff, people) -> None:
     assert document.number in staff.get(reverse("return_document_list")).content.decode()
     csv = staff.get(reverse("return_document_download", args=[document.pk, "csv"]))
     assert csv["Content-Disposition"].startswith("attachment")
+    from records.models import AccessLog
+
+    export = AccessLog.objects.get(view="return_document_download")
+    assert (export.kind, export.row_count) == ("export", 1)
     assert "850615300012" in csv.content.decode()
     assert staff.get(reverse("return_document_download", args=[document.pk, "exe"])).status_code == 404
     payer = staff.get(reverse("payer_detail", args=[PAYER])).content.decode()
