@@ -4,7 +4,7 @@ refunds (Rules, paragraphs 6-9; conventions: "Incoming payment orders", "The per
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import pghistory
@@ -375,7 +375,3 @@ class Refund(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_number} {self.amount}"
-
-
-def first_of_month(day: date) -> date:
-    return day.replace(day=1)

@@ -8,6 +8,7 @@ ingest command itself when no worker runs): one transaction per order, set-based
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -188,8 +189,6 @@ def intake_file(
     commit, each open order is queued; if the broker is down the orders stay ``received`` and
     the sweeper queues them later (nothing is lost).
     """
-    import hashlib
-
     received = received or timezone.localdate()
     if parsed is None:
         parsed = parse_file(raw, file_name)
@@ -234,7 +233,7 @@ def intake_file(
             for position, order in enumerate(parsed.orders, start=1):
                 key = order.duplicate_key
                 fields = _order_fields(order)
-                if key is not None and key in existing:
+                if key is not None and (key in existing or key in first_in_file):
                     duplicate = PaymentOrder(
                         file=incoming,
                         position=position,
@@ -242,24 +241,11 @@ def intake_file(
                         deadline=deadline,
                         status=OrderStatus.DUPLICATE,
                         is_original=False,
-                        duplicate_of_id=existing[key],
+                        duplicate_of_id=existing.get(key),  # or the first in this file, once saved
                         finished_at=now,
                         **fields,
                     )
-                    duplicates.append((-1, duplicate))
-                    continue
-                if key is not None and key in first_in_file:
-                    duplicate = PaymentOrder(
-                        file=incoming,
-                        position=position,
-                        received=received,
-                        deadline=deadline,
-                        status=OrderStatus.DUPLICATE,
-                        is_original=False,
-                        finished_at=now,
-                        **fields,
-                    )
-                    duplicates.append((first_in_file[key], duplicate))
+                    duplicates.append((first_in_file.get(key, -1), duplicate))
                     continue
                 problems = order_problems(order, known_knp=knp)
                 status = OrderStatus.NEEDS_REVIEW if problems else OrderStatus.RECEIVED

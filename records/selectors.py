@@ -7,10 +7,6 @@ from django.db.models import QuerySet
 from records.models import AccessLog, Participant, PersonalDataChange
 
 
-def participant_by_iin(iin: str) -> Participant | None:
-    return Participant.objects.filter(iin=iin).first()
-
-
 def participant_search(*, iin: str = "", last_name: str = "", first_name: str = "") -> QuerySet[Participant]:
     """Exact IIN, or surname and first name (case-insensitive, from the start of the name)."""
     if iin:
