@@ -8,6 +8,7 @@ paragraph 7 items 1-3 and paragraph 12 items 1-9 name the personal data kept her
 from __future__ import annotations
 
 import pghistory
+import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
@@ -98,7 +99,9 @@ class RegistryLoad(models.Model):
         return f"{self.file_name} ({self.loaded_at:%Y-%m-%d %H:%M})"
 
 
-@pghistory.track()
+# Statement-level triggers: a snapshot load upserts 100 000 rows in one statement, and per-row
+# triggers made it an order of magnitude slower (docs/performance.md).
+@pghistory.track(level=pgtrigger.Statement)
 class RegistryPerson(models.Model):
     """A person as the state registry knows them: the local snapshot behind ``SnapshotRegistry``."""
 
