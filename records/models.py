@@ -25,7 +25,7 @@ class Gender(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
-@pghistory.track()
+@pghistory.track(level=pgtrigger.Statement)  # orders create participants in bulk
 class Participant(models.Model):
     """A participant in compulsory social insurance (Rules, paragraph 2 item 3).
 
