@@ -6,7 +6,7 @@ import threading
 import time
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import task_postrun, task_prerun, worker_ready
 
 from config.bootstrap import bootstrap
 
@@ -15,6 +15,24 @@ bootstrap(default_settings="config.settings.dev")
 app = Celery("gfss")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Celery's Django fix-up closes every database connection before and after each task unless
+# this is set, so each task paid for a new PostgreSQL backend with cold catalog caches (about
+# 20 ms, more than processing a 100-line order). With it set, the fix-up leaves connections
+# alone and the handler below applies Django's own rule (CONN_MAX_AGE and health checks).
+app.conf.CELERY_DB_REUSE_MAX = 1_000_000
+
+
+@task_prerun.connect
+@task_postrun.connect
+def _recycle_connections(sender: object = None, **kwargs: object) -> None:
+    """Close connections that are broken or older than CONN_MAX_AGE, as Django does per request."""
+    request = getattr(sender, "request", None)
+    if getattr(request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 HEARTBEAT_SECONDS = 5
 
