@@ -34,6 +34,7 @@ def _recycle_connections(sender: object = None, **kwargs: object) -> None:
 
     close_old_connections()
 
+
 HEARTBEAT_SECONDS = 5
 
 

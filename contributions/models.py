@@ -51,8 +51,7 @@ class IncomingFile(models.Model):
 
 
 class OrderStatus(models.TextChoices):
-    RECEIVED = "received", _("Received")
-    PROCESSING = "processing", _("Processing")
+    RECEIVED = "received", _("Received")  # stored and queued; a worker holds it locked while it works
     POSTED = "posted", _("Posted")
     PARTIALLY_RETURNED = "partially_returned", _("Partially returned")
     RETURNED = "returned", _("Returned")
@@ -69,7 +68,7 @@ FINAL_STATUSES = frozenset(
         OrderStatus.DUPLICATE,
     }
 )
-OPEN_STATUSES = frozenset({OrderStatus.RECEIVED, OrderStatus.PROCESSING})
+OPEN_STATUSES = frozenset({OrderStatus.RECEIVED})
 
 
 class PurposeCode(models.Model):
@@ -175,9 +174,7 @@ class PaymentOrder(models.Model):
         ]
         indexes = [
             models.Index(fields=["status", "deadline"], name="order_status_deadline_idx"),
-            models.Index(
-                fields=["created_at"], name="order_open_idx", condition=Q(status__in=["received", "processing"])
-            ),
+            models.Index(fields=["created_at"], name="order_open_idx", condition=Q(status="received")),
         ]
 
     def __str__(self) -> str:
@@ -235,7 +232,8 @@ class LineStatus(models.TextChoices):
 class OrderLine(models.Model):
     """One individual of an order's list, as sent, with the outcome of the line checks."""
 
-    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="lines")
+    # Indexed through line_sequence_unique (order, sequence): a separate index would only cost.
+    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="lines", db_index=False)
     sequence = models.PositiveIntegerField(_("sequence"))
     file_line = models.PositiveIntegerField(_("line in the file"), default=0)
     iin = models.CharField(_("IIN"), max_length=40)
@@ -278,7 +276,8 @@ class LedgerEntry(models.Model):
     (conventions: "The personal account"; Rules, paragraphs 7(4) and 9). No row-history trigger:
     an append-only row is its own history."""
 
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="entries")
+    # Indexed through entry_participant_period_idx.
+    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="entries", db_index=False)
     period = models.DateField(_("period"))
     kind = models.CharField(_("kind"), max_length=12, choices=EntryKind.choices)
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
@@ -287,13 +286,19 @@ class LedgerEntry(models.Model):
     line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="entry")
     received = models.DateField(_("receipt date"))
     posted_at = models.DateTimeField(_("posted at"), default=timezone.now)
-    corrects = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections")
+    corrects = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections", db_index=False
+    )
 
     class Meta:
         verbose_name = _("personal account entry")
         verbose_name_plural = _("personal account entries")
         ordering = ["participant", "period", "posted_at", "id"]
-        indexes = [models.Index(fields=["participant", "period"], name="entry_participant_period_idx")]
+        indexes = [
+            models.Index(fields=["participant", "period"], name="entry_participant_period_idx"),
+            # Only refunds correct an entry: the others need no index entry.
+            models.Index(fields=["corrects"], name="entry_corrects_idx", condition=Q(corrects__isnull=False)),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(Q(kind="refund") & Q(amount__lt=0) & Q(corrects__isnull=False))

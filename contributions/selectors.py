@@ -91,7 +91,7 @@ def deadline_q(state: str, now: datetime | None = None) -> Q:
     now = now or timezone.now()
     tz = ZoneInfo(settings.TIME_ZONE)
     today_end = datetime.combine(timezone.localdate(now), time.max, tzinfo=tz)
-    open_ = Q(status__in=[OrderStatus.RECEIVED, OrderStatus.PROCESSING])
+    open_ = Q(status=OrderStatus.RECEIVED)
     if state == "late":
         return open_ & Q(deadline__lt=now)
     if state == "due_today":

@@ -19,7 +19,7 @@ from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -41,7 +41,6 @@ from contributions.models import (
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
 from contributions.parsers.detect import parse_file
 from records.identifiers import identifier_error
-from records.models import Participant
 from records.registry import RegistryRecord, get_registry
 from records.services import (
     REGISTRY_FIELDS,
@@ -304,161 +303,170 @@ def enqueue_orders(order_ids: list[int]) -> int:
     return len(queued)
 
 
-def _participants_for(records: dict[str, RegistryRecord], actor: Actor, order: PaymentOrder) -> None:
-    """Create missing participants from the registry in one statement, and bring known ones in
-    line with it with dated change records (Rules, paragraph 9)."""
+def _participants_for(records: dict[str, RegistryRecord], actor: Actor, order_id: int) -> None:
+    """Create missing participants from the registry and find known ones whose data differ, in
+    one statement; the (rare) differences become dated change records (Rules, paragraph 9)."""
     if not records:
         return
     fields = ("iin", *REGISTRY_FIELDS)
-    known = {row[0]: row for row in Participant.objects.filter(iin__in=list(records)).values_list("id", *fields)}
-    known = {row[1]: row for row in known.values()}
-    missing = [r for iin, r in records.items() if iin not in known]
-    if missing:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                _NEW_PARTICIPANTS,
-                [timezone.now(), timezone.now(), *([getattr(r, f) for r in missing] for f in fields)],
-            )
-    for iin, row in known.items():
-        record = records[iin]
+    now = timezone.now()
+    with connection.cursor() as cursor:
+        cursor.execute(_PARTICIPANTS, [*([getattr(r, f) for r in records.values()] for f in fields), now, now])
+        differing = cursor.fetchall()
+    for row in differing:
+        record = records[row[1]]
         current = dict(zip(fields, row[1:], strict=True))
         changes = {f: getattr(record, f) for f in REGISTRY_FIELDS if current[f] != getattr(record, f)}
-        if changes:
-            participant_change_personal_data(
-                participant_id=row[0],
-                changes=changes,
-                actor=actor,
-                source=f"state registry, checked for payment order {order.pk}",
-            )
+        participant_change_personal_data(
+            participant_id=row[0],
+            changes=changes,
+            actor=actor,
+            source=f"state registry, checked for payment order {order_id}",
+        )
 
 
-_NEW_PARTICIPANTS = """
-INSERT INTO records_participant
-    (iin, last_name, first_name, patronymic, birth_date, gender, death_date, address, postal_code,
-     id_document_series, id_document_number, id_document_issuer, citizenship, created_at, updated_at)
-SELECT n.iin, n.last_name, n.first_name, n.patronymic, n.birth_date, n.gender, n.death_date,
-       '', '', '', '', '', '', %s, %s
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[], %s::date[])
-    AS n(iin, last_name, first_name, patronymic, birth_date, gender, death_date)
-ON CONFLICT (iin) DO NOTHING
-"""
-
-_ENTRIES = """
-INSERT INTO contributions_ledgerentry
-    (participant_id, period, kind, amount, payer_idn, order_id, line_id, received, posted_at)
-SELECT p.id, l.period, %(kind)s, l.amount, %(payer)s, l.order_id, l.id, %(received)s, %(now)s
-FROM contributions_orderline l
-JOIN records_participant p ON p.iin = l.iin
-WHERE l.order_id = %(order)s AND l.status = 'posted'
-ON CONFLICT (line_id) DO NOTHING
-"""
-
-# ParsedLine's fields, in order, as OrderLine columns.
-LINE_FIELDS = (
-    "sequence",
-    "file_line",
-    "iin",
-    "last_name",
-    "first_name",
-    "patronymic",
-    "birth_date",
-    "period",
-    "period_text",
-    "amount",
+# The registry's records of an order's posted lines: missing participants are inserted; known
+# ones are returned when their data differ (the snapshot of the SELECT predates the INSERT, so
+# new rows never come back).
+_PARTICIPANTS = """
+WITH n AS (
+    SELECT * FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[], %s::date[])
+        AS n(iin, last_name, first_name, patronymic, birth_date, gender, death_date)
+), added AS (
+    INSERT INTO records_participant
+        (iin, last_name, first_name, patronymic, birth_date, gender, death_date, address, postal_code,
+         id_document_series, id_document_number, id_document_issuer, citizenship, created_at, updated_at)
+    SELECT n.iin, n.last_name, n.first_name, n.patronymic, n.birth_date, n.gender, n.death_date,
+           '', '', '', '', '', '', %s, %s
+    FROM n
+    ON CONFLICT (iin) DO NOTHING
 )
-_POST_LINES = "UPDATE contributions_orderline SET status = 'posted', reason = '' WHERE order_id = %s"
-_RETURN_LINES = """
-UPDATE contributions_orderline l SET status = 'returned', reason = v.reason
-FROM unnest(%s::bigint[], %s::text[]) AS v(id, reason)
-WHERE l.id = v.id
+SELECT p.id, p.iin, p.last_name, p.first_name, p.patronymic, p.birth_date, p.gender, p.death_date
+FROM records_participant p JOIN n ON n.iin = p.iin
+WHERE (p.last_name, p.first_name, p.patronymic, p.birth_date, p.gender, p.death_date)
+    IS DISTINCT FROM (n.last_name, n.first_name, n.patronymic, n.birth_date, n.gender, n.death_date)
+"""
+
+# Lock an open order; with the ledger kind of its KNP as in force on the receipt date (the same
+# effective-dated rule as ``purpose_kinds``).
+_CLAIM = """
+SELECT o.received, o.payer_idn, k.ledger_kind
+FROM contributions_paymentorder o
+LEFT JOIN contributions_purposecode k
+    ON k.code = o.knp AND k.valid_from <= o.received AND (k.valid_to IS NULL OR k.valid_to >= o.received)
+WHERE o.id = %s AND o.status = 'received'
+ORDER BY k.valid_from DESC NULLS LAST
+LIMIT 1
+FOR UPDATE OF o
+"""
+
+_LINES = """
+SELECT id, sequence, file_line, iin, last_name, first_name, patronymic, birth_date, period, period_text, amount
+FROM contributions_orderline WHERE order_id = %s
+"""
+
+# The outcome of an order in one statement: every line marked posted or returned (with its
+# reason), one ledger entry per posted line, the return document, and the order's totals.
+_OUTCOME = """
+WITH marked AS (
+    UPDATE contributions_orderline l
+    SET status = CASE WHEN array_position(%(returned)s::bigint[], l.id) IS NULL THEN 'posted' ELSE 'returned' END,
+        reason = COALESCE((%(reasons)s::text[])[array_position(%(returned)s::bigint[], l.id)], '')
+    WHERE l.order_id = %(order)s
+    RETURNING l.id, l.iin, l.period, l.amount, l.status
+), entries AS (
+    INSERT INTO contributions_ledgerentry
+        (participant_id, period, kind, amount, payer_idn, order_id, line_id, received, posted_at)
+    SELECT p.id, m.period, %(kind)s, m.amount, %(payer)s, %(order)s, m.id, %(received)s, %(now)s
+    FROM marked m JOIN records_participant p ON p.iin = m.iin
+    WHERE m.status = 'posted'
+    ON CONFLICT (line_id) DO NOTHING
+), document AS (
+    INSERT INTO contributions_returndocument (order_id, number, lines_count, total, created_at)
+    SELECT %(order)s, %(document)s, %(lines_returned)s, %(amount_returned)s, %(now)s
+    WHERE %(lines_returned)s > 0
+)
+UPDATE contributions_paymentorder
+SET status = %(status)s, lines_posted = %(lines_posted)s, lines_returned = %(lines_returned)s,
+    amount_posted = %(amount_posted)s, amount_returned = %(amount_returned)s,
+    started_at = COALESCE(started_at, %(now)s), finished_at = clock_timestamp(), attempts = attempts + 1
+WHERE id = %(order)s
 """
 
 
 @with_history_context
-def process_order(*, order_id: int, actor: Actor) -> PaymentOrder | None:
+def process_order(*, order_id: int, actor: Actor) -> str | None:
     """Check an order's lines against the state registry and post it, whole or not at all.
+    Returns the order's final status, or None when it was not open (nothing done).
 
-    Idempotent: the order row is locked and only an open order is processed, so a redelivered or
-    repeated task waits for the first and then finds the order final; a worker killed mid-way
-    rolls the transaction back and the order is processed again from the start. (Not SKIP
-    LOCKED: a short lock taken by someone else, e.g. marking the order queued, must not make
-    the worker give the order up.)
+    Six round trips to PostgreSQL whatever the size of the order: lock, lines, registry,
+    participants, outcome, commit. Idempotent: the order row is locked and only an open order is
+    processed, so a redelivered or repeated task waits for the first and then finds the order
+    final; a worker killed mid-way rolls the transaction back and the sweeper queues the order
+    again. (Not SKIP LOCKED: a short lock taken by someone else, e.g. marking the order queued,
+    must not make the worker give the order up.)
     """
     now = timezone.now()
-    PaymentOrder.objects.filter(pk=order_id, status=OrderStatus.RECEIVED).update(
-        status=OrderStatus.PROCESSING, started_at=now
-    )
-    with transaction.atomic():
-        order = (
-            PaymentOrder.objects.select_for_update()
-            .filter(pk=order_id, status__in=[OrderStatus.RECEIVED, OrderStatus.PROCESSING])
-            .first()
-        )
-        if order is None:
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM, [order_id])
+        claimed = cursor.fetchone()
+        if claimed is None:
             return None
-        order.attempts += 1
-        columns = ("pk", *LINE_FIELDS)
-        rows = OrderLine.objects.filter(order=order).order_by("sequence").values_list(*columns)
-        lines = [(pk, ParsedLine(*values)) for pk, *values in rows]
-        valid_iins = {line.iin for _, line in lines if identifier_error(line.iin) is None}
-        records = get_registry().lookup_many(valid_iins)
-        kind = purpose_kinds(order.received).get(order.knp, EntryKind.CONTRIBUTION)
-        returned_ids, returned_reasons = [], []
-        posted_iins: set[str] = set()
-        lines_posted = lines_returned = 0
+        received, payer, kind = claimed
+        cursor.execute(_LINES, [order_id])
+        lines = [(row[0], ParsedLine(*row[1:])) for row in cursor.fetchall()]
+        registry = get_registry().lookup_many({line.iin for _, line in lines if identifier_error(line.iin) is None})
+        returned_ids: list[int] = []
+        returned_reasons: list[str] = []
+        posted: dict[str, RegistryRecord] = {}
         amount_posted = amount_returned = Decimal("0")
         for pk, line in lines:
-            reason = line_reason(line, records.get(line.iin))
-            if reason:
-                returned_ids.append(pk)
-                returned_reasons.append(reason)
-                lines_returned += 1
-                amount_returned += line.amount or Decimal("0")
-            else:
-                lines_posted += 1
+            record = registry.get(line.iin)
+            reason = line_reason(line, record)
+            if not reason and record is not None:  # (a passing line always has a record)
+                posted[line.iin] = record
                 amount_posted += line.amount or Decimal("0")
-                posted_iins.add(line.iin)
-        _participants_for({iin: records[iin] for iin in posted_iins}, actor, order)
-        with connection.cursor() as cursor:
-            # All lines posted, then the (few) returned ones marked with their reasons.
-            cursor.execute(_POST_LINES, [order.pk])
-            if returned_ids:
-                cursor.execute(_RETURN_LINES, [returned_ids, returned_reasons])
-            if lines_posted:
-                cursor.execute(
-                    _ENTRIES,
-                    {"kind": kind, "payer": order.payer_idn, "received": order.received, "now": now, "order": order.pk},
-                )
-        if lines_returned:
-            _create_return_document(order, lines_returned, amount_returned)
-        order.lines_posted, order.lines_returned = lines_posted, lines_returned
-        order.amount_posted, order.amount_returned = amount_posted, amount_returned
+            else:
+                returned_ids.append(pk)
+                returned_reasons.append(reason or ReturnReason.UNKNOWN_IIN)
+                amount_returned += line.amount or Decimal("0")
+        _participants_for(posted, actor, order_id)
+        lines_returned = len(returned_ids)
+        lines_posted = len(lines) - lines_returned
         if lines_returned == 0:
-            order.status = OrderStatus.POSTED
+            status = OrderStatus.POSTED
         elif lines_posted == 0:
-            order.status = OrderStatus.RETURNED
+            status = OrderStatus.RETURNED
         else:
-            order.status = OrderStatus.PARTIALLY_RETURNED
-        order.finished_at = timezone.now()
-        order.started_at = order.started_at or now
-        order.save(
-            update_fields=[
-                "status",
-                "lines_posted",
-                "lines_returned",
-                "amount_posted",
-                "amount_returned",
-                "finished_at",
-                "started_at",
-                "attempts",
-            ]
+            status = OrderStatus.PARTIALLY_RETURNED
+        cursor.execute(
+            _OUTCOME,
+            {
+                "order": order_id,
+                "returned": returned_ids,
+                "reasons": returned_reasons,
+                "kind": kind or EntryKind.CONTRIBUTION,
+                "payer": payer,
+                "received": received,
+                "now": now,
+                "document": _return_document_number(received, order_id),
+                "status": str(status),
+                "lines_posted": lines_posted,
+                "lines_returned": lines_returned,
+                "amount_posted": amount_posted,
+                "amount_returned": amount_returned,
+            },
         )
-    return order
+    return str(status)
+
+
+def _return_document_number(received: date, order_id: int) -> str:
+    return f"RET-{received:%Y%m%d}-{order_id}"
 
 
 def _create_return_document(order: PaymentOrder, count: int, total: Decimal) -> ReturnDocument:
     return ReturnDocument.objects.create(
-        order=order, number=f"RET-{order.received:%Y%m%d}-{order.pk}", lines_count=count, total=total
+        order=order, number=_return_document_number(order.received, order.pk), lines_count=count, total=total
     )
 
 
@@ -589,14 +597,15 @@ def flag_deadlines(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def sweep_orders(*, received_after: timedelta = timedelta(seconds=30), stuck_after: timedelta | None = None) -> int:
-    """Queue orders that were never queued (e.g. the broker was down at intake) or are stuck in
-    processing (a worker died); run by beat every minute. Returns how many were queued."""
+    """Queue orders that were never queued (e.g. the broker was down at intake) or were queued
+    long ago and are still open (the task was lost, or a worker died and its transaction rolled
+    back); run by beat every minute. A task queued twice is harmless: the second finds the order
+    final. Returns how many were queued."""
     now = timezone.now()
     if stuck_after is None:
         stuck_after = timedelta(seconds=settings.ORDER_STUCK_AFTER_SECONDS)
-    never_queued = PaymentOrder.objects.filter(status=OrderStatus.RECEIVED, created_at__lt=now - received_after).filter(
-        queued_at__isnull=True
-    ) | PaymentOrder.objects.filter(status=OrderStatus.RECEIVED, queued_at__lt=now - stuck_after)
-    stuck = PaymentOrder.objects.filter(status=OrderStatus.PROCESSING, started_at__lt=now - stuck_after)
-    ids = sorted(set(never_queued.values_list("pk", flat=True)) | set(stuck.values_list("pk", flat=True)))
+    never_queued = Q(queued_at__isnull=True, created_at__lt=now - received_after)
+    stuck = Q(queued_at__lt=now - stuck_after)
+    open_orders = PaymentOrder.objects.filter(never_queued | stuck, status=OrderStatus.RECEIVED)
+    ids = list(open_orders.order_by("pk").values_list("pk", flat=True))
     return enqueue_orders(ids) if ids else 0

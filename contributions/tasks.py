@@ -22,8 +22,8 @@ from records.services import Actor
 def process_order_task(order_id: int) -> str:
     """Process one payment order. A redelivered or repeated task finds the order final (or
     locked by another worker) and changes nothing."""
-    order = process_order(order_id=order_id, actor=Actor(label="task:contributions.process_order"))
-    return order.status if order is not None else "skipped"
+    status = process_order(order_id=order_id, actor=Actor(label="task:contributions.process_order"))
+    return status or "skipped"
 
 
 @shared_task(name="contributions.sweep_orders", acks_late=True, max_retries=0)

@@ -132,7 +132,9 @@ TEMPLATES = [
 # PostgreSQL only: COPY, row locks, trigger-based history and partial indexes are used directly.
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@localhost:5432/gfss")}
 DATABASES["default"]["ATOMIC_REQUESTS"] = False  # transactions are explicit, in services
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
+# Persistent connections (checked before reuse): a new PostgreSQL backend per request or task
+# costs more than most of them do.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=300)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -94,8 +94,7 @@ class Command(BaseCommand):
                 intake_file(raw=raw, file_name=f"bench-{index}.mt102", door="command", actor=actor, received=RECEIVED)
                 count += 1
             intake_seconds = time.perf_counter() - started
-            open_ = [OrderStatus.RECEIVED, OrderStatus.PROCESSING]
-            while PaymentOrder.objects.filter(status__in=open_).exists():
+            while PaymentOrder.objects.filter(status=OrderStatus.RECEIVED).exists():
                 time.sleep(0.2)
                 if worker.poll() is not None:
                     raise CommandError("the Celery worker stopped during the benchmark")

@@ -18,7 +18,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from contributions.models import Door, PaymentOrder
+from contributions.models import Door, OrderStatus, PaymentOrder
 from contributions.selectors import open_orders, order_summary
 from contributions.services import intake_file, process_order
 from records.models import WorkerHeartbeat
@@ -93,7 +93,7 @@ class Command(BaseCommand):
 
     def _progress(self, order_ids: list[int]) -> None:
         orders = PaymentOrder.objects.filter(pk__in=order_ids)
-        done_orders = orders.exclude(status__in=["received", "processing"])
+        done_orders = orders.exclude(status=OrderStatus.RECEIVED)
         lines = sum(orders.values_list("lines_total", flat=True))
         done_lines = sum(done_orders.values_list("lines_total", flat=True))
         width = 30
