@@ -22,6 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from records.db import bound_cursor
 from records.identifiers import identifier_error
 from records.models import RegistryLoad
 from records.services import Actor, audit_record, with_history_context
@@ -54,10 +55,10 @@ class SnapshotRegistry:
         wanted = sorted(set(iins))
         if not wanted:
             return {}
-        with connection.cursor() as cursor:
+        with bound_cursor() as cursor:  # a hundred IINs travel as one array parameter
             cursor.execute(
                 "SELECT iin, last_name, first_name, patronymic, birth_date, gender, death_date"
-                " FROM records_registryperson WHERE iin = ANY(%s)",
+                " FROM records_registryperson WHERE iin = ANY(%s::text[])",
                 [wanted],
             )
             return {row[0]: RegistryRecord(*row) for row in cursor.fetchall()}

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -84,6 +85,26 @@ def celery_worker(django_db_setup: None, django_db_blocker, tmp_path_factory) ->
         worker.process.wait(timeout=30)
     except subprocess.TimeoutExpired:
         worker.process.kill()
+
+
+@contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """Every statement sent to PostgreSQL in the block, through Django or straight through psycopg
+    (``records.db.bound_cursor`` bypasses Django's query capture)."""
+    import psycopg
+
+    sent: list[str] = []
+    original = psycopg.Cursor.execute
+
+    def execute(self, query, params=None, **kwargs):
+        sent.append(str(query))
+        return original(self, query, params, **kwargs)
+
+    psycopg.Cursor.execute = execute  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        psycopg.Cursor.execute = original  # type: ignore[method-assign]
 
 
 def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.2, describe=None) -> None:

@@ -226,3 +226,51 @@ def test_a_day_the_calendar_does_not_know_keeps_the_order_and_says_why(people) -
     (order,) = ingest(order_text([line_for(people[22])]), received=date(2031, 1, 10))
     assert order.deadline is None
     assert any("2031" in e for e in order.errors)
+
+
+def test_a_known_participant_whose_registry_data_differ_gets_change_records(people) -> None:
+    from records.services import participant_create
+
+    person = people[23]
+    participant_create(
+        iin=person.iin,
+        actor=ACTOR,
+        source="test",
+        last_name="СТАРАЯФАМИЛИЯ",
+        first_name=person.first_name,
+        patronymic=person.patronymic,
+        birth_date=person.birth_date,
+        gender=person.gender,
+    )
+    (order,) = ingest(order_text([line_for(person), line_for(people[24])]))
+    assert order.status == OrderStatus.POSTED
+    change = PersonalDataChange.objects.get(participant__iin=person.iin)
+    assert (change.field, change.old_value, change.new_value) == ("last_name", "СТАРАЯФАМИЛИЯ", person.last_name)
+    assert change.source == f"state registry, checked for payment order {order.pk}"
+    assert Participant.objects.get(iin=person.iin).last_name == person.last_name
+    assert not PersonalDataChange.objects.filter(participant__iin=people[24].iin).exists()
+    assert LedgerEntry.objects.filter(order=order).count() == 2
+
+
+def test_processing_sends_the_same_statements_whatever_the_size_of_the_order(people) -> None:
+    """Set-based: a 3-line order and a 24-line order cost PostgreSQL the same statements."""
+    from tests.conftest import statements_sent
+
+    small = intake_file(
+        raw=order_text([line_for(p) for p in people[1:4]]).encode(), file_name="s.mt102", door="command",
+        actor=ACTOR, received=date(2023, 11, 24),
+    ).orders[0]  # fmt: skip
+    large_lines = [line_for(p, period=f"{m:02d}2023") for p in people[1:4] for m in range(1, 9)]
+    large = intake_file(
+        raw=order_text(large_lines, reference="LARGE", number="77").encode(), file_name="l.mt102",
+        door="command", actor=ACTOR, received=date(2023, 11, 24),
+    ).orders[0]  # fmt: skip
+    with statements_sent() as first:
+        process_order(order_id=small.pk, actor=ACTOR)  # creates the participants
+    with statements_sent() as second:
+        process_order(order_id=large.pk, actor=ACTOR)  # finds them
+    assert PaymentOrder.objects.get(pk=large.pk).lines_posted == 24
+    first, second = ([s for s in sent if "SAVEPOINT" not in s] for sent in (first, second))  # the test's
+    # lock, lines, registry, participants (known, then new), outcome
+    assert len(first) == 6, first
+    assert len(second) == 5, second  # every participant known: no INSERT
