@@ -17,8 +17,10 @@ from __future__ import annotations
 import io
 import json
 import os
+import resource
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -84,24 +86,34 @@ class Command(BaseCommand):
         self.stderr.write(f"registry of {people_count} synthetic people ...")
         people = list(synthetic_people(people_count, seed=99, death_share=0.0))
         registry_load_snapshot(raw=registry_csv(people), file_name="bench.csv", actor=Actor(label="bench"))
+        folder = tempfile.TemporaryDirectory(prefix="bench_ingest_")
+        self.stderr.write(f"writing the MT102 files to {folder.name} ...")
+        paths = []
+        for index, raw in enumerate(_files(people, lines)):  # generated lazily: a million lines fit
+            paths.append(Path(folder.name) / f"bench-{index}.mt102")
+            paths[-1].write_bytes(raw)
         self.stderr.write(f"starting {workers} worker processes ...")
         worker = _start_worker(env, workers)
         try:
             actor = Actor(label="command:bench_ingest")
+            cpu_before, worker_before = _cpu_times(), _tree_cpu_seconds(worker.pid)
+            own_before = _cpu_seconds()
             started = time.perf_counter()
-            count = 0
-            for index, raw in enumerate(_files(people, lines)):
-                intake_file(raw=raw, file_name=f"bench-{index}.mt102", door="command", actor=actor, received=RECEIVED)
-                count += 1
+            for path in paths:  # what a door does: the bytes as sent, then the pipeline
+                intake_file(raw=path.read_bytes(), file_name=path.name, door="command", actor=actor, received=RECEIVED)
             intake_seconds = time.perf_counter() - started
             while PaymentOrder.objects.filter(status=OrderStatus.RECEIVED).exists():
-                time.sleep(0.2)
+                time.sleep(0.05)
                 if worker.poll() is not None:
                     raise CommandError("the Celery worker stopped during the benchmark")
             pipeline_seconds = time.perf_counter() - started
+            cpu_after, worker_after = _cpu_times(), _tree_cpu_seconds(worker.pid)
+            own_seconds = _cpu_seconds() - own_before
         finally:
             worker.terminate()
             worker.wait(timeout=60)
+            folder.cleanup()
+        count = len(paths)
         statuses = dict(PaymentOrder.objects.values_list("status").annotate(n=Count("id")))
         from contributions.models import LedgerEntry, OrderLine
 
@@ -119,6 +131,11 @@ class Command(BaseCommand):
             "lines_returned": returned,
             "pipeline": _rate(lines, pipeline_seconds),
             "pipeline_intake_seconds": round(intake_seconds, 3),
+            "pipeline_cpu_busy": _busy(cpu_before, cpu_after),
+            "pipeline_cpu_seconds": {
+                "intake": round(own_seconds, 2),
+                "workers": round(worker_after - worker_before, 2) if worker_after and worker_before else None,
+            },
             "naive": _rate(naive[0], naive[1]),
             "copy": _rate(lines, copy_seconds),
         }
@@ -130,6 +147,48 @@ class Command(BaseCommand):
 
 def _rate(lines: int, seconds: float) -> dict[str, Any]:
     return {"lines": lines, "seconds": round(seconds, 3), "lines_per_second": round(lines / seconds) if seconds else 0}
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds used so far by a process and its children (the worker's pool), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+                total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    except OSError:
+        return None
+    return total
+
+
+def _cpu_times() -> tuple[int, int] | None:
+    """(busy, idle) jiffies of all CPUs from /proc/stat (Linux), to show whether the pipeline
+    kept both cores busy; None elsewhere."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:8]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, idle, iowait, irq, softirq = fields
+    return user + nice + system + irq + softirq, idle + iowait
+
+
+def _busy(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    if before is None or after is None:
+        return None
+    busy, idle = after[0] - before[0], after[1] - before[1]
+    return round(busy / (busy + idle), 2) if busy + idle else None
 
 
 def _admin_connection() -> psycopg.Connection:
