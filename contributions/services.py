@@ -289,17 +289,17 @@ def enqueue_orders(order_ids: list[int]) -> int:
     from contributions.tasks import process_order_task
 
     queued = []
-    for order_id in order_ids:
-        try:
-            process_order_task.apply_async(
-                args=(order_id,),
-                retry=True,
-                retry_policy={"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5},
-            )
-        except Exception as exc:  # noqa: BLE001 - any broker failure: leave the order for the sweeper
-            logger.warning("could not queue payment order %s (%s); the sweeper will retry", order_id, exc)
-            break
-        queued.append(order_id)
+    retry_policy = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+    try:
+        with process_order_task.app.producer_or_acquire() as producer:  # one for the whole batch
+            for order_id in order_ids:
+                process_order_task.apply_async(
+                    args=(order_id,), producer=producer, retry=True, retry_policy=retry_policy
+                )
+                queued.append(order_id)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: leave the rest for the sweeper
+        left = len(order_ids) - len(queued)
+        logger.warning("could not queue %s payment order(s) (%s); the sweeper will retry", left, exc)
     if queued:
         PaymentOrder.objects.filter(pk__in=queued).update(queued_at=timezone.now())
     return len(queued)
