@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import multiprocessing
 import os
 import resource
 import subprocess
@@ -24,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -48,10 +50,15 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--lines", type=int, default=100_000)
         parser.add_argument("--workers", type=int, default=2, help="worker processes (concurrency)")
+        parser.add_argument(
+            "--doors", type=int, default=2, help="intake processes taking the files in at once (e.g. two banks)"
+        )
         parser.add_argument("--naive-lines", type=int, default=5_000)
         parser.add_argument("--keep-db", action="store_true", help="do not drop the benchmark database")
 
-    def handle(self, *args: Any, lines: int, workers: int, naive_lines: int, keep_db: bool, **opts: Any) -> None:
+    def handle(
+        self, *args: Any, lines: int, workers: int, doors: int, naive_lines: int, keep_db: bool, **opts: Any
+    ) -> None:
         name = f"bench_{uuid.uuid4().hex[:8]}"
         admin = _admin_connection()
         admin.execute(f'CREATE DATABASE "{name}"')
@@ -62,7 +69,7 @@ class Command(BaseCommand):
             subprocess.run(
                 [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
             )
-            result = self._run(url, env, lines=lines, workers=workers, naive_lines=naive_lines)
+            result = self._run(url, env, lines=lines, workers=workers, doors=doors, naive_lines=naive_lines)
         finally:
             for conn in connections.all():
                 conn.close()
@@ -72,12 +79,13 @@ class Command(BaseCommand):
             admin.close()
         self.stdout.write(json.dumps(result))
 
-    def _run(self, url: str, env: dict[str, str], *, lines: int, workers: int, naive_lines: int) -> dict[str, Any]:
+    def _run(
+        self, url: str, env: dict[str, str], *, lines: int, workers: int, doors: int, naive_lines: int
+    ) -> dict[str, Any]:
         settings.DATABASES["default"]["NAME"] = urlsplit(url).path.lstrip("/")
         connection.close()
         connection.settings_dict["NAME"] = settings.DATABASES["default"]["NAME"]
         from contributions.models import OrderStatus, PaymentOrder
-        from contributions.services import intake_file
         from records.registry import registry_load_snapshot
         from records.services import Actor
         from records.synthetic import registry_csv, synthetic_people
@@ -95,12 +103,13 @@ class Command(BaseCommand):
         self.stderr.write(f"starting {workers} worker processes ...")
         worker = _start_worker(env, workers)
         try:
-            actor = Actor(label="command:bench_ingest")
             cpu_before, worker_before = _cpu_times(), _tree_cpu_seconds(worker.pid)
-            own_before = _cpu_seconds()
+            own_before = _cpu_seconds(), _cpu_seconds(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            for path in paths:  # what a door does: the bytes as sent, then the pipeline
-                intake_file(raw=path.read_bytes(), file_name=path.name, door="command", actor=actor, received=RECEIVED)
+            for connection_ in connections.all():  # the intake processes open their own
+                connection_.close()
+            with ProcessPoolExecutor(doors, mp_context=multiprocessing.get_context("fork")) as pool:
+                count = sum(pool.map(_take_in, [[str(p) for p in paths[k::doors]] for k in range(doors)]))
             intake_seconds = time.perf_counter() - started
             while PaymentOrder.objects.filter(status=OrderStatus.RECEIVED).exists():
                 time.sleep(0.05)
@@ -108,12 +117,11 @@ class Command(BaseCommand):
                     raise CommandError("the Celery worker stopped during the benchmark")
             pipeline_seconds = time.perf_counter() - started
             cpu_after, worker_after = _cpu_times(), _tree_cpu_seconds(worker.pid)
-            own_seconds = _cpu_seconds() - own_before
+            own_seconds = _cpu_seconds() + _cpu_seconds(resource.RUSAGE_CHILDREN) - sum(own_before)
         finally:
             worker.terminate()
             worker.wait(timeout=60)
             folder.cleanup()
-        count = len(paths)
         statuses = dict(PaymentOrder.objects.values_list("status").annotate(n=Count("id")))
         from contributions.models import LedgerEntry, OrderLine
 
@@ -126,6 +134,7 @@ class Command(BaseCommand):
             "orders": sum(statuses.values()),
             "files": count,
             "workers": workers,
+            "doors": doors,
             "statuses": statuses,
             "lines_posted": posted,
             "lines_returned": returned,
@@ -149,8 +158,22 @@ def _rate(lines: int, seconds: float) -> dict[str, Any]:
     return {"lines": lines, "seconds": round(seconds, 3), "lines_per_second": round(lines / seconds) if seconds else 0}
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def _take_in(paths: list[str]) -> int:
+    """One door (an intake process): each file's bytes as sent, through ``intake_file``."""
+    from contributions.services import intake_file
+    from records.services import Actor
+
+    actor = Actor(label="command:bench_ingest")
+    for path in paths:
+        intake_file(
+            raw=Path(path).read_bytes(), file_name=Path(path).name, door="command", actor=actor, received=RECEIVED
+        )
+    connection.close()
+    return len(paths)
+
+
+def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
