@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 from datetime import date
 from enum import StrEnum
+from functools import lru_cache
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -49,6 +50,7 @@ def check_digit(first11: str) -> int | None:
     return remainder
 
 
+@lru_cache(maxsize=65_536)  # pure; the pipeline asks about the same IINs month after month
 def identifier_error(value: str) -> IdentifierError | None:
     """The reason ``value`` is not a valid IIN/BIN, or ``None`` when it is valid."""
     if len(value) != 12:
