@@ -274,3 +274,19 @@ def test_processing_sends_the_same_statements_whatever_the_size_of_the_order(peo
     # lock, lines, registry, participants (known, then new), outcome
     assert len(first) == 6, first
     assert len(second) == 5, second  # every participant known: no INSERT
+
+
+def test_processing_writes_history_with_the_acting_task(people) -> None:
+    """The outcome statements go straight through psycopg (records.db.bound_cursor); the history
+    context set by the first statement of the transaction still reaches their triggers."""
+    result = intake_file(
+        raw=order_text([line_for(people[25])]).encode(), file_name="h.mt102", door="command", actor=ACTOR,
+        received=date(2023, 11, 24),
+    )  # fmt: skip
+    order = result.orders[0]
+    process_order(order_id=order.pk, actor=Actor(label="task:contributions.process_order"))
+    update = order.events.filter(pgh_label="update").latest("pgh_id")  # type: ignore[attr-defined]
+    assert update.status == OrderStatus.POSTED
+    assert update.pgh_context.metadata["actor"] == "task:contributions.process_order"
+    created = Participant.objects.get(iin=people[25].iin).events.get(pgh_label="insert")  # type: ignore[attr-defined]
+    assert created.pgh_context.metadata["actor"] == "task:contributions.process_order"
