@@ -19,7 +19,7 @@ from records.identifiers import identifier_error
 from records.registry import RegistryRecord
 
 
-@lru_cache(maxsize=65_536)  # pure; names repeat across the lines of every order
+@lru_cache(maxsize=16_384)  # pure; names repeat across the lines of every order
 def normalise_name(value: str) -> str:
     """NFC, trimmed, inner spaces collapsed, case-insensitive, Ё = Е. Kazakh letters stay distinct."""
     text = " ".join(unicodedata.normalize("NFC", value).split()).casefold()

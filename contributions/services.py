@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,8 +19,8 @@ import psycopg
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
-from django.db.models import Q, Sum
+from django.db import DatabaseError, connection, transaction
+from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -320,7 +320,8 @@ def _participants_for(
     cursor.execute(_KNOWN_PARTICIPANTS, [list(records)])
     known = {row[1]: row for row in cursor.fetchall()}
     ids = {iin: row[0] for iin, row in known.items()}
-    missing = [record for iin, record in records.items() if iin not in known]
+    # In IIN order: two orders creating the same people lock them in the same order (no deadlock).
+    missing = sorted((record for iin, record in records.items() if iin not in known), key=lambda r: r.iin)
     if missing:
         now = timezone.now()
         cursor.execute(_NEW_PARTICIPANTS, [now, now, *([getattr(r, f) for r in missing] for f in fields)])
@@ -328,6 +329,8 @@ def _participants_for(
         if len(ids) < len(records):  # created meanwhile by another order's transaction
             cursor.execute(_KNOWN_PARTICIPANTS, [[iin for iin in records if iin not in ids]])
             ids.update((row[1], row[0]) for row in cursor.fetchall())
+        if len(ids) < len(records):
+            raise IncompletePosting(order_id)
     for iin, row in known.items():
         record = records[iin]
         changes = {f: getattr(record, f) for f, value in zip(REGISTRY_FIELDS, row[2:], strict=True)
@@ -359,16 +362,21 @@ RETURNING id, iin
 """
 
 # Lock an open order; with the ledger kind of its KNP as in force on the receipt date (the same
-# effective-dated rule as ``purpose_kinds``).
+# effective-dated rule as ``purpose_kinds``). Written as a CTE because django-pghistory attaches
+# the history context to every statement except those that begin with SELECT, and this one must
+# set it for the whole transaction (records/db.py).
 _CLAIM = """
-SELECT o.received, o.payer_idn, k.ledger_kind
-FROM contributions_paymentorder o
-LEFT JOIN contributions_purposecode k
-    ON k.code = o.knp AND k.valid_from <= o.received AND (k.valid_to IS NULL OR k.valid_to >= o.received)
-WHERE o.id = %s AND o.status = 'received'
-ORDER BY k.valid_from DESC NULLS LAST
-LIMIT 1
-FOR UPDATE OF o
+WITH claimed AS (
+    SELECT o.received, o.payer_idn, k.ledger_kind
+    FROM contributions_paymentorder o
+    LEFT JOIN contributions_purposecode k
+        ON k.code = o.knp AND k.valid_from <= o.received AND (k.valid_to IS NULL OR k.valid_to >= o.received)
+    WHERE o.id = %s AND o.status = 'received'
+    ORDER BY k.valid_from DESC NULLS LAST
+    LIMIT 1
+    FOR UPDATE OF o
+)
+SELECT * FROM claimed
 """
 
 _LINES = """
@@ -381,9 +389,9 @@ FROM contributions_orderline WHERE order_id = %s
 _OUTCOME = """
 WITH marked AS (
     UPDATE contributions_orderline l
-    SET status = CASE WHEN array_position(%(returned)s::bigint[], l.id) IS NULL THEN 'posted' ELSE 'returned' END,
-        reason = COALESCE((%(reasons)s::text[])[array_position(%(returned)s::bigint[], l.id)], '')
-    WHERE l.order_id = %(order)s
+    SET status = CASE WHEN v.reason = '' THEN 'posted' ELSE 'returned' END, reason = v.reason
+    FROM unnest(%(lines)s::bigint[], %(reasons)s::text[]) AS v(id, reason)
+    WHERE l.id = v.id AND l.order_id = %(order)s
     RETURNING l.id, l.iin, l.period, l.amount, l.status
 ), entries AS (
     INSERT INTO contributions_ledgerentry
@@ -391,7 +399,7 @@ WITH marked AS (
     SELECT p.id, m.period, %(kind)s, m.amount, %(payer)s, %(order)s, m.id, %(received)s, %(now)s
     FROM marked m JOIN unnest(%(iins)s::text[], %(participants)s::bigint[]) AS p(iin, id) ON p.iin = m.iin
     WHERE m.status = 'posted'
-    ON CONFLICT (line_id) DO NOTHING
+    RETURNING 1
 ), document AS (
     INSERT INTO contributions_returndocument (order_id, number, lines_count, total, created_at)
     SELECT %(order)s, %(document)s, %(lines_returned)s, %(amount_returned)s, %(now)s
@@ -402,6 +410,8 @@ SET status = %(status)s, lines_posted = %(lines_posted)s, lines_returned = %(lin
     amount_posted = %(amount_posted)s, amount_returned = %(amount_returned)s,
     started_at = COALESCE(started_at, %(now)s), finished_at = clock_timestamp(), attempts = attempts + 1
 WHERE id = %(order)s
+    AND (SELECT count(*) FROM marked) = %(lines_posted)s + %(lines_returned)s
+    AND (SELECT count(*) FROM entries) = %(lines_posted)s
 """
 
 
@@ -410,12 +420,14 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
     """Check an order's lines against the state registry and post it, whole or not at all.
     Returns the order's final status, or None when it was not open (nothing done).
 
-    Six round trips to PostgreSQL whatever the size of the order: lock, lines, registry,
-    participants, outcome, commit. Idempotent: the order row is locked and only an open order is
-    processed, so a redelivered or repeated task waits for the first and then finds the order
-    final; a worker killed mid-way rolls the transaction back and the sweeper queues the order
-    again. (Not SKIP LOCKED: a short lock taken by someone else, e.g. marking the order queued,
-    must not make the worker give the order up.)
+    A fixed number of statements whatever the size of the order: lock, lines, registry,
+    participants (and the insert of missing ones), outcome. Idempotent: the order row is locked
+    and only an open order is processed, so a redelivered or repeated task waits for the first
+    and then finds the order final; a worker killed mid-way rolls the transaction back and the
+    sweeper queues the order again. (Not SKIP LOCKED: a short lock taken by someone else, e.g.
+    marking the order queued, must not make the worker give the order up.) The outcome
+    statement checks that every line was marked and every posted line has its entry; otherwise
+    nothing is written (``IncompletePosting``).
     """
     now = timezone.now()
     with transaction.atomic():
@@ -435,8 +447,8 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
                     "order": order_id,
                     "iins": list(participants),
                     "participants": list(participants.values()),
-                    "returned": outcome.returned_ids,
-                    "reasons": outcome.returned_reasons,
+                    "lines": outcome.line_ids,
+                    "reasons": outcome.reasons,
                     "kind": kind or EntryKind.CONTRIBUTION,
                     "payer": payer,
                     "received": received,
@@ -444,26 +456,46 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
                     "document": _return_document_number(received, order_id),
                     "status": str(outcome.status),
                     "lines_posted": outcome.lines_posted,
-                    "lines_returned": len(outcome.returned_ids),
+                    "lines_returned": outcome.lines_returned,
                     "amount_posted": outcome.amount_posted,
                     "amount_returned": outcome.amount_returned,
                 },
             )
+            if cursor.rowcount != 1:
+                raise IncompletePosting(order_id)
     return str(outcome.status)
+
+
+def order_count_failed_attempt(*, order_id: int) -> None:
+    """Count a processing attempt that failed (its own transaction rolled back), so that an order
+    that keeps failing shows it (``attempts``) while the sweeper keeps queueing it."""
+    try:
+        PaymentOrder.objects.filter(pk=order_id, status=OrderStatus.RECEIVED).update(attempts=F("attempts") + 1)
+    except DatabaseError:  # the database itself is what failed: the log has the task's error
+        logger.warning("could not count the failed attempt of payment order %s", order_id)
+
+
+class IncompletePosting(RuntimeError):
+    """The outcome statement found a line it did not mark or a posted line without its entry:
+    the order's transaction is rolled back and the order stays open."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(f"payment order {order_id}: lines or entries did not add up; nothing was posted")
 
 
 @dataclass
 class _Outcome:
-    posted: dict[str, RegistryRecord]  # IIN -> registry record, of the posted lines
-    returned_ids: list[int]
-    returned_reasons: list[str]
+    posted: dict[str, RegistryRecord] = field(default_factory=dict)  # IIN -> record, of posted lines
+    line_ids: list[int] = field(default_factory=list)  # every line of the order
+    reasons: list[str] = field(default_factory=list)  # per line: its return reason, "" when posted
     lines_posted: int = 0
+    lines_returned: int = 0
     amount_posted: Decimal = Decimal("0")
     amount_returned: Decimal = Decimal("0")
 
     @property
     def status(self) -> OrderStatus:
-        if not self.returned_ids:
+        if not self.lines_returned:
             return OrderStatus.POSTED
         return OrderStatus.PARTIALLY_RETURNED if self.lines_posted else OrderStatus.RETURNED
 
@@ -471,17 +503,19 @@ class _Outcome:
 def _check_lines(lines: list[tuple[int, ParsedLine]]) -> _Outcome:
     """The line checks of every line, with one registry lookup for the whole order."""
     registry = get_registry().lookup_many({line.iin for _, line in lines if identifier_error(line.iin) is None})
-    outcome = _Outcome(posted={}, returned_ids=[], returned_reasons=[])
+    outcome = _Outcome()
     for pk, line in lines:
         record = registry.get(line.iin)
         reason = line_reason(line, record)
+        outcome.line_ids.append(pk)
         if not reason and record is not None:  # (a passing line always has a record)
+            outcome.reasons.append("")
             outcome.posted[line.iin] = record
             outcome.lines_posted += 1
             outcome.amount_posted += line.amount or Decimal("0")
         else:
-            outcome.returned_ids.append(pk)
-            outcome.returned_reasons.append(reason or ReturnReason.UNKNOWN_IIN)
+            outcome.reasons.append(reason or ReturnReason.UNKNOWN_IIN)
+            outcome.lines_returned += 1
             outcome.amount_returned += line.amount or Decimal("0")
     return outcome
 

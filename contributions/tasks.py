@@ -5,7 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from contributions.services import flag_deadlines, process_order, sweep_orders
+from contributions.services import flag_deadlines, order_count_failed_attempt, process_order, sweep_orders
 from records.services import Actor
 
 
@@ -22,7 +22,11 @@ from records.services import Actor
 def process_order_task(order_id: int) -> str:
     """Process one payment order. A redelivered or repeated task finds the order final (or
     locked by another worker) and changes nothing."""
-    status = process_order(order_id=order_id, actor=Actor(label="task:contributions.process_order"))
+    try:
+        status = process_order(order_id=order_id, actor=Actor(label="task:contributions.process_order"))
+    except Exception:
+        order_count_failed_attempt(order_id=order_id)  # the attempt itself was rolled back
+        raise
     return status or "skipped"
 
 

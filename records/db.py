@@ -1,25 +1,34 @@
 """Direct PostgreSQL access for the few hot statements of the pipeline.
 
 Django's psycopg cursors bind parameters on the client: an array of a hundred IINs is quoted
-element by element in Python and sent as a long SQL literal that PostgreSQL parses and plans on
-every call. ``bound_cursor`` gives a psycopg cursor on the same connection and transaction that
-sends parameters separately, and psycopg prepares a statement once it has run a few times.
+element by element in Python and sent as a long SQL literal that PostgreSQL parses on every
+call. ``bound_cursor`` gives a psycopg cursor on the same connection and transaction that sends
+the parameters separately (server-side binding). Statements are not prepared: Django turns
+psycopg's automatic preparation off, and a generic plan chosen while a table is small would
+stay when it has grown.
 
-It bypasses Django's execute wrappers, so django-pghistory cannot attach its context to the
-statement itself. Use it inside a transaction whose context is already set: pghistory sets it
-with ``set_config(..., is_local => true)`` on the first statement run through a Django cursor
-in the transaction, and the setting lasts until the transaction ends.
+Database errors are raised as Django's (``django.db.OperationalError`` etc.), as from any
+Django cursor, so retry policies and connection health checks see them. What it bypasses is
+Django's execute wrappers: django-pghistory cannot attach its context to these statements, so
+use it only inside a transaction whose history context a Django cursor statement has already
+set (pghistory sets it with ``set_config(..., is_local => true)``; it lasts until the
+transaction ends). Note that pghistory skips statements that begin with ``SELECT``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from django.db import connection
 
 
-def bound_cursor() -> psycopg.Cursor[tuple[Any, ...]]:
+@contextmanager
+def bound_cursor() -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
     """A server-side-binding cursor on Django's current connection (and transaction)."""
     connection.ensure_connection()
-    return psycopg.Cursor(connection.connection)
+    connection.validate_no_broken_transaction()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        yield cursor

@@ -50,11 +50,15 @@ def check_digit(first11: str) -> int | None:
     return remainder
 
 
-@lru_cache(maxsize=65_536)  # pure; the pipeline asks about the same IINs month after month
 def identifier_error(value: str) -> IdentifierError | None:
     """The reason ``value`` is not a valid IIN/BIN, or ``None`` when it is valid."""
     if len(value) != 12:
         return IdentifierError.LENGTH
+    return _twelve_characters_error(value)
+
+
+@lru_cache(maxsize=65_536)  # pure; the pipeline asks about the same IINs month after month
+def _twelve_characters_error(value: str) -> IdentifierError | None:
     if not (value.isascii() and value.isdigit()):
         return IdentifierError.NOT_DIGITS
     expected = check_digit(value[:11])

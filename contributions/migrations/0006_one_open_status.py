@@ -13,6 +13,7 @@ class Migration(migrations.Migration):
     operations = [
         # A worker no longer marks an order "processing" in a transaction of its own: it holds
         # the order locked while it works. An order left "processing" is simply open again.
+        # (Stop the old workers before migrating: one still running could mark an order again.)
         migrations.RunSQL(
             "UPDATE contributions_paymentorder SET status = 'received' WHERE status = 'processing'",
             migrations.RunSQL.noop,

@@ -276,17 +276,69 @@ def test_processing_sends_the_same_statements_whatever_the_size_of_the_order(peo
     assert len(second) == 5, second  # every participant known: no INSERT
 
 
+@pytest.mark.django_db(transaction=True)
 def test_processing_writes_history_with_the_acting_task(people) -> None:
-    """The outcome statements go straight through psycopg (records.db.bound_cursor); the history
-    context set by the first statement of the transaction still reaches their triggers."""
+    """Committed for real, as in a worker: the outcome statements go straight through psycopg
+    (records.db.bound_cursor), and the history context set by the lock statement reaches their
+    triggers."""
     result = intake_file(
         raw=order_text([line_for(people[25])]).encode(), file_name="h.mt102", door="command", actor=ACTOR,
         received=date(2023, 11, 24),
     )  # fmt: skip
     order = result.orders[0]
-    process_order(order_id=order.pk, actor=Actor(label="task:contributions.process_order"))
+    assert process_order(order_id=order.pk, actor=Actor(label="task:contributions.process_order")) == "posted"
     update = order.events.filter(pgh_label="update").latest("pgh_id")  # type: ignore[attr-defined]
     assert update.status == OrderStatus.POSTED
+    assert update.pgh_context is not None
     assert update.pgh_context.metadata["actor"] == "task:contributions.process_order"
     created = Participant.objects.get(iin=people[25].iin).events.get(pgh_label="insert")  # type: ignore[attr-defined]
+    assert created.pgh_context is not None
     assert created.pgh_context.metadata["actor"] == "task:contributions.process_order"
+
+
+def test_a_posted_line_without_its_entry_posts_nothing(people, monkeypatch) -> None:
+    """The outcome statement checks its own work: should a posted line find no participant, the
+    order is not posted at all (and stays open for another attempt)."""
+    from contributions import services
+
+    real = services._participants_for
+
+    def losing_one(*args, **kwargs):
+        ids = real(*args, **kwargs)
+        ids.pop(people[26].iin)
+        return ids
+
+    monkeypatch.setattr(services, "_participants_for", losing_one)
+    result = intake_file(
+        raw=order_text([line_for(people[26]), line_for(people[27])]).encode(), file_name="x.mt102",
+        door="command", actor=ACTOR, received=date(2023, 11, 24),
+    )  # fmt: skip
+    order = result.orders[0]
+    with pytest.raises(services.IncompletePosting, match=f"payment order {order.pk}"):
+        process_order(order_id=order.pk, actor=ACTOR)
+    order.refresh_from_db()
+    assert (order.status, order.lines_posted, order.attempts) == (OrderStatus.RECEIVED, 0, 0)
+    assert not LedgerEntry.objects.filter(order=order).exists()
+    assert set(order.lines.values_list("status", flat=True)) == {"pending"}
+    monkeypatch.undo()
+    assert process_order(order_id=order.pk, actor=ACTOR) == OrderStatus.POSTED
+    assert LedgerEntry.objects.filter(order=order).count() == 2
+
+
+def test_a_failed_attempt_is_counted_and_raised(people, monkeypatch) -> None:
+    from contributions import services
+    from contributions.tasks import process_order_task
+
+    def failing(*args, **kwargs):
+        raise services.IncompletePosting(0)
+
+    result = intake_file(
+        raw=order_text([line_for(people[28])]).encode(), file_name="f.mt102", door="command", actor=ACTOR,
+        received=date(2023, 11, 24), enqueue=False,
+    )  # fmt: skip
+    order = result.orders[0]
+    monkeypatch.setattr("contributions.tasks.process_order", failing)
+    with pytest.raises(services.IncompletePosting):
+        process_order_task(order.pk)
+    order.refresh_from_db()
+    assert (order.status, order.attempts) == (OrderStatus.RECEIVED, 1)

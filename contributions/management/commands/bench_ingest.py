@@ -111,13 +111,13 @@ class Command(BaseCommand):
             with ProcessPoolExecutor(doors, mp_context=multiprocessing.get_context("fork")) as pool:
                 count = sum(pool.map(_take_in, [[str(p) for p in paths[k::doors]] for k in range(doors)]))
             intake_seconds = time.perf_counter() - started
+            own_seconds = _cpu_seconds() + _cpu_seconds(resource.RUSAGE_CHILDREN) - sum(own_before)
             while PaymentOrder.objects.filter(status=OrderStatus.RECEIVED).exists():
                 time.sleep(0.05)
                 if worker.poll() is not None:
                     raise CommandError("the Celery worker stopped during the benchmark")
             pipeline_seconds = time.perf_counter() - started
             cpu_after, worker_after = _cpu_times(), _tree_cpu_seconds(worker.pid)
-            own_seconds = _cpu_seconds() + _cpu_seconds(resource.RUSAGE_CHILDREN) - sum(own_before)
         finally:
             worker.terminate()
             worker.wait(timeout=60)
@@ -143,7 +143,11 @@ class Command(BaseCommand):
             "pipeline_cpu_busy": _busy(cpu_before, cpu_after),
             "pipeline_cpu_seconds": {
                 "intake": round(own_seconds, 2),
-                "workers": round(worker_after - worker_before, 2) if worker_after and worker_before else None,
+                "workers": (
+                    round(worker_after - worker_before, 2)
+                    if worker_after is not None and worker_before is not None
+                    else None
+                ),
             },
             "naive": _rate(naive[0], naive[1]),
             "copy": _rate(lines, copy_seconds),
