@@ -283,7 +283,7 @@ def test_processing_writes_history_with_the_acting_task(people) -> None:
     triggers."""
     result = intake_file(
         raw=order_text([line_for(people[25])]).encode(), file_name="h.mt102", door="command", actor=ACTOR,
-        received=date(2023, 11, 24),
+        received=date(2023, 11, 24), enqueue=False,  # committed for real: no worker may take it first
     )  # fmt: skip
     order = result.orders[0]
     assert process_order(order_id=order.pk, actor=Actor(label="task:contributions.process_order")) == "posted"
