@@ -33,7 +33,6 @@ from contributions.models import (
     OrderLine,
     OrderStatus,
     PaymentOrder,
-    PurposeCode,
     Refund,
     RefundStatus,
     ReturnDocument,
@@ -76,10 +75,20 @@ class DomainError(ValidationError):
     """A request the rules do not allow (shown to the user, never a server error)."""
 
 
+# When a KNP code (row ``k``) is in force on a date: the one definition, used by ``purpose_kinds``
+# and by the order lock of ``process_order``.
+_KNP_IN_FORCE = "k.valid_from <= {on} AND (k.valid_to IS NULL OR k.valid_to >= {on})"
+
+
 def purpose_kinds(on: date) -> dict[str, str]:
     """KNP code -> ledger entry kind, as in force on ``on`` (effective-dated data)."""
-    rows = PurposeCode.objects.filter(valid_from__lte=on).exclude(valid_to__lt=on).values_list("code", "ledger_kind")
-    return dict(rows)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT k.code, k.ledger_kind FROM contributions_purposecode k"
+            f" WHERE {_KNP_IN_FORCE.format(on='%(on)s')} ORDER BY k.code, k.valid_from",
+            {"on": on},
+        )
+        return dict(cursor.fetchall())
 
 
 @dataclass
@@ -361,16 +370,14 @@ ON CONFLICT (iin) DO NOTHING
 RETURNING id, iin
 """
 
-# Lock an open order; with the ledger kind of its KNP as in force on the receipt date (the same
-# effective-dated rule as ``purpose_kinds``). Written as a CTE because django-pghistory attaches
-# the history context to every statement except those that begin with SELECT, and this one must
-# set it for the whole transaction (records/db.py).
-_CLAIM = """
+# Lock an open order; with the ledger kind of its KNP as in force on the receipt date. Written as
+# a CTE because django-pghistory attaches the history context to every statement except those
+# that begin with SELECT, and this one must set it for the whole transaction (records/db.py).
+_CLAIM = f"""
 WITH claimed AS (
     SELECT o.received, o.payer_idn, k.ledger_kind
     FROM contributions_paymentorder o
-    LEFT JOIN contributions_purposecode k
-        ON k.code = o.knp AND k.valid_from <= o.received AND (k.valid_to IS NULL OR k.valid_to >= o.received)
+    LEFT JOIN contributions_purposecode k ON k.code = o.knp AND {_KNP_IN_FORCE.format(on="o.received")}
     WHERE o.id = %s AND o.status = 'received'
     ORDER BY k.valid_from DESC NULLS LAST
     LIMIT 1
@@ -488,10 +495,16 @@ class _Outcome:
     posted: dict[str, RegistryRecord] = field(default_factory=dict)  # IIN -> record, of posted lines
     line_ids: list[int] = field(default_factory=list)  # every line of the order
     reasons: list[str] = field(default_factory=list)  # per line: its return reason, "" when posted
-    lines_posted: int = 0
-    lines_returned: int = 0
     amount_posted: Decimal = Decimal("0")
     amount_returned: Decimal = Decimal("0")
+
+    @property
+    def lines_returned(self) -> int:
+        return sum(1 for reason in self.reasons if reason)
+
+    @property
+    def lines_posted(self) -> int:
+        return len(self.reasons) - self.lines_returned
 
     @property
     def status(self) -> OrderStatus:
@@ -511,11 +524,9 @@ def _check_lines(lines: list[tuple[int, ParsedLine]]) -> _Outcome:
         if not reason and record is not None:  # (a passing line always has a record)
             outcome.reasons.append("")
             outcome.posted[line.iin] = record
-            outcome.lines_posted += 1
             outcome.amount_posted += line.amount or Decimal("0")
         else:
             outcome.reasons.append(reason or ReturnReason.UNKNOWN_IIN)
-            outcome.lines_returned += 1
             outcome.amount_returned += line.amount or Decimal("0")
     return outcome
 

@@ -342,3 +342,28 @@ def test_a_failed_attempt_is_counted_and_raised(people, monkeypatch) -> None:
         process_order_task(order.pk)
     order.refresh_from_db()
     assert (order.status, order.attempts) == (OrderStatus.RECEIVED, 1)
+
+
+def test_the_knp_codes_in_force_on_the_receipt_date_decide(people) -> None:
+    """KNP codes are effective-dated data: intake accepts only a code in force on the receipt date,
+    and processing posts with the entry kind in force on that date."""
+    from contributions.models import PurposeCode
+    from contributions.services import purpose_kinds
+
+    PurposeCode.objects.filter(code="017").update(valid_to=date(2023, 11, 23))
+    old_012 = PurposeCode.objects.get(code="012")
+    PurposeCode.objects.filter(pk=old_012.pk).update(valid_to=date(2023, 11, 26))
+    PurposeCode.objects.create(
+        code="012", ledger_kind=EntryKind.PENALTY, name_kk="-", name_ru="-", name_en="-", valid_from=date(2023, 11, 27)
+    )  # a made-up change of meaning, to see which row applies
+    assert purpose_kinds(date(2023, 11, 23)) == {"012": EntryKind.CONTRIBUTION, "017": EntryKind.PENALTY}
+    assert purpose_kinds(date(2023, 11, 24)) == {"012": EntryKind.CONTRIBUTION}
+    assert purpose_kinds(date(2023, 11, 27)) == {"012": EntryKind.PENALTY}
+
+    (expired,) = ingest(order_text([line_for(people[2])], knp="017"), received=date(2023, 11, 24))
+    assert expired.status == OrderStatus.NEEDS_REVIEW
+    assert any("KNP 017" in error for error in expired.errors)
+    (before,) = ingest(order_text([line_for(people[3])], reference="R1", number="1"), received=date(2023, 11, 24))
+    (after,) = ingest(order_text([line_for(people[4])], reference="R2", number="2"), received=date(2023, 11, 27))
+    assert LedgerEntry.objects.get(order=before).kind == EntryKind.CONTRIBUTION
+    assert LedgerEntry.objects.get(order=after).kind == EntryKind.PENALTY
