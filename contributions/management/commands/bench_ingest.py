@@ -54,11 +54,25 @@ class Command(BaseCommand):
         parser.add_argument(
             "--doors", type=int, default=2, help="intake processes taking the files in at once (e.g. two banks)"
         )
+        parser.add_argument(
+            "--pool",
+            choices=["prefork", "solo"],
+            default="prefork",
+            help="prefork: one worker with --workers pool processes; solo: --workers separate solo workers",
+        )
         parser.add_argument("--naive-lines", type=int, default=5_000)
         parser.add_argument("--keep-db", action="store_true", help="do not drop the benchmark database")
 
     def handle(
-        self, *args: Any, lines: int, workers: int, doors: int, naive_lines: int, keep_db: bool, **opts: Any
+        self,
+        *args: Any,
+        lines: int,
+        workers: int,
+        doors: int,
+        pool: str,
+        naive_lines: int,
+        keep_db: bool,
+        **opts: Any,
     ) -> None:
         name = f"bench_{uuid.uuid4().hex[:8]}"
         admin = _admin_connection()
@@ -70,7 +84,9 @@ class Command(BaseCommand):
             subprocess.run(
                 [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
             )
-            result = self._run(url, env, lines=lines, workers=workers, doors=doors, naive_lines=naive_lines)
+            result = self._run(
+                url, env, lines=lines, workers=workers, doors=doors, pool=pool, naive_lines=naive_lines
+            )
         finally:
             for conn in connections.all():
                 conn.close()
@@ -81,7 +97,7 @@ class Command(BaseCommand):
         self.stdout.write(json.dumps(result))
 
     def _run(
-        self, url: str, env: dict[str, str], *, lines: int, workers: int, doors: int, naive_lines: int
+        self, url: str, env: dict[str, str], *, lines: int, workers: int, doors: int, pool: str, naive_lines: int
     ) -> dict[str, Any]:
         settings.DATABASES["default"]["NAME"] = urlsplit(url).path.lstrip("/")
         connection.close()
@@ -102,26 +118,28 @@ class Command(BaseCommand):
             paths.append(Path(folder.name) / f"bench-{index}.mt102")
             paths[-1].write_bytes(raw)
         self.stderr.write(f"starting {workers} worker processes ...")
-        worker = _start_worker(env, workers)
+        started_workers = _start_workers(env, workers, pool)
         try:
-            cpu_before, worker_before = _cpu_times(), _tree_cpu_seconds(worker.pid)
+            cpu_before, worker_before = _cpu_times(), _tree_cpu_seconds(started_workers)
             own_before = _cpu_seconds(), _cpu_seconds(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             for connection_ in connections.all():  # the intake processes open their own
                 connection_.close()
-            with ProcessPoolExecutor(doors, mp_context=multiprocessing.get_context("fork")) as pool:
-                count = sum(pool.map(_take_in, [[str(p) for p in paths[k::doors]] for k in range(doors)]))
+            with ProcessPoolExecutor(doors, mp_context=multiprocessing.get_context("fork")) as executor:
+                count = sum(executor.map(_take_in, [[str(p) for p in paths[k::doors]] for k in range(doors)]))
             intake_seconds = time.perf_counter() - started
             own_seconds = _cpu_seconds() + _cpu_seconds(resource.RUSAGE_CHILDREN) - sum(own_before)
             while PaymentOrder.objects.filter(status=OrderStatus.RECEIVED).exists():
                 time.sleep(0.05)
-                if worker.poll() is not None:
+                if any(worker.poll() is not None for worker in started_workers):
                     raise CommandError("the Celery worker stopped during the benchmark")
             pipeline_seconds = time.perf_counter() - started
-            cpu_after, worker_after = _cpu_times(), _tree_cpu_seconds(worker.pid)
+            cpu_after, worker_after = _cpu_times(), _tree_cpu_seconds(started_workers)
         finally:
-            worker.terminate()
-            worker.wait(timeout=60)
+            for worker in started_workers:
+                worker.terminate()
+            for worker in started_workers:
+                worker.wait(timeout=60)
             folder.cleanup()
         statuses = dict(PaymentOrder.objects.values_list("status").annotate(n=Count("id")))
         from contributions.models import LedgerEntry, OrderLine
@@ -135,6 +153,7 @@ class Command(BaseCommand):
             "orders": sum(statuses.values()),
             "files": count,
             "workers": workers,
+            "pool": pool,
             "doors": doors,
             "statuses": statuses,
             "lines_posted": posted,
@@ -182,8 +201,10 @@ def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _tree_cpu_seconds(pid: int) -> float | None:
-    """CPU seconds used so far by a process and its children (the worker's pool), from /proc."""
+def _tree_cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> float | None:
+    """CPU seconds used so far by the worker processes and their children (a prefork pool), from
+    /proc."""
+    pids = {process.pid for process in processes}
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
     try:
@@ -194,7 +215,7 @@ def _tree_cpu_seconds(pid: int) -> float | None:
                 fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(entry.name) == pid or int(fields[1]) == pid:  # fields[1]: the parent's pid
+            if int(entry.name) in pids or int(fields[1]) in pids:  # fields[1]: the parent's pid
                 total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
     except OSError:
         return None
@@ -227,24 +248,33 @@ def _admin_connection() -> psycopg.Connection:
     return psycopg.connect(**params, autocommit=True)
 
 
-def _start_worker(env: dict[str, str], concurrency: int) -> subprocess.Popen[bytes]:
-    """Start the worker with the project's settings (prefetch, late acknowledgement) and wait
-    until it has said it is ready (its first heartbeat row), so the clock never counts start-up."""
+def _start_workers(env: dict[str, str], count: int, pool: str) -> list[subprocess.Popen[bytes]]:
+    """Start the workers with the project's settings (prefetch, late acknowledgement) and wait
+    until each has said it is ready (its first heartbeat row), so the clock never counts start-up.
+
+    ``prefork``: one worker whose pool has ``count`` child processes (Celery's default);
+    ``solo``: ``count`` separate worker processes that each run their tasks themselves, with no
+    pool and no pipe between the process that takes a message and the one that runs it.
+    """
     from records.models import WorkerHeartbeat
 
-    hostname = f"bench-{uuid.uuid4().hex[:6]}@{socket.gethostname()}"
-    log = open(os.devnull, "wb")  # noqa: SIM115 - lives as long as the worker
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", "-c", str(concurrency),
-         "-Q", "default,orders", "-n", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"],
-        cwd=ROOT, env=env, stdout=log, stderr=log,
-    )  # fmt: skip
+    hostnames = [f"bench-{uuid.uuid4().hex[:6]}@{socket.gethostname()}" for _ in range(count if pool == "solo" else 1)]
+    pool_args = ["-P", "solo"] if pool == "solo" else ["-c", str(count)]
+    log = open(os.devnull, "wb")  # noqa: SIM115 - lives as long as the workers
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", *pool_args,
+             "-Q", "default,orders", "-n", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"],
+            cwd=ROOT, env=env, stdout=log, stderr=log,
+        )  # fmt: skip
+        for hostname in hostnames
+    ]
     deadline = time.monotonic() + 120
-    while not WorkerHeartbeat.objects.filter(hostname=hostname).exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise CommandError("the Celery worker did not start")
+    while WorkerHeartbeat.objects.filter(hostname__in=hostnames).count() < len(hostnames):
+        if any(process.poll() is not None for process in processes) or time.monotonic() > deadline:
+            raise CommandError("a Celery worker did not start")
         time.sleep(0.2)
-    return process
+    return processes
 
 
 def _files(people: list[Any], lines: int) -> Iterator[bytes]:
