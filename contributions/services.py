@@ -42,7 +42,7 @@ from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
 from contributions.parsers.detect import parse_file
 from records.db import bound_cursor
 from records.identifiers import identifier_error
-from records.registry import RegistryRecord, get_registry
+from records.registry import LOOKUP_BY_IIN, RegistryRecord, get_registry
 from records.services import (
     REGISTRY_FIELDS,
     Actor,
@@ -320,8 +320,9 @@ def _participants_for(
     """The participant id of each IIN, creating missing participants from the registry; a known
     participant whose registry data differ gets dated change records (Rules, paragraph 9).
 
-    The comparison is made here rather than in SQL: one indexed ``= ANY`` lookup does not depend
-    on the planner's view of a table that an intake run has just grown.
+    The comparison is made here rather than in SQL, after one lookup that probes the index once
+    per IIN whatever the planner's view of a table that an intake run has just grown
+    (``LOOKUP_BY_IIN``).
     """
     if not records:
         return {}
@@ -354,9 +355,9 @@ def _participants_for(
     return ids
 
 
-_KNOWN_PARTICIPANTS = f"""
-SELECT id, iin, {", ".join(REGISTRY_FIELDS)} FROM records_participant WHERE iin = ANY(%s::text[])
-"""
+_KNOWN_PARTICIPANTS = LOOKUP_BY_IIN.format(
+    columns=f"found.id, found.iin, {', '.join(REGISTRY_FIELDS)}", table="records_participant"
+)
 
 _NEW_PARTICIPANTS = """
 INSERT INTO records_participant

@@ -48,19 +48,29 @@ class StateRegistry(Protocol):
         ...
 
 
+# One index probe per IIN. A plain ``iin = ANY(...)`` lets the planner scan and hash the whole
+# table when it is small or its statistics lag behind a load, which costs far more than a
+# hundred probes; the LIMIT keeps the lateral subquery from being flattened into such a join.
+LOOKUP_BY_IIN = """
+SELECT {columns} FROM unnest(%s::text[]) AS wanted(iin)
+CROSS JOIN LATERAL (SELECT * FROM {table} t WHERE t.iin = wanted.iin LIMIT 1) AS found
+"""
+
+
 class SnapshotRegistry:
     """The registry as of the last loaded snapshot: one query for any number of IINs."""
+
+    _query = LOOKUP_BY_IIN.format(
+        columns="found.iin, last_name, first_name, patronymic, birth_date, gender, death_date",
+        table="records_registryperson",
+    )
 
     def lookup_many(self, iins: Iterable[str]) -> dict[str, RegistryRecord]:
         wanted = sorted(set(iins))
         if not wanted:
             return {}
         with bound_cursor() as cursor:  # a hundred IINs travel as one array parameter
-            cursor.execute(
-                "SELECT iin, last_name, first_name, patronymic, birth_date, gender, death_date"
-                " FROM records_registryperson WHERE iin = ANY(%s::text[])",
-                [wanted],
-            )
+            cursor.execute(self._query, [wanted])
             return {row[0]: RegistryRecord(*row) for row in cursor.fetchall()}
 
 

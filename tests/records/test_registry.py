@@ -9,10 +9,12 @@ from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from records.models import AuditEvent, Participant, PersonalDataChange, RegistryLoad, RegistryPerson
-from records.registry import SnapshotRegistry, get_registry, registry_load_snapshot
+from records.registry import LOOKUP_BY_IIN, SnapshotRegistry, get_registry, registry_load_snapshot
 from records.services import Actor, participant_create
+from records.synthetic import registry_csv, synthetic_people
 from tests.conftest import statements_sent
 
 pytestmark = pytest.mark.django_db
@@ -137,6 +139,30 @@ def test_lookup_many_answers_in_one_query() -> None:
     assert found["061211600012"].first_name == "ӘСЕЛ"
     assert found["791028302728"].death_date is None
     assert registry.lookup_many([]) == {}
+
+
+@pytest.mark.parametrize("analyzed", [False, True])
+@pytest.mark.parametrize("table", ["records_registryperson", "records_participant"])
+def test_lookups_by_iin_probe_the_index_whatever_the_table_size(table: str, analyzed: bool) -> None:
+    """A plain ``iin = ANY(...)`` was planned as a scan of the whole participant table (hashed
+    against the hundred IINs of an order) once the table had a few thousand rows: a hundred index
+    probes cost a fraction of that. The lookup must stay a probe per IIN."""
+    people = list(synthetic_people(5000, seed=11))
+    load(registry_csv(people).decode())
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO records_participant (iin, last_name, first_name, patronymic, birth_date, gender,"
+            " address, postal_code, id_document_series, id_document_number, id_document_issuer, citizenship,"
+            " created_at, updated_at) SELECT iin, last_name, first_name, patronymic, birth_date, gender,"
+            " '', '', '', '', '', '', now(), now() FROM records_registryperson"
+        )
+        if analyzed:
+            cursor.execute(f"ANALYZE {table}")
+        columns = "found.iin" if table == "records_registryperson" else "found.id, found.iin"
+        cursor.execute("EXPLAIN " + LOOKUP_BY_IIN.format(columns=columns, table=table), [[p.iin for p in people[:100]]])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Scan" in plan or "Index Only Scan" in plan, plan
+    assert "Seq Scan" not in plan, plan
 
 
 def test_load_registry_command_prints_counts_and_bad_lines(tmp_path: Path) -> None:
