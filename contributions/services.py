@@ -40,7 +40,7 @@ from contributions.models import (
 )
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
 from contributions.parsers.detect import parse_file
-from records.db import bound_cursor
+from records.db import bound_cursor, code_array, number_array
 from records.identifiers import identifier_error
 from records.registry import LOOKUP_BY_IIN, RegistryRecord, get_registry
 from records.services import (
@@ -327,7 +327,7 @@ def _participants_for(
     if not records:
         return {}
     fields = ("iin", *REGISTRY_FIELDS)
-    cursor.execute(_KNOWN_PARTICIPANTS, [list(records)])
+    cursor.execute(_KNOWN_PARTICIPANTS, [number_array(records) or list(records)])
     known = {row[1]: row for row in cursor.fetchall()}
     ids = {iin: row[0] for iin, row in known.items()}
     # In IIN order: two orders creating the same people lock them in the same order (no deadlock).
@@ -453,10 +453,10 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
                 _OUTCOME,
                 {
                     "order": order_id,
-                    "iins": list(participants),
-                    "participants": list(participants.values()),
-                    "lines": outcome.line_ids,
-                    "reasons": outcome.reasons,
+                    "iins": number_array(participants) or list(participants),
+                    "participants": number_array(participants.values()),
+                    "lines": number_array(outcome.line_ids),
+                    "reasons": code_array(outcome.reasons),
                     "kind": kind or EntryKind.CONTRIBUTION,
                     "payer": payer,
                     "received": received,

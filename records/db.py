@@ -17,7 +17,8 @@ transaction ends). Note that pghistory skips statements that begin with ``SELECT
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -32,3 +33,30 @@ def bound_cursor() -> Iterator[psycopg.Cursor[tuple[Any, ...]]]:
     connection.validate_no_broken_transaction()
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         yield cursor
+
+
+_NUMBERS = re.compile(r"(?:[0-9]+(?:,[0-9]+)*)?")
+_CODES = re.compile(r'(?:(?:""|[a-z_]+)(?:,(?:""|[a-z_]+))*)?')
+
+
+def number_array(values: Iterable[int | str]) -> str | None:
+    """A PostgreSQL array literal (``{1,2,3}``) of non-negative integers or digit strings such as
+    IINs, to send as one text parameter cast in SQL (``%s::bigint[]``, ``%s::text[]``); None
+    when a value is not all digits. psycopg's own array dumping inspects every element in Python
+    (a regular-expression search per element), which costs more than the rest of an order's
+    statement; this is one join and one check."""
+    items = [str(value) for value in values]
+    text = ",".join(items)
+    if _NUMBERS.fullmatch(text) and text.count(",") == max(len(items) - 1, 0):  # no comma inside a value
+        return "{" + text + "}"
+    return None
+
+
+def code_array(values: Iterable[str]) -> str:
+    """A PostgreSQL array literal of codes (lower-case letters and underscores) or empty strings,
+    as ``number_array``; raises ValueError on anything else."""
+    items = [value or '""' for value in values]
+    text = ",".join(items)
+    if not _CODES.fullmatch(text) or text.count(",") != max(len(items) - 1, 0):
+        raise ValueError("only codes of lower-case letters and underscores, or empty strings")
+    return "{" + text + "}"

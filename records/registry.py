@@ -22,7 +22,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from records.db import bound_cursor
+from records.db import bound_cursor, number_array
 from records.identifiers import identifier_error
 from records.models import RegistryLoad
 from records.services import Actor, audit_record, with_history_context
@@ -70,7 +70,7 @@ class SnapshotRegistry:
         if not wanted:
             return {}
         with bound_cursor() as cursor:  # a hundred IINs travel as one array parameter
-            cursor.execute(self._query, [wanted])
+            cursor.execute(self._query, [number_array(wanted) or wanted])
             return {row[0]: RegistryRecord(*row) for row in cursor.fetchall()}
 
 

@@ -84,9 +84,7 @@ class Command(BaseCommand):
             subprocess.run(
                 [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT, env=env, check=True
             )
-            result = self._run(
-                url, env, lines=lines, workers=workers, doors=doors, pool=pool, naive_lines=naive_lines
-            )
+            result = self._run(url, env, lines=lines, workers=workers, doors=doors, pool=pool, naive_lines=naive_lines)
         finally:
             for conn in connections.all():
                 conn.close()
@@ -261,12 +259,10 @@ def _start_workers(env: dict[str, str], count: int, pool: str) -> list[subproces
     hostnames = [f"bench-{uuid.uuid4().hex[:6]}@{socket.gethostname()}" for _ in range(count if pool == "solo" else 1)]
     pool_args = ["-P", "solo"] if pool == "solo" else ["-c", str(count)]
     log = open(os.devnull, "wb")  # noqa: SIM115 - lives as long as the workers
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", *pool_args,
+               "-Q", "default,orders", "--without-gossip", "--without-mingle", "--without-heartbeat"]  # fmt: skip
     processes = [
-        subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "-l", "warning", *pool_args,
-             "-Q", "default,orders", "-n", hostname, "--without-gossip", "--without-mingle", "--without-heartbeat"],
-            cwd=ROOT, env=env, stdout=log, stderr=log,
-        )  # fmt: skip
+        subprocess.Popen([*command, "-n", hostname], cwd=ROOT, env=env, stdout=log, stderr=log)
         for hostname in hostnames
     ]
     deadline = time.monotonic() + 120
