@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -343,8 +344,10 @@ def _participants_for(
             raise IncompletePosting(order_id)
     for iin, row in known.items():
         record = records[iin]
-        changes = {f: getattr(record, f) for f, value in zip(REGISTRY_FIELDS, row[2:], strict=True)
-                   if value != getattr(record, f)}  # fmt: skip
+        current = _registry_values(record)
+        if current == row[2:]:  # the usual case: nothing changed, compared at C speed
+            continue
+        changes = {f: new for f, old, new in zip(REGISTRY_FIELDS, row[2:], current, strict=True) if old != new}
         if changes:
             participant_change_personal_data(
                 participant_id=row[0],
@@ -354,6 +357,8 @@ def _participants_for(
             )
     return ids
 
+
+_registry_values = operator.attrgetter(*REGISTRY_FIELDS)
 
 _KNOWN_PARTICIPANTS = LOOKUP_BY_IIN.format(
     columns=f"found.id, found.iin, {', '.join(REGISTRY_FIELDS)}", table="records_participant"
