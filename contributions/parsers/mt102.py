@@ -494,22 +494,23 @@ def _parse_message(message: _Message, fast_entries: list[_FastEntry] | None = No
     for position, entry in enumerate(entries, start=1):
         line = _parse_entry(order, entry, position, period_a)
         if _sequence_number(entry.number_text) is not None:
-            first = numbers.setdefault(line.sequence, entry.line)
-            if first != entry.line:
-                errors.append(
-                    ParseError(entry.line, f"duplicate :21: sequence number {line.sequence} (first on line {first})")
-                )
+            _note_sequence(numbers, line, errors)
         order.lines.append(line)
     for fast in fast_entries or ():
         line = _fast_line(order, fast, period_a)
-        first = numbers.setdefault(line.sequence, line.file_line)
-        if first != line.file_line:
-            errors.append(
-                ParseError(line.file_line, f"duplicate :21: sequence number {line.sequence} (first on line {first})")
-            )
+        _note_sequence(numbers, line, errors)
         order.lines.append(line)
     errors.sort(key=lambda error: error.line)
     return order
+
+
+def _note_sequence(numbers: dict[int, int], line: ParsedLine, errors: list[ParseError]) -> None:
+    """Remember where a :21: sequence number was first seen; report it when seen again."""
+    first = numbers.setdefault(line.sequence, line.file_line)
+    if first != line.file_line:
+        errors.append(
+            ParseError(line.file_line, f"duplicate :21: sequence number {line.sequence} (first on line {first})")
+        )
 
 
 def _read_order_details(order: ParsedOrder, fld: _Field, subs: dict[str, _Sub]) -> None:
@@ -681,11 +682,11 @@ def _parse_canonical(text: str) -> list[ParsedOrder] | None:
             subs = dict(_FAST_SUBFIELD.findall(match.group(5)))
             if subs.keys() - _PERSON_SUBFIELDS or "IDN" not in subs:
                 return None
-            lines_in_entry = 3 + match.group(5).count("\n") - 1
-            if len(subs) != lines_in_entry - 2:  # a sub-field given twice
+            sub_lines = match.group(5).count("\n")
+            if len(subs) != sub_lines:  # a sub-field given twice
                 return None
             entries.append((line, match, subs))
-            line += lines_in_entry
+            line += 2 + sub_lines  # :21:, :32B: and the sub-field lines of :70:
             at = match.end()
         message_body.append((line, text[trailer_at:end]))
         end_line = line + 1
@@ -703,10 +704,7 @@ def _fast_line(order: ParsedOrder, entry: _FastEntry, period_a: _Sub | None) -> 
     number, currency, whole, fraction = match.group(1, 2, 3, 4)
     if order.currency and currency != order.currency:
         order.errors.append(ParseError(line + 1, f":32B: currency {currency} differs from :32A: {order.currency}"))
-    if fraction and len(fraction) == 2:
-        amount = Decimal(f"{whole}.{fraction}")
-    else:
-        amount = Decimal(f"{whole}.{fraction or '0'}").quantize(_CENT)
+    amount = Decimal(f"{whole}.{fraction or '0'}").quantize(_CENT)
     period_text = subs.get("PERIOD", "").strip()
     if not period_text and period_a is not None:
         period_text = period_a.value
@@ -715,9 +713,9 @@ def _fast_line(order: ParsedOrder, entry: _FastEntry, period_a: _Sub | None) -> 
         sequence=int(number),
         file_line=line,
         iin=subs["IDN"].strip(),
-        last_name=_first_segment(subs["FM"].strip()) if "FM" in subs else "",
-        first_name=_first_segment(subs["NM"].strip()) if "NM" in subs else "",
-        patronymic=_first_segment(subs["FT"].strip()) if "FT" in subs else "",
+        last_name=_first_segment(subs["FM"]) if "FM" in subs else "",
+        first_name=_first_segment(subs["NM"]) if "NM" in subs else "",
+        patronymic=_first_segment(subs["FT"]) if "FT" in subs else "",
         birth_date=parse_yyyymmdd(birth) if birth is not None else None,
         period=parse_period(period_text),
         period_text=period_text,
