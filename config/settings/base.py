@@ -196,6 +196,7 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_in": str(CELERY_BROKER_DATA_DIR),
         "data_folder_out": str(CELERY_BROKER_DATA_DIR),
         "processed_folder": str(CELERY_BROKER_DATA_DIR / "processed"),
+        "control_folder": str(CELERY_BROKER_DATA_DIR / "control"),  # not ./control in the checkout
         "store_processed": False,
     }
 CELERY_TIMEZONE = TIME_ZONE

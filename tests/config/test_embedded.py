@@ -3,6 +3,7 @@ embedded PostgreSQL server from the wheel, migrates, answers, and stops it again
 
 from __future__ import annotations
 
+import ast
 import os
 import subprocess
 import sys
@@ -36,3 +37,20 @@ def test_manage_py_runs_on_the_embedded_server(tmp_path: Path) -> None:
     assert answer.stdout.strip() == "2025-01-05"
     # The server stopped with the last process that used it.
     assert not (tmp_path / "pgdata" / "postmaster.pid").exists()
+
+
+def test_the_filesystem_broker_keeps_all_its_folders_under_its_data_dir(tmp_path: Path) -> None:
+    """kombu's filesystem transport writes its exchange table to ./control unless told otherwise:
+    the quick start must not leave broker files in the checkout."""
+    env = {**os.environ, "CELERY_BROKER_URL": "filesystem://", "CELERY_BROKER_DATA_DIR": str(tmp_path)}
+    shown = subprocess.run(
+        [sys.executable, "-c", "from django.conf import settings; print(settings.CELERY_BROKER_TRANSPORT_OPTIONS)"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    options = ast.literal_eval(shown)
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        assert Path(options[key]).is_relative_to(tmp_path), (key, options[key])
