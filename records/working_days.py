@@ -7,7 +7,6 @@ deadline of something received on a date is the end of the next working day, Asi
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,19 +30,17 @@ class CalendarNotLoaded(LookupError):
         )
 
 
-def _check_loaded(years: Iterable[int]) -> None:
-    wanted = set(years)
-    loaded = set(CalendarDay.objects.filter(date__year__in=wanted).values_list("date__year", flat=True).distinct())
-    missing = sorted(wanted - loaded)
-    if missing:
-        raise CalendarNotLoaded(missing[0])
-
-
 def _exceptions(start: date, end: date) -> dict[date, bool]:
-    """Rows in [start, end] as {date: is_working}, after checking every year in range is loaded."""
-    _check_loaded(range(start.year, end.year + 1))
-    rows = CalendarDay.objects.filter(date__range=(start, end)).values_list("date", "is_working")
-    return dict(rows)
+    """Rows in [start, end] as {date: is_working}, after checking that every year in range is
+    loaded. One query (every order's deadline asks): the rows of the whole years in range, a few
+    dozen a year."""
+    rows = CalendarDay.objects.filter(date__range=(date(start.year, 1, 1), date(end.year, 12, 31)))
+    by_date = dict(rows.values_list("date", "is_working"))
+    loaded = {day.year for day in by_date}
+    for year in range(start.year, end.year + 1):
+        if year not in loaded:
+            raise CalendarNotLoaded(year)
+    return {day: working for day, working in by_date.items() if start <= day <= end}
 
 
 def _is_working(day: date, exceptions: dict[date, bool]) -> bool:
