@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -317,44 +317,45 @@ def enqueue_orders(order_ids: list[int]) -> int:
 
 def _participants_for(
     cursor: psycopg.Cursor[tuple[Any, ...]], records: dict[str, RegistryRecord], actor: Actor, order_id: int
-) -> None:
-    """Create the participants of posted lines that are missing, from the registry's answers; a
-    known participant whose registry data differ gets dated change records (Rules, paragraph 9).
-    For a registry outside this database; ``_PARTICIPANTS_IN_DATABASE`` does the same in SQL.
+) -> dict[str, int]:
+    """The participant id of each IIN, creating missing participants from the registry; a known
+    participant whose registry data differ gets dated change records (Rules, paragraph 9).
 
     The comparison is made here rather than in SQL, after one lookup that probes the index once
     per IIN whatever the planner's view of a table that an intake run has just grown
     (``LOOKUP_BY_IIN``).
     """
     if not records:
-        return
+        return {}
     fields = ("iin", *REGISTRY_FIELDS)
     cursor.execute(_KNOWN_PARTICIPANTS, [number_array(records) or list(records)])
     known = {row[1]: row for row in cursor.fetchall()}
+    ids = {iin: row[0] for iin, row in known.items()}
     # In IIN order: two orders creating the same people lock them in the same order (no deadlock).
     missing = sorted((record for iin, record in records.items() if iin not in known), key=lambda r: r.iin)
     if missing:
         now = timezone.now()
         cursor.execute(_NEW_PARTICIPANTS, [now, now, *([getattr(r, f) for r in missing] for f in fields)])
+        ids.update((iin, pk) for pk, iin in cursor.fetchall())
+        if len(ids) < len(records):  # created meanwhile by another order's transaction
+            cursor.execute(_KNOWN_PARTICIPANTS, [[iin for iin in records if iin not in ids]])
+            ids.update((row[1], row[0]) for row in cursor.fetchall())
+        if len(ids) < len(records):
+            raise IncompletePosting(order_id)
     for iin, row in known.items():
-        _record_registry_changes(row[0], row[2:], _registry_values(records[iin]), actor, order_id)
-
-
-def _record_registry_changes(
-    participant_id: int, old: tuple[Any, ...], new: tuple[Any, ...], actor: Actor, order_id: int
-) -> None:
-    """Paragraph 9: a known participant's data that differ from the registry's are changed with
-    a dated record of each old and new value."""
-    if old == new:  # the usual case: nothing changed, compared at C speed
-        return
-    changes = {f: value for f, was, value in zip(REGISTRY_FIELDS, old, new, strict=True) if was != value}
-    if changes:
-        participant_change_personal_data(
-            participant_id=participant_id,
-            changes=changes,
-            actor=actor,
-            source=f"state registry, checked for payment order {order_id}",
-        )
+        record = records[iin]
+        current = _registry_values(record)
+        if current == row[2:]:  # the usual case: nothing changed, compared at C speed
+            continue
+        changes = {f: new for f, old, new in zip(REGISTRY_FIELDS, row[2:], current, strict=True) if old != new}
+        if changes:
+            participant_change_personal_data(
+                participant_id=row[0],
+                changes=changes,
+                actor=actor,
+                source=f"state registry, checked for payment order {order_id}",
+            )
+    return ids
 
 
 _registry_values = operator.attrgetter(*REGISTRY_FIELDS)
@@ -363,19 +364,16 @@ _KNOWN_PARTICIPANTS = LOOKUP_BY_IIN.format(
     columns=f"found.id, found.iin, {', '.join(REGISTRY_FIELDS)}", table="records_participant"
 )
 
-_PARTICIPANT_COLUMNS = """
+_NEW_PARTICIPANTS = """
+INSERT INTO records_participant
     (iin, last_name, first_name, patronymic, birth_date, gender, death_date, address, postal_code,
      id_document_series, id_document_number, id_document_issuer, citizenship, created_at, updated_at)
-"""
-
-_NEW_PARTICIPANTS = f"""
-INSERT INTO records_participant {_PARTICIPANT_COLUMNS}
 SELECT n.iin, n.last_name, n.first_name, n.patronymic, n.birth_date, n.gender, n.death_date,
        '', '', '', '', '', '', %s, %s
 FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[], %s::date[])
     AS n(iin, last_name, first_name, patronymic, birth_date, gender, death_date)
-ORDER BY n.iin
 ON CONFLICT (iin) DO NOTHING
+RETURNING id, iin
 """
 
 # Lock an open order; with the ledger kind of its KNP as in force on the receipt date. Written as
@@ -394,104 +392,39 @@ WITH claimed AS (
 SELECT * FROM claimed
 """
 
-# For a registry kept in this database, in one statement: the line checks (contributions/checks.py,
-# ``line_reason``) of every line whose IIN the registry table knows, and the participants of the
-# lines that pass. A known IIN is a valid one (the snapshot loader refuses any other), so the
-# checks start at the amount. Names are decided here only when they are exactly as in the
-# registry (the usual case: both upper case, as sent and as loaded); a line whose names differ in
-# any way, and a line whose IIN the registry does not know, stays pending for ``line_reason``
-# (case, spaces, Ё = Е, unknown or invalid IINs). Participants missing for a passing line are
-# created from the registry (in IIN order, so that two orders creating the same people lock them
-# in the same order); known ones whose registry data differ are returned for their change
-# records (paragraph 9; rare, written by ``participant_change_personal_data``).
-_CHECK_IN_DATABASE = f"""
+_LINES = """
+SELECT id, sequence, file_line, iin, last_name, first_name, patronymic, birth_date, period, period_text, amount
+FROM contributions_orderline WHERE order_id = %s
+"""
+
+# The outcome of an order in one statement: every line marked posted or returned (with its
+# reason), one ledger entry per posted line, the return document, and the order's totals.
+_OUTCOME = """
 WITH marked AS (
     UPDATE contributions_orderline l
     SET status = CASE WHEN v.reason = '' THEN 'posted' ELSE 'returned' END, reason = v.reason
-    FROM (
-        SELECT line.id, r.*, CASE
-            WHEN line.amount IS NULL OR line.amount <= 0 THEN 'invalid_amount'
-            WHEN line.period IS NULL THEN 'invalid_period'
-            WHEN line.last_name <> r.last_name OR line.first_name <> r.first_name
-                OR (line.patronymic <> '' AND line.patronymic <> r.patronymic) THEN NULL
-            WHEN line.birth_date IS DISTINCT FROM r.birth_date THEN 'birth_date_mismatch'
-            WHEN r.death_date < date_trunc('month', line.period)::date THEN 'deceased'
-            ELSE ''
-        END AS reason
-        FROM contributions_orderline line
-        CROSS JOIN LATERAL (
-            SELECT {", ".join(("iin", *REGISTRY_FIELDS))} FROM {{registry}} t WHERE t.iin = line.iin LIMIT 1
-        ) AS r
-        WHERE line.order_id = %(order)s AND line.status = 'pending'
-    ) AS v
-    WHERE l.id = v.id AND v.reason IS NOT NULL
-    RETURNING v.*
-), posted AS (
-    SELECT DISTINCT ON (m.iin) m.*, p.id AS participant_id, {", ".join(f"p.{f} AS old_{f}" for f in REGISTRY_FIELDS)}
-    FROM marked m
-    LEFT JOIN LATERAL (SELECT * FROM records_participant p WHERE p.iin = m.iin LIMIT 1) AS p ON true
-    WHERE m.reason = ''
-    ORDER BY m.iin
-), created AS (
-    INSERT INTO records_participant {_PARTICIPANT_COLUMNS}
-    SELECT iin, last_name, first_name, patronymic, birth_date, gender, death_date, '', '', '', '', '', '',
-           %(now)s, %(now)s
-    FROM posted WHERE participant_id IS NULL
-    ORDER BY iin
-    ON CONFLICT (iin) DO NOTHING
-)
-SELECT participant_id, iin, {", ".join(f"old_{f}" for f in REGISTRY_FIELDS)}, {", ".join(REGISTRY_FIELDS)}
-FROM posted
-WHERE participant_id IS NOT NULL
-  AND ({", ".join(f"old_{f}" for f in REGISTRY_FIELDS)}) IS DISTINCT FROM ({", ".join(REGISTRY_FIELDS)})
-"""
-
-_PENDING_LINES = """
-SELECT id, sequence, file_line, iin, last_name, first_name, patronymic, birth_date, period, period_text, amount
-FROM contributions_orderline WHERE order_id = %s AND status = 'pending'
-"""
-
-_MARK = """
-UPDATE contributions_orderline l
-SET status = CASE WHEN v.reason = '' THEN 'posted' ELSE 'returned' END, reason = v.reason
-FROM unnest(%(lines)s::bigint[], %(reasons)s::text[]) AS v(id, reason)
-WHERE l.id = v.id AND l.order_id = %(order)s
-"""
-
-# The outcome of an order in one statement, from its marked lines: one ledger entry per posted
-# line (its participant found by IIN), the return document, and the order's status and totals.
-# It checks its own work: no line left unmarked and an entry for every posted line, or the order
-# is not updated (and the caller rolls everything back).
-_OUTCOME = """
-WITH entries AS (
+    FROM unnest(%(lines)s::bigint[], %(reasons)s::text[]) AS v(id, reason)
+    WHERE l.id = v.id AND l.order_id = %(order)s
+    RETURNING l.id, l.iin, l.period, l.amount, l.status
+), entries AS (
     INSERT INTO contributions_ledgerentry
         (participant_id, period, kind, amount, payer_idn, order_id, line_id, received, posted_at)
-    SELECT p.id, l.period, %(kind)s, l.amount, %(payer)s, %(order)s, l.id, %(received)s, %(now)s
-    FROM contributions_orderline l
-    CROSS JOIN LATERAL (SELECT id FROM records_participant p WHERE p.iin = l.iin LIMIT 1) AS p
-    WHERE l.order_id = %(order)s AND l.status = 'posted'
+    SELECT p.id, m.period, %(kind)s, m.amount, %(payer)s, %(order)s, m.id, %(received)s, %(now)s
+    FROM marked m JOIN unnest(%(iins)s::text[], %(participants)s::bigint[]) AS p(iin, id) ON p.iin = m.iin
+    WHERE m.status = 'posted'
     RETURNING 1
-), totals AS (
-    SELECT count(*) FILTER (WHERE status = 'posted') AS lines_posted,
-           count(*) FILTER (WHERE status = 'returned') AS lines_returned,
-           count(*) FILTER (WHERE status NOT IN ('posted', 'returned')) AS unmarked,
-           coalesce(sum(amount) FILTER (WHERE status = 'posted'), 0) AS amount_posted,
-           coalesce(sum(amount) FILTER (WHERE status = 'returned'), 0) AS amount_returned
-    FROM contributions_orderline WHERE order_id = %(order)s
 ), document AS (
     INSERT INTO contributions_returndocument (order_id, number, lines_count, total, created_at)
-    SELECT %(order)s, %(document)s, lines_returned, amount_returned, %(now)s FROM totals WHERE lines_returned > 0
+    SELECT %(order)s, %(document)s, %(lines_returned)s, %(amount_returned)s, %(now)s
+    WHERE %(lines_returned)s > 0
 )
-UPDATE contributions_paymentorder o
-SET status = CASE WHEN t.lines_returned = 0 THEN 'posted'
-                  WHEN t.lines_posted = 0 THEN 'returned'
-                  ELSE 'partially_returned' END,
-    lines_posted = t.lines_posted, lines_returned = t.lines_returned,
-    amount_posted = t.amount_posted, amount_returned = t.amount_returned,
+UPDATE contributions_paymentorder
+SET status = %(status)s, lines_posted = %(lines_posted)s, lines_returned = %(lines_returned)s,
+    amount_posted = %(amount_posted)s, amount_returned = %(amount_returned)s,
     started_at = COALESCE(started_at, %(now)s), finished_at = clock_timestamp(), attempts = attempts + 1
-FROM totals t
-WHERE o.id = %(order)s AND t.unmarked = 0 AND (SELECT count(*) FROM entries) = t.lines_posted
-RETURNING o.status
+WHERE id = %(order)s
+    AND (SELECT count(*) FROM marked) = %(lines_posted)s + %(lines_returned)s
+    AND (SELECT count(*) FROM entries) = %(lines_posted)s
 """
 
 
@@ -500,21 +433,16 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
     """Check an order's lines against the state registry and post it, whole or not at all.
     Returns the order's final status, or None when it was not open (nothing done).
 
-    A fixed number of statements whatever the size of the order. With the registry in this
-    database (the snapshot): lock, line checks in SQL, the lines SQL left undecided (none when
-    every name is as in the registry; those are checked by ``line_reason`` and marked in one more
-    statement), participants, outcome; no line travels to Python. With a registry elsewhere:
-    every line is read and checked here after one registry lookup. Idempotent: the order row is
-    locked and only an open order is processed, so a redelivered or repeated task waits for the
-    first and then finds the order final; a worker killed mid-way rolls the transaction back and
-    the sweeper queues the order again. (Not SKIP LOCKED: a short lock taken by someone else,
-    e.g. marking the order queued, must not make the worker give the order up.) The outcome
+    A fixed number of statements whatever the size of the order: lock, lines, registry,
+    participants (and the insert of missing ones), outcome. Idempotent: the order row is locked
+    and only an open order is processed, so a redelivered or repeated task waits for the first
+    and then finds the order final; a worker killed mid-way rolls the transaction back and the
+    sweeper queues the order again. (Not SKIP LOCKED: a short lock taken by someone else, e.g.
+    marking the order queued, must not make the worker give the order up.) The outcome
     statement checks that every line was marked and every posted line has its entry; otherwise
     nothing is written (``IncompletePosting``).
     """
     now = timezone.now()
-    registry = get_registry()
-    table = registry_table(registry)
     with transaction.atomic():
         with connection.cursor() as django_cursor:  # sets the history context for the transaction
             django_cursor.execute(_CLAIM, [order_id])
@@ -523,47 +451,32 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
             return None
         received, payer, kind = claimed
         with bound_cursor() as cursor:
-            if table:
-                _check_in_database(cursor, table, actor, order_id, now)
-            cursor.execute(_PENDING_LINES, [order_id])
-            pending = [(row[0], ParsedLine(*row[1:])) for row in cursor.fetchall()]
-            if pending:
-                line_ids, reasons, posted = _check_lines(registry, pending)
-                cursor.execute(
-                    _MARK, {"order": order_id, "lines": number_array(line_ids), "reasons": code_array(reasons)}
-                )
-                _participants_for(cursor, posted, actor, order_id)
+            cursor.execute(_LINES, [order_id])
+            outcome = _check_lines([(row[0], ParsedLine(*row[1:])) for row in cursor.fetchall()])
+            participants = _participants_for(cursor, outcome.posted, actor, order_id)
             cursor.execute(
                 _OUTCOME,
                 {
                     "order": order_id,
+                    "iins": number_array(participants) or list(participants),
+                    "participants": number_array(participants.values()),
+                    "lines": number_array(outcome.line_ids),
+                    "reasons": code_array(outcome.reasons),
                     "kind": kind or EntryKind.CONTRIBUTION,
                     "payer": payer,
                     "received": received,
                     "now": now,
                     "document": _return_document_number(received, order_id),
+                    "status": str(outcome.status),
+                    "lines_posted": outcome.lines_posted,
+                    "lines_returned": outcome.lines_returned,
+                    "amount_posted": outcome.amount_posted,
+                    "amount_returned": outcome.amount_returned,
                 },
             )
-            row = cursor.fetchone()
-            if row is None:
+            if cursor.rowcount != 1:
                 raise IncompletePosting(order_id)
-    return str(row[0])
-
-
-def registry_table(registry: Any) -> str | None:
-    """The table of a registry kept in this database (``table`` of ``SnapshotRegistry``), whose
-    checks are then made in SQL; None for a registry reached otherwise."""
-    table = getattr(registry, "table", None)
-    return table if isinstance(table, str) and table.isidentifier() else None
-
-
-def _check_in_database(
-    cursor: psycopg.Cursor[tuple[Any, ...]], table: str, actor: Actor, order_id: int, now: datetime
-) -> None:
-    cursor.execute(_CHECK_IN_DATABASE.format(registry=table), {"order": order_id, "now": now})
-    width = len(REGISTRY_FIELDS)
-    for row in cursor.fetchall():
-        _record_registry_changes(row[0], row[2 : 2 + width], row[2 + width :], actor, order_id)
+    return str(outcome.status)
 
 
 def order_count_failed_attempt(*, order_id: int) -> None:
@@ -583,25 +496,45 @@ class IncompletePosting(RuntimeError):
         super().__init__(f"payment order {order_id}: lines or entries did not add up; nothing was posted")
 
 
-def _check_lines(
-    registry: Any, lines: list[tuple[int, ParsedLine]]
-) -> tuple[list[int], list[str], dict[str, RegistryRecord]]:
-    """The line checks of the given lines, with one registry lookup for all of them: each line's
-    id, its reason ("" when it passes), and the registry record of each IIN of a passing line."""
-    found = registry.lookup_many({line.iin for _, line in lines if identifier_error(line.iin) is None})
-    line_ids: list[int] = []
-    reasons: list[str] = []
-    posted: dict[str, RegistryRecord] = {}
+@dataclass
+class _Outcome:
+    posted: dict[str, RegistryRecord] = field(default_factory=dict)  # IIN -> record, of posted lines
+    line_ids: list[int] = field(default_factory=list)  # every line of the order
+    reasons: list[str] = field(default_factory=list)  # per line: its return reason, "" when posted
+    amount_posted: Decimal = Decimal("0")
+    amount_returned: Decimal = Decimal("0")
+
+    @property
+    def lines_returned(self) -> int:
+        return sum(1 for reason in self.reasons if reason)
+
+    @property
+    def lines_posted(self) -> int:
+        return len(self.reasons) - self.lines_returned
+
+    @property
+    def status(self) -> OrderStatus:
+        if not self.lines_returned:
+            return OrderStatus.POSTED
+        return OrderStatus.PARTIALLY_RETURNED if self.lines_posted else OrderStatus.RETURNED
+
+
+def _check_lines(lines: list[tuple[int, ParsedLine]]) -> _Outcome:
+    """The line checks of every line, with one registry lookup for the whole order."""
+    registry = get_registry().lookup_many({line.iin for _, line in lines if identifier_error(line.iin) is None})
+    outcome = _Outcome()
     for pk, line in lines:
-        record = found.get(line.iin)
+        record = registry.get(line.iin)
         reason = line_reason(line, record)
-        line_ids.append(pk)
+        outcome.line_ids.append(pk)
         if not reason and record is not None:  # (a passing line always has a record)
-            reasons.append("")
-            posted[line.iin] = record
+            outcome.reasons.append("")
+            outcome.posted[line.iin] = record
+            outcome.amount_posted += line.amount or Decimal("0")
         else:
-            reasons.append(reason or ReturnReason.UNKNOWN_IIN)
-    return line_ids, reasons, posted
+            outcome.reasons.append(reason or ReturnReason.UNKNOWN_IIN)
+            outcome.amount_returned += line.amount or Decimal("0")
+    return outcome
 
 
 def _return_document_number(received: date, order_id: int) -> str:

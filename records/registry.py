@@ -58,13 +58,8 @@ CROSS JOIN LATERAL (SELECT * FROM {table} t WHERE t.iin = wanted.iin LIMIT 1) AS
 
 
 class SnapshotRegistry:
-    """The registry as of the last loaded snapshot: one query for any number of IINs.
+    """The registry as of the last loaded snapshot: one query for any number of IINs."""
 
-    ``table`` tells the pipeline that the snapshot is a table of this database, so that the
-    checks of an order's lines can be made in SQL next to it (contributions ``process_order``).
-    """
-
-    table = "records_registryperson"
     _query = LOOKUP_BY_IIN.format(
         columns="found.iin, last_name, first_name, patronymic, birth_date, gender, death_date",
         table="records_registryperson",

@@ -22,18 +22,9 @@ from contributions.services import intake_file, process_order
 from records.models import Participant, PersonalDataChange
 from records.services import Actor
 from tests.conftest import PAYER, line_for, order_text
-from tests.contributions.registries import ELSEWHERE, IN_DATABASE
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor(label="test")
-
-
-@pytest.fixture(autouse=True, params=[IN_DATABASE, ELSEWHERE], ids=["registry-in-database", "registry-elsewhere"])
-def registry_backend(request, settings) -> str:
-    """Every test of the pipeline runs against both ways of checking lines: in SQL next to the
-    registry table, and in Python after one lookup (``process_order``)."""
-    settings.STATE_REGISTRY_BACKEND = request.param
-    return str(request.param)
 
 
 def ingest(text: str | bytes, *, received: date = date(2023, 11, 24), name: str = "order.mt102") -> list[PaymentOrder]:
@@ -261,37 +252,28 @@ def test_a_known_participant_whose_registry_data_differ_gets_change_records(peop
     assert LedgerEntry.objects.filter(order=order).count() == 2
 
 
-def test_processing_sends_the_same_statements_whatever_the_size_of_the_order(people, registry_backend) -> None:
+def test_processing_sends_the_same_statements_whatever_the_size_of_the_order(people) -> None:
     """Set-based: a 3-line order and a 24-line order cost PostgreSQL the same statements."""
     from tests.conftest import statements_sent
 
-    def take_in(lines, reference: str, number: str) -> PaymentOrder:
-        raw = order_text(lines, reference=reference, number=number).encode()
-        return intake_file(
-            raw=raw, file_name=f"{reference}.mt102", door="command", actor=ACTOR, received=date(2023, 11, 24)
-        ).orders[0]
-
-    small = take_in([line_for(p) for p in people[1:4]], "SMALL", "1")
-    large = take_in([line_for(p, period=f"{m:02d}2023") for p in people[1:4] for m in range(1, 9)], "LARGE", "2")
-    # Names in lower case: the database cannot decide them, Python does.
-    lower = take_in([line_for(p, last_name=p.last_name.lower(), period=f"{m:02d}2023")
-                     for p in people[1:4] for m in range(1, 9)], "LOWER", "3")  # fmt: skip
-    sent = []
-    for order in (small, large, lower):
-        with statements_sent() as statements:
-            process_order(order_id=order.pk, actor=ACTOR)
-        sent.append([s for s in statements if "SAVEPOINT" not in s])  # (the test's own)
+    small = intake_file(
+        raw=order_text([line_for(p) for p in people[1:4]]).encode(), file_name="s.mt102", door="command",
+        actor=ACTOR, received=date(2023, 11, 24),
+    ).orders[0]  # fmt: skip
+    large_lines = [line_for(p, period=f"{m:02d}2023") for p in people[1:4] for m in range(1, 9)]
+    large = intake_file(
+        raw=order_text(large_lines, reference="LARGE", number="77").encode(), file_name="l.mt102",
+        door="command", actor=ACTOR, received=date(2023, 11, 24),
+    ).orders[0]  # fmt: skip
+    with statements_sent() as first:
+        process_order(order_id=small.pk, actor=ACTOR)  # creates the participants
+    with statements_sent() as second:
+        process_order(order_id=large.pk, actor=ACTOR)  # finds them
     assert PaymentOrder.objects.get(pk=large.pk).lines_posted == 24
-    assert PaymentOrder.objects.get(pk=lower.pk).lines_posted == 24
-    if registry_backend == IN_DATABASE:
-        # lock, checks and participants in SQL, lines left pending (none), outcome
-        assert [len(s) for s in sent] == [4, 4, 7], sent
-        # ... and for names only Python can compare: + registry, mark, known participants (all known)
-        assert "status = 'pending'" in sent[2][2], sent[2]
-        assert "unnest" in sent[2][4], sent[2]
-    else:
-        # lock, lines, registry, mark, participants (known, then new), outcome
-        assert [len(s) for s in sent] == [7, 6, 6], sent
+    first, second = ([s for s in sent if "SAVEPOINT" not in s] for sent in (first, second))  # the test's
+    # lock, lines, registry, participants (known, then new), outcome
+    assert len(first) == 6, first
+    assert len(second) == 5, second  # every participant known: no INSERT
 
 
 @pytest.mark.django_db(transaction=True)
@@ -314,20 +296,19 @@ def test_processing_writes_history_with_the_acting_task(people) -> None:
     assert created.pgh_context.metadata["actor"] == "task:contributions.process_order"
 
 
-def test_a_posted_line_without_its_entry_posts_nothing(people, monkeypatch, registry_backend) -> None:
+def test_a_posted_line_without_its_entry_posts_nothing(people, monkeypatch) -> None:
     """The outcome statement checks its own work: should a posted line find no participant, the
     order is not posted at all (and stays open for another attempt)."""
     from contributions import services
 
-    lost = people[26].iin
-    step = "_check_in_database" if registry_backend == IN_DATABASE else "_participants_for"
-    real = getattr(services, step)
+    real = services._participants_for
 
-    def losing_one(cursor, *args, **kwargs):
-        real(cursor, *args, **kwargs)
-        cursor.execute("DELETE FROM records_participant WHERE iin = %s", [lost])
+    def losing_one(*args, **kwargs):
+        ids = real(*args, **kwargs)
+        ids.pop(people[26].iin)
+        return ids
 
-    monkeypatch.setattr(services, step, losing_one)
+    monkeypatch.setattr(services, "_participants_for", losing_one)
     result = intake_file(
         raw=order_text([line_for(people[26]), line_for(people[27])]).encode(), file_name="x.mt102",
         door="command", actor=ACTOR, received=date(2023, 11, 24),
