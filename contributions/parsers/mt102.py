@@ -152,6 +152,7 @@ def parse_yymmdd(text: str) -> date | None:
     return _make_date(year + (2000 if year < 70 else 1900), int(value[2:4]), int(value[4:]))
 
 
+@functools.lru_cache(maxsize=65_536)  # pure; a person's birth date comes back in every order
 def parse_yyyymmdd(text: str) -> date | None:
     """``20010204`` → 2001-02-04; None when not a date."""
     value = text.strip()
@@ -353,6 +354,7 @@ def _subfields(
     return found
 
 
+@functools.lru_cache(maxsize=65_536)  # pure; names repeat across the lines of every file
 def _first_segment(value: str) -> str:
     """``//FM/<current>/<name on the card>``: the current name."""
     return clean_name(value.split("/", 1)[0])
@@ -704,7 +706,12 @@ def _fast_line(order: ParsedOrder, entry: _FastEntry, period_a: _Sub | None) -> 
     number, currency, whole, fraction = match.group(1, 2, 3, 4)
     if order.currency and currency != order.currency:
         order.errors.append(ParseError(line + 1, f":32B: currency {currency} differs from :32A: {order.currency}"))
-    amount = Decimal(f"{whole}.{fraction or '0'}").quantize(_CENT)
+    # Two decimals as sent need no rounding (the usual case); quantize pads the others.
+    amount = (
+        Decimal(f"{whole}.{fraction}")
+        if len(fraction or "") == 2
+        else Decimal(f"{whole}.{fraction or '0'}").quantize(_CENT)
+    )
     period_text = subs.get("PERIOD", "").strip()
     if not period_text and period_a is not None:
         period_text = period_a.value
