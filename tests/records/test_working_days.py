@@ -93,6 +93,20 @@ def test_a_year_without_data_is_refused_not_guessed() -> None:
         call_command("next_working_day", "2031-06-01")
 
 
+def test_a_window_reaching_into_a_year_without_data_is_refused() -> None:
+    last = max(SEED_YEARS)
+    with pytest.raises(CalendarNotLoaded) as excinfo:
+        next_working_day(date(last, 12, 30))
+    assert excinfo.value.year == last + 1
+
+
+def test_a_deadline_costs_one_query(django_assert_num_queries) -> None:
+    """Every order taken in asks for its deadline: the rows of the years in range and the check
+    that each year is loaded come from one query."""
+    with django_assert_num_queries(1):
+        deadline_for(date(2025, 11, 24))
+
+
 def test_command_rejects_a_malformed_date() -> None:
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("next_working_day", "31.12.2024")
