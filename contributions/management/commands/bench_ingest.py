@@ -119,6 +119,7 @@ class Command(BaseCommand):
         started_workers = _start_workers(env, workers, pool)
         try:
             cpu_before, worker_before = _cpu_times(), _tree_cpu_seconds(started_workers)
+            servers_before = _server_cpu_seconds(admin_url=url, broker_url=env.get("CELERY_BROKER_URL", ""))
             own_before = _cpu_seconds(), _cpu_seconds(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
             for connection_ in connections.all():  # the intake processes open their own
@@ -133,6 +134,7 @@ class Command(BaseCommand):
                     raise CommandError("the Celery worker stopped during the benchmark")
             pipeline_seconds = time.perf_counter() - started
             cpu_after, worker_after = _cpu_times(), _tree_cpu_seconds(started_workers)
+            servers_after = _server_cpu_seconds(admin_url=url, broker_url=env.get("CELERY_BROKER_URL", ""))
         finally:
             for worker in started_workers:
                 worker.terminate()
@@ -145,6 +147,11 @@ class Command(BaseCommand):
         posted = LedgerEntry.objects.count()
         returned = OrderLine.objects.filter(status="returned").count()
         naive = _naive(people, min(naive_lines, lines))
+        cpu_seconds: dict[str, float | None] = {
+            "intake": round(own_seconds, 2),
+            "workers": _difference(worker_before, worker_after),
+            **{server: _difference(servers_before[server], servers_after[server]) for server in servers_before},
+        }
         copy_seconds = _copy_ceiling(lines)
         result = {
             "lines": lines,
@@ -159,14 +166,8 @@ class Command(BaseCommand):
             "pipeline": _rate(lines, pipeline_seconds),
             "pipeline_intake_seconds": round(intake_seconds, 3),
             "pipeline_cpu_busy": _busy(cpu_before, cpu_after),
-            "pipeline_cpu_seconds": {
-                "intake": round(own_seconds, 2),
-                "workers": (
-                    round(worker_after - worker_before, 2)
-                    if worker_after is not None and worker_before is not None
-                    else None
-                ),
-            },
+            "pipeline_cpu_seconds": cpu_seconds,
+            "pipeline_cpu_us_per_line": _per_line(cpu_seconds, lines),
             "naive": _rate(naive[0], naive[1]),
             "copy": _rate(lines, copy_seconds),
         }
@@ -218,6 +219,58 @@ def _tree_cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> float | None:
     except OSError:
         return None
     return total
+
+
+def _per_line(cpu_seconds: dict[str, float | None], lines: int) -> float | None:
+    """CPU microseconds per line, of everything the pipeline ran on (None when a part is unknown)."""
+    known = [value for value in cpu_seconds.values() if value is not None]
+    return round(1e6 * sum(known) / lines, 1) if len(known) == len(cpu_seconds) and lines else None
+
+
+def _difference(before: float | None, after: float | None) -> float | None:
+    return round(after - before, 2) if before is not None and after is not None else None
+
+
+def _server_cpu_seconds(*, admin_url: str, broker_url: str) -> dict[str, float | None]:
+    """CPU seconds used so far by the PostgreSQL server (the postmaster, its live processes and
+    those it has reaped) and by Redis (``INFO cpu``), so that the figures show where a line's
+    CPU goes and compare versions on a machine whose speed drifts. None for a server this
+    process cannot see (PostgreSQL on another host, a broker that is not Redis)."""
+    return {"postgresql": _postgres_cpu_seconds(admin_url), "redis": _redis_cpu_seconds(broker_url)}
+
+
+def _postgres_cpu_seconds(url: str) -> float | None:
+    try:
+        with psycopg.connect(url, autocommit=True) as conn:
+            row = conn.execute("SELECT current_setting('data_directory')").fetchone()
+        postmaster = int((Path(row[0]) / "postmaster.pid").read_text().split("\n", 1)[0]) if row else 0
+        ticks = os.sysconf("SC_CLK_TCK")
+        own = (Path("/proc") / str(postmaster) / "stat").read_text().rsplit(")", 1)[1].split()
+        total = sum(int(v) for v in own[11:15]) / ticks  # utime, stime, and of reaped children
+    except (OSError, ValueError, IndexError, psycopg.Error):
+        return None
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == postmaster:
+            total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _redis_cpu_seconds(url: str) -> float | None:
+    if not url.startswith(("redis://", "rediss://")):
+        return None
+    import redis
+
+    try:
+        info = redis.Redis.from_url(url, socket_timeout=3).info("cpu")
+    except redis.RedisError:
+        return None
+    return float(sum(info.get(key, 0.0) for key in ("used_cpu_sys", "used_cpu_user")))
 
 
 def _cpu_times() -> tuple[int, int] | None:
