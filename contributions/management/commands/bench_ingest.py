@@ -78,7 +78,9 @@ class Command(BaseCommand):
         admin = _admin_connection()
         admin.execute(f'CREATE DATABASE "{name}"')
         url = urlsplit(os.environ.get("DATABASE_URL", ""))._replace(path=f"/{name}").geturl()
-        env = {**os.environ, "DATABASE_URL": url, "DJANGO_ENV_FILE": "", "EMBEDDED_PGDATA": ""}
+        # As in production: no debug cursors (the quick start's settings have DEBUG on).
+        env = {**os.environ, "DATABASE_URL": url, "DJANGO_ENV_FILE": "", "EMBEDDED_PGDATA": "", "DJANGO_DEBUG": "0"}
+        settings.DEBUG = False  # the intake processes are forks of this one
         try:
             self.stderr.write(f"migrating {name} ...")
             subprocess.run(
