@@ -202,25 +202,31 @@ def _cpu_seconds(who: int = resource.RUSAGE_SELF) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def _processes() -> Iterator[tuple[int, list[str]]]:
+    """(pid, the fields of /proc/<pid>/stat after the command name) of every process: fields[1]
+    is the parent's pid, fields[11:15] the user and system ticks of the process and of its
+    reaped children. Raises OSError where there is no /proc."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                yield int(entry.name), (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:  # ended meanwhile
+                continue
+
+
+def _ticks(fields: list[str], *, reaped: bool = False) -> float:
+    """CPU seconds of a process (and of its reaped children), from its /proc stat fields."""
+    return sum(int(v) for v in fields[11 : 15 if reaped else 13]) / os.sysconf("SC_CLK_TCK")
+
+
 def _tree_cpu_seconds(processes: list[subprocess.Popen[bytes]]) -> float | None:
     """CPU seconds used so far by the worker processes and their children (a prefork pool), from
     /proc."""
     pids = {process.pid for process in processes}
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
     try:
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(entry.name) in pids or int(fields[1]) in pids:  # fields[1]: the parent's pid
-                total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return sum(_ticks(fields) for pid, fields in _processes() if pid in pids or int(fields[1]) in pids)
     except OSError:
         return None
-    return total
 
 
 def _per_line(cpu_seconds: dict[str, float | None], lines: int) -> float | None:
@@ -246,21 +252,11 @@ def _postgres_cpu_seconds(url: str) -> float | None:
         with psycopg.connect(url, autocommit=True) as conn:
             row = conn.execute("SELECT current_setting('data_directory')").fetchone()
         postmaster = int((Path(row[0]) / "postmaster.pid").read_text().split("\n", 1)[0]) if row else 0
-        ticks = os.sysconf("SC_CLK_TCK")
         own = (Path("/proc") / str(postmaster) / "stat").read_text().rsplit(")", 1)[1].split()
-        total = sum(int(v) for v in own[11:15]) / ticks  # utime, stime, and of reaped children
+        children = sum(_ticks(fields) for _, fields in _processes() if int(fields[1]) == postmaster)
     except (OSError, ValueError, IndexError, psycopg.Error):
         return None
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == postmaster:
-            total += (int(fields[11]) + int(fields[12])) / ticks
-    return total
+    return _ticks(own, reaped=True) + children
 
 
 def _redis_cpu_seconds(url: str) -> float | None:
