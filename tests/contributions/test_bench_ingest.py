@@ -49,6 +49,11 @@ def test_bench_ingest_runs_the_pipeline_and_prints_its_figures() -> None:
     assert result["copy"]["lines"] == 1000
     assert result["ratio_pipeline_to_naive"] > 0
     assert result["ratio_pipeline_to_copy"] > 0
+    # The schema's floor: PostgreSQL alone wrote the same number of lines (whole orders).
+    assert result["floor"]["lines"] == 1000
+    assert result["floor"]["lines_per_second"] > 0
+    assert result["floor_postgresql_cpu_us_per_line"] > 0
+    assert result["ratio_pipeline_to_floor"] > 0
     # Where the CPU went: the intake processes, the workers, PostgreSQL and Redis (both local here).
     cpu = result["pipeline_cpu_seconds"]
     assert set(cpu) == {"intake", "workers", "postgresql", "redis"}

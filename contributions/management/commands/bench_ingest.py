@@ -7,7 +7,11 @@ and MT102 files (about 100 lines per order, about 2% of lines that must be retur
   real Celery worker processes, started and stopped here, process the orders;
 - **naive**: a per-row ORM loop (lookup, participant, line and entry saved one by one) on the
   first ``--naive-lines`` of the same lines;
-- **copy**: a raw PostgreSQL COPY of one entry row per line (the ceiling on this machine).
+- **copy**: a raw PostgreSQL COPY of one entry row per line (the ceiling on this machine);
+- **floor**: the row work of this schema alone, done by PostgreSQL in one server-side loop (no
+  Python, no Celery, no network): per order of 100 lines, the order and its lines inserted and
+  committed, then the lines marked, their entries inserted and the order updated, committed.
+  No implementation of this design can write its rows faster on this machine.
 
 Prints one JSON line. The throwaway database is dropped at the end.
 """
@@ -155,6 +159,7 @@ class Command(BaseCommand):
             **{server: _difference(servers_before[server], servers_after[server]) for server in servers_before},
         }
         copy_seconds = _copy_ceiling(lines)
+        floor_lines, floor_seconds, floor_cpu = _schema_floor(lines, admin_url=url)
         result = {
             "lines": lines,
             "orders": sum(statuses.values()),
@@ -172,10 +177,13 @@ class Command(BaseCommand):
             "pipeline_cpu_us_per_line": _per_line(cpu_seconds, lines),
             "naive": _rate(naive[0], naive[1]),
             "copy": _rate(lines, copy_seconds),
+            "floor": _rate(floor_lines, floor_seconds),
+            "floor_postgresql_cpu_us_per_line": _per_line({"postgresql": floor_cpu}, floor_lines),
         }
         pipeline_rate = lines / pipeline_seconds
         result["ratio_pipeline_to_naive"] = round(pipeline_rate / (naive[0] / naive[1]), 1)
         result["ratio_pipeline_to_copy"] = round(pipeline_rate / (lines / copy_seconds), 3)
+        result["ratio_pipeline_to_floor"] = round(pipeline_rate / (floor_lines / floor_seconds), 3)
         return result
 
 
@@ -446,3 +454,74 @@ def _copy_ceiling(lines: int) -> float:
                      "150540012348", 1 + k // 100, k + 1, RECEIVED, "2025-11-24T10:00:00+05:00", None)
                 )  # fmt: skip
         return time.perf_counter() - started
+
+
+# The rows of the pipeline, written by PostgreSQL alone: {orders} orders of {per} lines, each
+# order's lines inserted and committed (intake), then marked, their entries inserted and the order
+# updated, committed (processing). The participants are those the pipeline created.
+_FLOOR = """
+DO $floor$
+DECLARE
+    new_file bigint;
+    new_order bigint;
+    ids bigint[];
+    iins text[];
+BEGIN
+    SELECT array_agg(id ORDER BY id), array_agg(iin ORDER BY id) INTO ids, iins FROM records_participant;
+    INSERT INTO contributions_incomingfile
+        (door, file_name, raw, sha256, size, encoding, received, submitted_label, created_at)
+    VALUES ('command', 'floor', '', '0', 0, 'utf-8', '{received}', 'bench floor', now())
+    RETURNING id INTO new_file;
+    COMMIT;
+    FOR i IN 1..{orders} LOOP
+        INSERT INTO contributions_paymentorder
+            (file_id, position, first_line, reference, number, document_date, payer_idn, payer_name,
+             payer_account, payer_bic, payee_idn, payee_bic, knp, received, status, is_original, errors,
+             lines_total, amount_lines, lines_posted, lines_returned, amount_posted, amount_returned,
+             attempts, resolution_note, deadline_flag, created_at)
+        VALUES (new_file, i, 1, 'FLOOR' || i, i::text, '{received}', '150540012348', '', '', '', '', '', '012',
+                '{received}', 'received', false, '[]', {per}, 0, 0, 0, 0, 0, 0, '', '', now())
+        RETURNING id INTO new_order;
+        INSERT INTO contributions_orderline
+            (order_id, sequence, file_line, iin, last_name, first_name, patronymic, birth_date, period,
+             period_text, amount, status, reason)
+        SELECT new_order, s, s, iins[1 + (i * {per} + s) % cardinality(iins)], 'SURNAME', 'NAME', '',
+               '1980-01-01', '2025-10-01', '102025', 4000.00 + s, 'pending', ''
+        FROM generate_series(1, {per}) AS s;
+        COMMIT;
+        UPDATE contributions_orderline SET status = 'posted' WHERE order_id = new_order;
+        INSERT INTO contributions_ledgerentry
+            (participant_id, period, kind, amount, payer_idn, order_id, line_id, received, posted_at)
+        SELECT ids[1 + (i * {per} + l.sequence) % cardinality(ids)], l.period, 'contribution', l.amount,
+               '150540012348', new_order, l.id, '{received}', now()
+        FROM contributions_orderline l WHERE l.order_id = new_order;
+        UPDATE contributions_paymentorder SET status = 'posted', lines_posted = {per}, amount_posted = 1
+        WHERE id = new_order;
+        COMMIT;
+    END LOOP;
+END
+$floor$
+"""
+
+
+def _schema_floor(lines: int, *, admin_url: str) -> tuple[int, float, float | None]:
+    """Lines written, seconds, and the server process's CPU seconds (when it runs on this
+    machine) for PostgreSQL alone to write the pipeline's rows for about ``lines`` lines
+    (``_FLOOR``, whole orders): what is left of a line's cost when parsing, checking, Celery and
+    the network cost nothing."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        row = conn.execute("SELECT pg_backend_pid()").fetchone()
+        pid = row[0] if row else 0
+
+        def server_cpu() -> float | None:
+            try:
+                return _ticks((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split())
+            except OSError:
+                return None
+
+        orders = max(1, lines // LINES_PER_ORDER)
+        statement = _FLOOR.format(orders=orders, per=LINES_PER_ORDER, received=RECEIVED)
+        cpu_before, started = server_cpu(), time.perf_counter()
+        conn.execute(statement.encode())
+        seconds, cpu_after = time.perf_counter() - started, server_cpu()
+    return orders * LINES_PER_ORDER, seconds, _difference(cpu_before, cpu_after)
