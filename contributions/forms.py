@@ -63,10 +63,10 @@ class OrderFilterForm(forms.Form):
         required=False,
         choices=[
             ("", "—"),
-            ("due_today", _("Due today")),
-            ("late", _("Late")),
-            ("met", _("Met")),
-            ("missed", _("Missed")),
+            ("due_today", _("Open, due today")),
+            ("late", _("Open, late")),
+            ("met", _("Finished in time")),
+            ("missed", _("Finished late")),
         ],
     )
 

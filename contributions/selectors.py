@@ -51,7 +51,8 @@ def order_summary(order: PaymentOrder) -> dict[str, Any]:
         "payer": order.payer_idn,
         "knp": order.knp,
         "received": order.received.isoformat(),
-        "deadline": timezone.localtime(order.deadline).isoformat() if order.deadline else None,
+        # The end of the working day to the second (conventions: 23:59:59 Asia/Almaty).
+        "deadline": timezone.localtime(order.deadline).replace(microsecond=0).isoformat() if order.deadline else None,
         "status": order.status,
         "lines": order.lines_total,
         "lines_posted": order.lines_posted,
@@ -91,7 +92,8 @@ def deadline_q(state: str, now: datetime | None = None) -> Q:
     now = now or timezone.now()
     tz = ZoneInfo(settings.TIME_ZONE)
     today_end = datetime.combine(timezone.localdate(now), time.max, tzinfo=tz)
-    open_ = Q(status=OrderStatus.RECEIVED)
+    # Open: waiting for a worker, or for a staff member to resolve it (needs review).
+    open_ = Q(status__in=(OrderStatus.RECEIVED, OrderStatus.NEEDS_REVIEW), finished_at__isnull=True)
     if state == "late":
         return open_ & Q(deadline__lt=now)
     if state == "due_today":

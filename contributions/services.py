@@ -230,7 +230,6 @@ def intake_file(
                     status=OrderStatus.NEEDS_REVIEW,
                     is_original=False,
                     errors=errors + deadline_errors,
-                    finished_at=now,
                 )
             )
         else:
@@ -268,7 +267,6 @@ def intake_file(
                     status=status,
                     is_original=key is not None,
                     errors=problems + deadline_errors,
-                    finished_at=now if problems else None,
                     **fields,
                 )
                 if key is not None:
@@ -550,7 +548,10 @@ def _create_return_document(order: PaymentOrder, count: int, total: Decimal) -> 
 @with_history_context
 @transaction.atomic
 def order_resolve_review(*, order_id: int, resolved_by: User, note: str) -> PaymentOrder:
-    """A staff member returns an order that needs review to the payer in full, with a reason."""
+    """A staff member returns an order that needs review to the payer in full, with a reason.
+
+    Until then the order is open for the one-working-day clock (conventions, "Within one working
+    day"): it is flagged due today or late like an order waiting for a worker."""
     if not resolved_by.has_perm("contributions.resolve_review"):
         raise PermissionDenied
     if not note.strip():
@@ -567,7 +568,10 @@ def order_resolve_review(*, order_id: int, resolved_by: User, note: str) -> Paym
     order.status = OrderStatus.RETURNED
     order.lines_returned, order.amount_returned = count, total
     order.resolved_by, order.resolution_note = resolved_by, note.strip()
-    order.save(update_fields=["status", "lines_returned", "amount_returned", "resolved_by", "resolution_note"])
+    order.finished_at = timezone.now()  # the one-working-day clock stops here, not at intake
+    order.save(
+        update_fields=["status", "lines_returned", "amount_returned", "resolved_by", "resolution_note", "finished_at"]
+    )
     audit_record(actor=Actor.of(resolved_by), action="orders.return_in_full", obj=order, data={"note": note.strip()})
     return order
 

@@ -47,8 +47,11 @@ def _orders_page(request: HttpRequest, orders: Any) -> Any:
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
     form = OrderFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_bound and form.is_valid() else {}
-    orders = orders_filtered(**{k: v for k, v in filters.items() if v})
+    if form.is_bound and not form.is_valid():
+        orders = PaymentOrder.objects.none()  # a filter that is wrong matches nothing, not everything
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        orders = orders_filtered(**{k: v for k, v in filters.items() if v})
     page = _orders_page(request, orders)
     context = {"form": form, "page": page, "counts": status_counts(orders), "live": _has_open(page)}
     template = "contributions/_order_rows.html" if request.htmx else "contributions/order_list.html"  # type: ignore[attr-defined]
@@ -125,14 +128,29 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+DEADLINE_ROWS = 100
+
+
 @requires("contributions.monitor_deadlines")
 @require_GET
 def deadlines(request: HttpRequest) -> HttpResponse:
     """Orders due today and late ones, for the heads (conventions, "Within one working day")."""
+    sections = {
+        "late": PaymentOrder.objects.filter(deadline_q("late")).order_by("deadline"),
+        "due_today": PaymentOrder.objects.filter(deadline_q("due_today")).order_by("deadline"),
+        "missed": PaymentOrder.objects.filter(deadline_q("missed")).order_by("-finished_at"),
+    }
+    # Each list shows its first DEADLINE_ROWS with the full count; the order list has them all.
+    titles = {
+        "late": (_("Open and late"), "text-danger"),
+        "due_today": (_("Open, due today"), "text-warning-emphasis"),
+        "missed": (_("Finished after the deadline"), ""),
+    }
     context = {
-        "due_today": PaymentOrder.objects.filter(deadline_q("due_today")).order_by("deadline")[:500],
-        "late": PaymentOrder.objects.filter(deadline_q("late")).order_by("deadline")[:500],
-        "missed": PaymentOrder.objects.filter(deadline_q("missed")).order_by("-finished_at")[:100],
+        "sections": [
+            ({"orders": orders[:DEADLINE_ROWS], "count": orders.count(), "state": name}, *titles[name])
+            for name, orders in sections.items()
+        ]
     }
     return render(request, "contributions/deadlines.html", context)
 

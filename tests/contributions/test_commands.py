@@ -44,11 +44,40 @@ def test_ingest_wait_json_processes_in_process_without_a_worker(people, tmp_path
         "012",
     )
     # Asia/Almaty was UTC+6 until 1 March 2024.
-    assert (order["received"], order["deadline"]) == ("2023-11-24", "2023-11-27T23:59:59.999999+06:00")
+    assert (order["received"], order["deadline"]) == ("2023-11-24", "2023-11-27T23:59:59+06:00")
     assert (order["lines"], order["lines_posted"], order["lines_returned"]) == (2, 1, 1)
     assert (order["amount"], order["amount_posted"], order["amount_returned"]) == ("14000.00", "7000.00", "7000.00")
     assert order["return_reasons"] == {"unknown_iin": 1}
     assert order["errors"] == []
+
+
+def test_without_a_worker_an_order_that_fails_is_reported_and_the_others_still_run(
+    people, tmp_path: Path, monkeypatch
+) -> None:
+    from contributions import tasks
+    from contributions.services import process_order
+
+    first, second = tmp_path / "a.mt102", tmp_path / "b.mt102"
+    first.write_text(order_text([line_for(people[1])], reference="FAILS1", number="1"), encoding="utf-8")
+    second.write_text(order_text([line_for(people[2])], reference="WORKS2", number="2"), encoding="utf-8")
+    failing = set()
+
+    def process_or_fail(*, order_id: int, actor):  # the database refusing one order, say
+        if PaymentOrder.objects.get(pk=order_id).reference == "FAILS1":
+            failing.add(order_id)
+            raise RuntimeError("the database refused it")
+        return process_order(order_id=order_id, actor=actor)
+
+    monkeypatch.setattr(tasks, "process_order", process_or_fail)
+    out, err = StringIO(), StringIO()
+    with pytest.raises(CommandError, match="did not reach a final status"):
+        call_command("ingest", str(first), str(second), "--wait", "--json", stdout=out, stderr=err)
+    (order_id,) = failing
+    assert f"payment order {order_id} could not be processed: the database refused it" in err.getvalue()
+    by_reference = {o["reference"]: o for o in json.loads(out.getvalue())}
+    assert by_reference["FAILS1"]["status"] == "received"  # open: the sweeper takes it up again
+    assert by_reference["WORKS2"]["status"] == "posted"
+    assert PaymentOrder.objects.get(pk=order_id).attempts == 1  # counted, as a worker would
 
 
 def test_ingest_without_wait_leaves_orders_received(people, tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import reverse
 
 from contributions.models import EntryKind, LedgerEntry, OrderStatus, PaymentOrder, Refund, RefundStatus
-from contributions.selectors import account_totals
+from contributions.selectors import account_totals, deadline_q
 from contributions.services import (
     DomainError,
     intake_file,
@@ -41,6 +41,9 @@ def take_in(text: str) -> PaymentOrder:
 def test_a_senior_specialist_returns_a_needs_review_order_in_full(make_user, people) -> None:
     order = take_in(order_text([line_for(people[1]), line_for(people[2])], total="1,00"))
     assert order.status == OrderStatus.NEEDS_REVIEW
+    # Open for the one-working-day clock until someone resolves it (received 2023-11-24: late).
+    assert (order.finished_at, order.deadline_met, order.deadline_state()) == (None, None, "late")
+    assert PaymentOrder.objects.filter(deadline_q("late"), pk=order.pk).exists()
     senior = make_user("senior_specialist")
     client = Client()
     client.force_login(senior)
@@ -49,6 +52,9 @@ def test_a_senior_specialist_returns_a_needs_review_order_in_full(make_user, peo
     order.refresh_from_db()
     assert order.status == OrderStatus.RETURNED
     assert (order.resolved_by, order.resolution_note) == (senior, "Сумма не сходится")
+    assert order.finished_at is not None and order.deadline_met is False  # resolved, after the deadline
+    assert not PaymentOrder.objects.filter(deadline_q("late"), pk=order.pk).exists()
+    assert PaymentOrder.objects.filter(deadline_q("missed"), pk=order.pk).exists()
     assert order.return_document.lines_count == 2
     assert set(order.lines.values_list("reason", flat=True)) == {"order_returned"}
     assert not LedgerEntry.objects.exists()

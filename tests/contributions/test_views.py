@@ -8,9 +8,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from contributions.models import IncomingFile, OrderStatus, PaymentOrder
+from contributions.models import IncomingFile, OrderStatus, PaymentOrder, ReturnReason
 from contributions.services import intake_file, process_order
 from records.services import Actor
 from tests.conftest import PAYER, line_for, order_text
@@ -76,10 +76,15 @@ def test_filters_and_the_order_page(staff, people) -> None:
     listing = staff.get(reverse("order_list"), {"status": "partially_returned", "payer": PAYER}).content.decode()
     assert order.reference in listing
     assert order.reference not in staff.get(reverse("order_list"), {"status": "posted"}).content.decode()
+    with translation.override("kk"):  # the pages' default language: labels, not codes
+        partially, unknown = str(OrderStatus.PARTIALLY_RETURNED.label), str(ReturnReason.UNKNOWN_IIN.label)
+    assert f"{partially}: 1" in listing and "partially_returned:" not in listing
     bad = staff.get(reverse("order_list"), {"payer": "123"})
     assert bad.context["form"].errors["payer"]
+    assert order.reference not in bad.content.decode()  # a wrong filter matches nothing
     detail = staff.get(reverse("order_detail", args=[order.pk])).content.decode()
-    assert "unknown_iin" in detail
+    assert unknown in detail
+    assert ">unknown_iin<" not in detail and "unknown_iin:" not in detail
     assert order.return_document.number in detail
     from records.models import AccessLog
 
@@ -95,10 +100,38 @@ def test_the_deadline_page_lists_late_and_due_orders(staff, people) -> None:
         actor=Actor(label="test"),
         received=date(2026, 11, 18),  # deadline: the end of Thu 19 November 2026, long past
     ).orders[0]
+    review = intake_file(
+        raw=order_text([line_for(people[5])], reference="LATE2", number="2", knp="010").encode(),
+        file_name="review.mt102",
+        door="command",
+        actor=Actor(label="test"),
+        received=date(2026, 11, 18),
+    ).orders[0]
+    assert review.status == OrderStatus.NEEDS_REVIEW
     page = staff.get(reverse("deadlines"))
     assert page.status_code == 200
-    assert late in list(page.context["late"])
+    sections = {section["state"]: section for section, _title, _css in page.context["sections"]}
+    assert set(sections["late"]["orders"]) == {late, review}  # waiting for a worker or for a person
+    assert sections["late"]["count"] == 2
     assert "LATE1" in page.content.decode()
+
+
+def test_the_deadline_page_shows_the_full_count_and_links_to_the_rest(staff, people, monkeypatch) -> None:
+    from contributions import views
+
+    monkeypatch.setattr(views, "DEADLINE_ROWS", 1)
+    for number in ("1", "2"):
+        intake_file(
+            raw=order_text([line_for(people[4])], reference=f"LATE{number}", number=number).encode(),
+            file_name="late.mt102",
+            door="command",
+            actor=Actor(label="test"),
+            received=date(2026, 11, 18),
+        )
+    page = staff.get(reverse("deadlines"))
+    sections = {section["state"]: section for section, _title, _css in page.context["sections"]}
+    assert (len(sections["late"]["orders"]), sections["late"]["count"]) == (1, 2)
+    assert f'{reverse("order_list")}?deadline_state=late' in page.content.decode()
 
 
 def test_returns_page_download_and_payer_page(staff, people) -> None:

@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from contributions.models import Door, OrderStatus, PaymentOrder
 from contributions.selectors import open_orders, order_summary
-from contributions.services import intake_file, process_order
+from contributions.services import intake_file
+from contributions.tasks import process_order_task
 from records.models import WorkerHeartbeat
 from records.services import Actor
 
@@ -53,7 +54,7 @@ class Command(BaseCommand):
             result = intake_file(raw=raw, file_name=path.name, door=Door.COMMAND, actor=actor, received=received)
             order_ids.extend(o.pk for o in result.orders)
         if wait:
-            self._wait(order_ids, actor=actor, show_progress=not json and sys.stderr.isatty())
+            self._wait(order_ids, show_progress=not json and sys.stderr.isatty())
         orders = list(PaymentOrder.objects.filter(pk__in=order_ids).order_by("file_id", "position"))
         if json:
             self.stdout.write(_dumps([order_summary(o) for o in orders]))
@@ -70,26 +71,34 @@ class Command(BaseCommand):
         if wait and open_orders(order_ids).exists():
             raise CommandError("some orders did not reach a final status")
 
-    def _wait(self, order_ids: list[int], *, actor: Actor, show_progress: bool) -> None:
+    def _wait(self, order_ids: list[int], *, show_progress: bool) -> None:
         if not worker_running():
             self.stderr.write("No Celery worker is running: processing the orders in this process.")
-            for order_id in open_orders(order_ids).order_by("pk").values_list("pk", flat=True):
-                process_order(order_id=order_id, actor=actor)
-                if show_progress:
-                    self._progress(order_ids)
+            self._process_here(order_ids, show_progress=show_progress)
             return
         while open_orders(order_ids).exists():
             if show_progress:
                 self._progress(order_ids)
             if not worker_running():
                 self.stderr.write("\nThe Celery workers stopped: processing the rest in this process.")
-                for order_id in open_orders(order_ids).order_by("pk").values_list("pk", flat=True):
-                    process_order(order_id=order_id, actor=actor)
+                self._process_here(order_ids, show_progress=False)
                 break
             time.sleep(0.5)
         if show_progress:
             self._progress(order_ids)
             self.stderr.write("")
+
+    def _process_here(self, order_ids: list[int], *, show_progress: bool) -> None:
+        """Run the worker's task code in this process, order by order. An order that fails is
+        reported and left open (its attempt counted, as a worker would): the others still run,
+        and the sweeper or a later run takes it up again."""
+        for order_id in open_orders(order_ids).order_by("pk").values_list("pk", flat=True):
+            try:
+                process_order_task.run(order_id)
+            except Exception as exc:  # noqa: BLE001 - reported per order; the command goes on
+                self.stderr.write(f"payment order {order_id} could not be processed: {exc}")
+            if show_progress:
+                self._progress(order_ids)
 
     def _progress(self, order_ids: list[int]) -> None:
         orders = PaymentOrder.objects.filter(pk__in=order_ids)
