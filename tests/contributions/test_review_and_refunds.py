@@ -52,7 +52,8 @@ def test_a_senior_specialist_returns_a_needs_review_order_in_full(make_user, peo
     order.refresh_from_db()
     assert order.status == OrderStatus.RETURNED
     assert (order.resolved_by, order.resolution_note) == (senior, "Сумма не сходится")
-    assert order.finished_at is not None and order.deadline_met is False  # resolved, after the deadline
+    assert order.finished_at is not None
+    assert order.deadline_met is False
     assert not PaymentOrder.objects.filter(deadline_q("late"), pk=order.pk).exists()
     assert PaymentOrder.objects.filter(deadline_q("missed"), pk=order.pk).exists()
     assert order.return_document.lines_count == 2

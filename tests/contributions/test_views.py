@@ -78,13 +78,15 @@ def test_filters_and_the_order_page(staff, people) -> None:
     assert order.reference not in staff.get(reverse("order_list"), {"status": "posted"}).content.decode()
     with translation.override("kk"):  # the pages' default language: labels, not codes
         partially, unknown = str(OrderStatus.PARTIALLY_RETURNED.label), str(ReturnReason.UNKNOWN_IIN.label)
-    assert f"{partially}: 1" in listing and "partially_returned:" not in listing
+    assert f"{partially}: 1" in listing
+    assert "partially_returned:" not in listing
     bad = staff.get(reverse("order_list"), {"payer": "123"})
     assert bad.context["form"].errors["payer"]
     assert order.reference not in bad.content.decode()  # a wrong filter matches nothing
     detail = staff.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert unknown in detail
-    assert ">unknown_iin<" not in detail and "unknown_iin:" not in detail
+    assert ">unknown_iin<" not in detail
+    assert "unknown_iin:" not in detail
     assert order.return_document.number in detail
     from records.models import AccessLog
 
@@ -131,7 +133,7 @@ def test_the_deadline_page_shows_the_full_count_and_links_to_the_rest(staff, peo
     page = staff.get(reverse("deadlines"))
     sections = {section["state"]: section for section, _title, _css in page.context["sections"]}
     assert (len(sections["late"]["orders"]), sections["late"]["count"]) == (1, 2)
-    assert f'{reverse("order_list")}?deadline_state=late' in page.content.decode()
+    assert f"{reverse('order_list')}?deadline_state=late" in page.content.decode()
 
 
 def test_returns_page_download_and_payer_page(staff, people) -> None:
