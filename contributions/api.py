@@ -3,6 +3,7 @@ and its return document (Rules, paragraph 6). Token or session authentication.""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Any
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -19,7 +21,7 @@ from rest_framework.views import APIView
 
 from contributions.documents import return_document_csv, return_document_mt102
 from contributions.models import Door, OrderStatus, PaymentOrder
-from contributions.parsers.base import ParsedFile
+from contributions.parsers.base import ParsedFile, ParseError
 from contributions.parsers.jsonorder import parse_json_order
 from contributions.selectors import order_summary
 from contributions.services import intake_file
@@ -86,13 +88,16 @@ class OrderSubmitApi(APIView):
         responses={
             201: OrdersTakenIn,
             200: OpenApiResponse(OrdersTakenIn, description="Every order was a duplicate of one taken in before."),
-            400: OpenApiResponse(description="The request is malformed (nothing is stored)."),
+            400: OpenApiResponse(
+                description="No file attached, or a receipt date that is not YYYY-MM-DD: nothing is stored."
+                " (A body that is not JSON is stored, and its order needs review.)"
+            ),
         },
     )  # fmt: skip
     def post(self, request: Request) -> Response:
-        received = self._received(request)
         actor = Actor.of(request.user)
         if request.content_type.startswith("multipart/"):
+            received = self._received(request.data)
             upload = request.FILES.get("file")
             if upload is None:
                 return Response({"file": ["Attach the order file as 'file'."]}, status=400)
@@ -103,10 +108,23 @@ class OrderSubmitApi(APIView):
                 raw=raw, file_name=upload.name or "upload", door=Door.API, actor=actor, received=received
             )
         else:
+            if not request.content_type.startswith("application/json"):
+                raise UnsupportedMediaType(request.content_type)
+            # Read here, not through request.data: a body that is not JSON at all is still what
+            # the payer sent, and is kept (with one order that needs review) like any broken file.
             raw = request.body
-            data = request.data
-            parsed_order = parse_json_order(data.get("order", data) if isinstance(data, dict) else data)
-            parsed = ParsedFile(encoding="utf-8", orders=[parsed_order])
+            data: Any = None
+            problem: ParseError | None = None
+            try:
+                data = json.loads(raw)
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                problem = _json_problem(raw, exc)
+            received = self._received(data if isinstance(data, dict) else {})
+            if problem is not None:
+                parsed = ParsedFile(encoding="utf-8", orders=[], errors=[problem])
+            else:
+                parsed_order = parse_json_order(data.get("order", data) if isinstance(data, dict) else data)
+                parsed = ParsedFile(encoding="utf-8", orders=[parsed_order])
             name = f"api-{timezone.now():%Y%m%d-%H%M%S}.json"
             result = intake_file(raw=raw, file_name=name, door=Door.API, actor=actor, received=received, parsed=parsed)
         orders = [order_summary(o) for o in result.orders]
@@ -114,14 +132,23 @@ class OrderSubmitApi(APIView):
         return Response({"file": result.file.pk, "orders": orders}, status=200 if all_duplicates else 201)
 
     @staticmethod
-    def _received(request: Request) -> date | None:
-        value = request.data.get("received") if hasattr(request.data, "get") else None
+    def _received(data: Any) -> date | None:
+        value = data.get("received") if hasattr(data, "get") else None
         if not value:
             return None
         try:
             return date.fromisoformat(str(value))
         except ValueError:
             raise serializers.ValidationError({"received": ["Use the form YYYY-MM-DD."]}) from None
+
+
+def _json_problem(raw: bytes, exc: ValueError) -> ParseError:
+    """Where a body that is not JSON breaks, as the line of the file it concerns (in English, like
+    the parsers' messages)."""
+    if isinstance(exc, json.JSONDecodeError):
+        return ParseError(exc.lineno, f"not valid JSON (column {exc.colno}): {exc.msg}")
+    line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
+    return ParseError(line, "not valid JSON: the body is not UTF-8 text")
 
 
 class OrderDetailApi(APIView):

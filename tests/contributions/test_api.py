@@ -90,6 +90,30 @@ def test_malformed_json_is_kept_and_needs_review_naming_the_field(bank) -> None:
     assert IncomingFile.objects.count() == 1
 
 
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (b'{"reference": "X",\n "lines": [1, 2,,]}', "line 2: not valid JSON (column 17)"),
+        (b'{"reference": "\xff"}', "line 1: not valid JSON: the body is not UTF-8 text"),
+    ],
+)
+def test_a_body_that_is_not_json_is_kept_and_its_order_needs_review(bank, body: bytes, where: str) -> None:
+    response = bank.post(reverse("api_order_submit"), body, content_type="application/json")
+    assert response.status_code == 201
+    (order,) = response.json()["orders"]
+    assert order["status"] == "needs_review"
+    assert any(e.startswith(where) for e in order["errors"]), order["errors"]
+    stored = IncomingFile.objects.get()
+    assert bytes(stored.raw) == body  # byte for byte, nothing lost
+    assert stored.door == "api"
+
+
+def test_a_body_of_another_media_type_is_refused(bank) -> None:
+    response = bank.post(reverse("api_order_submit"), b"x", content_type="text/plain")
+    assert response.status_code == 415
+    assert not IncomingFile.objects.exists()
+
+
 def test_return_document_csv_and_mt102(bank, people) -> None:
     text = order_text([line_for(people[4]), line_for(people[5], iin="850615300012")])
     order_id = upload(bank, text, received="2023-11-24").json()["orders"][0]["id"]
