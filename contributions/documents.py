@@ -72,6 +72,20 @@ def _mt_amount(value: Decimal | None) -> str:
     return _amount(value).replace(".", ",")
 
 
+def mt102_reference(document: ReturnDocument) -> str:
+    """The ``:20:`` reference of a return message: at most 16 characters (reference.md §3) and
+    unique, so it carries the whole order id (the document number, ``RET-YYYYMMDD-<order id>``,
+    is longer; cutting it made returns of orders 1234 and 1235 of one day share a reference)."""
+    reference = f"RET{document.order_id}"
+    if len(reference) <= 16:
+        return reference
+    digits, value = "", document.order_id
+    while value:
+        value, rest = divmod(value, 36)
+        digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"[rest] + digits
+    return f"RET{digits}"
+
+
 def return_document_mt102(document: ReturnDocument) -> str:
     """An MT102-style message from the State Corporation back to the payer, one sequence B per
     returned line; ``/RSN/`` carries the return reason code."""
@@ -82,7 +96,7 @@ def return_document_mt102(document: ReturnDocument) -> str:
         f"{{1:F01{settings.STATE_CORPORATION_BIC}XXXX0000000000}}",
         "{2:I102SGROSS000000U3003}",
         "{4:",
-        f":20:{document.number[:16]}",
+        f":20:{mt102_reference(document)}",
         ":50:/D/",
         "/NAME/НАО ГК ПРАВИТЕЛЬСТВО ДЛЯ ГРАЖДАН",
         f"/IDN/{settings.STATE_CORPORATION_BIN}",

@@ -120,7 +120,10 @@ def monthly_contributions(participant: Participant, months: int = 36) -> list[tu
     """(YYYY-MM, amount) of net contributions (refunds deducted) for the last ``months`` periods
     that have entries, oldest first: the chart on the participant page."""
     rows = (
-        participant.entries.exclude(kind=EntryKind.PENALTY)
+        # Contributions, less the refunds that correct a contribution (not those of a penalty).
+        participant.entries.filter(
+            Q(kind=EntryKind.CONTRIBUTION) | Q(kind=EntryKind.REFUND, corrects__kind=EntryKind.CONTRIBUTION)
+        )
         .annotate(month=TruncMonth("period"))
         .values_list("month")
         .annotate(total=Sum("amount"))

@@ -129,6 +129,7 @@ def test_return_document_csv_and_mt102(bank, people) -> None:
     parsed = parse_mt102(mt.content)
     (back,) = parsed.orders
     assert [line.iin for line in back.lines] == ["850615300012"]
+    assert back.reference == f"RET{order_id}"  # the whole order id, within 16 characters
     assert back.total is not None
     assert str(back.total) == "7000.00"
     assert bank.get(reverse("api_return_document", args=[order_id, "pdf"])).status_code == 404
@@ -169,3 +170,13 @@ def test_the_schema_and_docs_are_served() -> None:
     docs = client.get(reverse("api_docs"))
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+
+
+def test_return_references_are_unique_and_at_most_16_characters() -> None:
+    from contributions.documents import mt102_reference
+    from contributions.models import ReturnDocument
+
+    references = {mt102_reference(ReturnDocument(order_id=n)) for n in (1234, 1235, 10**12, 10**13, 2**63 - 1)}
+    assert len(references) == 5
+    assert max(len(r) for r in references) <= 16
+    assert mt102_reference(ReturnDocument(order_id=1234)) == "RET1234"

@@ -151,3 +151,20 @@ def test_refund_pages(make_user, people) -> None:
     assert boss.post(reverse("refund_decide", args=[refund.pk]), {"decision": "approve"}).status_code == 302
     refund.refresh_from_db()
     assert refund.status == RefundStatus.POSTED
+
+
+def test_the_monthly_chart_nets_refunds_of_contributions_only(make_user, people) -> None:
+    from contributions.selectors import monthly_contributions
+
+    take_in(order_text([line_for(people[8])], reference="C1", number="1"))
+    take_in(order_text([line_for(people[8])], reference="P1", number="2", knp="017"))
+    contribution = LedgerEntry.objects.get(kind=EntryKind.CONTRIBUTION)
+    penalty = LedgerEntry.objects.get(kind=EntryKind.PENALTY)
+    specialist, head = make_user("specialist"), make_user("head_of_unit")
+    kwargs = {"request_date": date(2023, 12, 1), "reason": "x", "registered_by": specialist}
+    for entry, amount in ((contribution, "2000.00"), (penalty, "500.00")):
+        refund = refund_register(entry_id=entry.pk, amount=Decimal(amount), request_number=str(entry.pk), **kwargs)
+        refund_decide(refund_id=refund.pk, decided_by=head, approve=True)
+    period = f"{contribution.period:%Y-%m}"
+    # 7000 contributed, 2000 of it refunded; the penalty and its refund are not contributions.
+    assert monthly_contributions(contribution.participant) == [(period, "5000.00")]
