@@ -174,3 +174,29 @@ def test_the_sweep_flags_due_and_late_orders_once(people) -> None:
     assert (late.deadline_flag, late.flagged_at is not None) == ("late", True)
     event = AuditEvent.objects.get(action="orders.late")
     assert event.data["orders"] == [late.pk]
+
+
+def test_error_pages_are_the_apps_own_and_translated(make_user) -> None:
+    from django.test import RequestFactory
+    from django.views.defaults import server_error
+
+    specialist = Client(HTTP_ACCEPT_LANGUAGE="ru")
+    specialist.force_login(make_user("specialist"))
+    denied = specialist.get(reverse("deadlines"))  # a specialist does not monitor the deadlines
+    assert denied.status_code == 403
+    assert "Доступ запрещен" in denied.content.decode()
+    assert reverse("order_list") in denied.content.decode()  # the menu is there, to go on working
+    missing = specialist.get(reverse("order_detail", args=[999_999]))
+    assert missing.status_code == 404
+    assert "Страница не найдена" in missing.content.decode()
+    with translation.override("kk"):
+        failed = server_error(RequestFactory().get("/"))
+    assert failed.status_code == 500
+    assert "Сервер қатесі" in failed.content.decode()
+
+
+def test_an_administrator_without_a_role_is_not_told_he_has_none(admin_client) -> None:
+    page = admin_client.get(reverse("home"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "You hold no role yet" not in page
+    assert "every permission is yours" in page
+    assert reverse("order_list") in page
