@@ -7,8 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+from django.utils import translation
 from playwright.sync_api import Page, expect
 
+from contributions.models import ReturnReason
 from tests.conftest import CeleryWorker, line_for, order_text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -49,7 +51,9 @@ def test_upload_watch_progress_and_open_the_account(
     expect(progress.locator(".badge")).to_have_class("badge status-partially_returned", timeout=30_000)
     shot(page, "upload-kk.png")
     progress.get_by_role("link", name="SO231124000009").click()
-    expect(page.locator("body")).to_contain_text("unknown_iin")
+    with translation.override("kk"):  # the reason's label in the page's language, not its code
+        unknown_iin = str(ReturnReason.UNKNOWN_IIN.label)
+    expect(page.locator("body")).to_contain_text(unknown_iin)
     shot(page, "order-kk.png")
     page.goto(f"{live_server.url}/participants/?iin={person.iin}")
     page.get_by_role("link", name=person.iin).click()
