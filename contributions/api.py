@@ -119,7 +119,7 @@ class OrderSubmitApi(APIView):
                 data = json.loads(raw)
             except (UnicodeDecodeError, json.JSONDecodeError) as exc:
                 problem = _json_problem(raw, exc)
-            received = self._received(data if isinstance(data, dict) else {})
+            received = self._received(data)
             if problem is not None:
                 parsed = ParsedFile(encoding="utf-8", orders=[], errors=[problem])
             else:

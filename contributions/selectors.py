@@ -93,7 +93,7 @@ def deadline_q(state: str, now: datetime | None = None) -> Q:
     tz = ZoneInfo(settings.TIME_ZONE)
     today_end = datetime.combine(timezone.localdate(now), time.max, tzinfo=tz)
     # Open: waiting for a worker, or for a staff member to resolve it (needs review).
-    open_ = Q(status__in=(OrderStatus.RECEIVED, OrderStatus.NEEDS_REVIEW), finished_at__isnull=True)
+    open_ = Q(status__in=(OrderStatus.RECEIVED, OrderStatus.NEEDS_REVIEW))
     if state == "late":
         return open_ & Q(deadline__lt=now)
     if state == "due_today":

@@ -10,6 +10,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contributions.documents import return_document_csv, return_document_mt102
@@ -129,29 +130,24 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 
 
 DEADLINE_ROWS = 100
+# (deadline state, ordering, title, heading style) of each list on the heads' deadline page.
+DEADLINE_SECTIONS = (
+    ("late", "deadline", gettext_lazy("Open and late"), "text-danger"),
+    ("due_today", "deadline", gettext_lazy("Open, due today"), "text-warning-emphasis"),
+    ("missed", "-finished_at", gettext_lazy("Finished after the deadline"), ""),
+)
 
 
 @requires("contributions.monitor_deadlines")
 @require_GET
 def deadlines(request: HttpRequest) -> HttpResponse:
-    """Orders due today and late ones, for the heads (conventions, "Within one working day")."""
-    sections = {
-        "late": PaymentOrder.objects.filter(deadline_q("late")).order_by("deadline"),
-        "due_today": PaymentOrder.objects.filter(deadline_q("due_today")).order_by("deadline"),
-        "missed": PaymentOrder.objects.filter(deadline_q("missed")).order_by("-finished_at"),
-    }
-    # Each list shows its first DEADLINE_ROWS with the full count; the order list has them all.
-    titles = {
-        "late": (_("Open and late"), "text-danger"),
-        "due_today": (_("Open, due today"), "text-warning-emphasis"),
-        "missed": (_("Finished after the deadline"), ""),
-    }
-    context = {
-        "sections": [
-            ({"orders": orders[:DEADLINE_ROWS], "count": orders.count(), "state": name}, *titles[name])
-            for name, orders in sections.items()
-        ]
-    }
+    """Orders due today and late ones, for the heads (conventions, "Within one working day").
+    Each list shows its first DEADLINE_ROWS with the full count; the order list has them all."""
+    sections = []
+    for state, ordering, title, css in DEADLINE_SECTIONS:
+        orders = PaymentOrder.objects.filter(deadline_q(state)).order_by(ordering)
+        sections.append(({"orders": orders[:DEADLINE_ROWS], "count": orders.count(), "state": state}, title, css))
+    context = {"sections": sections}
     return render(request, "contributions/deadlines.html", context)
 
 

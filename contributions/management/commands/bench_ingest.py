@@ -217,9 +217,14 @@ def _processes() -> Iterator[tuple[int, list[str]]]:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                yield int(entry.name), (entry / "stat").read_text().rsplit(")", 1)[1].split()
+                yield int(entry.name), _stat_fields(int(entry.name))
             except OSError:  # ended meanwhile
                 continue
+
+
+def _stat_fields(pid: int) -> list[str]:
+    """The fields of /proc/<pid>/stat after the command name (which may hold spaces)."""
+    return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
 
 
 def _ticks(fields: list[str], *, reaped: bool = False) -> float:
@@ -260,7 +265,7 @@ def _postgres_cpu_seconds(url: str) -> float | None:
         with psycopg.connect(url, autocommit=True) as conn:
             row = conn.execute("SELECT current_setting('data_directory')").fetchone()
         postmaster = int((Path(row[0]) / "postmaster.pid").read_text().split("\n", 1)[0]) if row else 0
-        own = (Path("/proc") / str(postmaster) / "stat").read_text().rsplit(")", 1)[1].split()
+        own = _stat_fields(postmaster)
         children = sum(_ticks(fields) for _, fields in _processes() if int(fields[1]) == postmaster)
     except (OSError, ValueError, IndexError, psycopg.Error):
         return None
@@ -515,7 +520,7 @@ def _schema_floor(lines: int, *, admin_url: str) -> tuple[int, float, float | No
 
         def server_cpu() -> float | None:
             try:
-                return _ticks((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split())
+                return _ticks(_stat_fields(pid))
             except OSError:
                 return None
 
