@@ -1,0 +1,60 @@
+"""Data migrations of the contributions app, run forward on rows written as the old code did."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from contributions.models import OrderStatus, PaymentOrder
+from contributions.services import intake_file
+from records.models import AuditEvent
+from records.services import Actor
+from tests.conftest import line_for, order_text
+
+BEFORE = [("contributions", "0006_one_open_status")]
+AFTER = [("contributions", "0007_review_orders_open_until_resolved")]
+
+
+def _migrate(target: list[tuple[str, str]]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(target)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_review_orders_get_their_clock_back(people, make_user) -> None:
+    """Intake used to stop the clock of an order needing review at once: an unresolved one is
+    open again, one returned in full takes the time of its resolution from the audit event."""
+    actor = Actor(label="test")
+    waiting, resolved = (
+        intake_file(
+            raw=order_text([line_for(people[n])], reference=f"R{n}", number=str(n), knp="010").encode(),
+            file_name="o.mt102",
+            door="command",
+            actor=actor,
+            received=date(2023, 11, 24),
+        ).orders[0]
+        for n in (1, 2)
+    )
+    taken_in = timezone.now() - timedelta(days=3)
+    resolved_at = timezone.now() - timedelta(days=1)
+    # As the old code left them: both stopped at intake, the second later returned in full.
+    PaymentOrder.objects.filter(pk__in=[waiting.pk, resolved.pk]).update(finished_at=taken_in)
+    PaymentOrder.objects.filter(pk=resolved.pk).update(
+        status=OrderStatus.RETURNED, resolved_by=make_user("head_of_unit")
+    )
+    event = AuditEvent.objects.create(actor_label="x", action="orders.return_in_full", object_pk=str(resolved.pk))
+    AuditEvent.objects.filter(pk=event.pk).update(created_at=resolved_at)
+    try:
+        _migrate(BEFORE)
+    finally:
+        _migrate(AFTER)  # the data migration under test; also leaves the schema as it was
+    waiting.refresh_from_db()
+    resolved.refresh_from_db()
+    assert waiting.status == OrderStatus.NEEDS_REVIEW
+    assert waiting.finished_at is None
+    assert resolved.finished_at == resolved_at
