@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import Http404, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
@@ -143,12 +144,13 @@ class OrderSubmitApi(APIView):
 
 
 def _json_problem(raw: bytes, exc: ValueError) -> ParseError:
-    """Where a body that is not JSON breaks, as the line of the file it concerns (in English, like
-    the parsers' messages)."""
+    """Where a body that is not JSON breaks, as the line of the file it concerns."""
     if isinstance(exc, json.JSONDecodeError):
-        return ParseError(exc.lineno, f"not valid JSON (column {exc.colno}): {exc.msg}")
+        return ParseError(
+            exc.lineno, gettext_noop("not valid JSON (column %(column)s): %(error)s"), column=exc.colno, error=exc.msg
+        )
     line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
-    return ParseError(line, "not valid JSON: the body is not UTF-8 text")
+    return ParseError(line, gettext_noop("not valid JSON: the body is not UTF-8 text"))
 
 
 class OrderDetailApi(APIView):

@@ -12,9 +12,11 @@ from decimal import Decimal
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils.translation import gettext_noop
 
 from contributions.models import ReturnReason
 from contributions.parsers.base import ParsedLine, ParsedOrder
+from contributions.problems import Problem
 from records.identifiers import identifier_error
 from records.registry import RegistryRecord
 
@@ -26,26 +28,48 @@ def normalise_name(value: str) -> str:
     return text.replace("ё", "е")
 
 
-def order_problems(order: ParsedOrder, *, known_knp: set[str]) -> list[str]:
+def order_problems(order: ParsedOrder, *, known_knp: set[str]) -> list[Problem]:
     """Why the order itself is wrong (empty when it is fine): parse errors, no lines, Σ lines ≠
-    total, a KNP that is not posted, a payee that is not the State Corporation."""
-    problems = [str(error) for error in order.errors]
-    at = f"line {order.first_line}: " if order.first_line else ""
+    total, a KNP that is not posted, a payee that is not the State Corporation. (An order whose
+    passing lines would be posted for more than it paid is found by ``process_order``.)"""
+    problems = list(order.errors)
+    at = order.first_line
     if not order.lines:
-        problems.append(f"{at}the order has no lines")
+        problems.append(Problem(at, gettext_noop("the order has no lines")))
     if order.knp and order.knp not in known_knp:
-        problems.append(f"{at}KNP {order.knp} is not a code the State Corporation posts")
+        problems.append(
+            Problem(at, gettext_noop("KNP %(knp)s is not a code the State Corporation posts"), knp=order.knp)
+        )
     if order.payee_idn and order.payee_idn != settings.STATE_CORPORATION_BIN:
         problems.append(
-            f"{at}the payee {order.payee_idn} is not the State Corporation ({settings.STATE_CORPORATION_BIN})"
+            Problem(
+                at,
+                gettext_noop("the payee %(payee)s is not the State Corporation (%(bin)s)"),
+                payee=order.payee_idn,
+                bin=settings.STATE_CORPORATION_BIN,
+            )
         )
     if order.payee_bic and order.payee_bic != settings.STATE_CORPORATION_BIC:
-        problems.append(f"{at}the payee bank {order.payee_bic} is not {settings.STATE_CORPORATION_BIC}")
+        problems.append(
+            Problem(
+                at,
+                gettext_noop("the payee bank %(bic)s is not %(expected)s"),
+                bic=order.payee_bic,
+                expected=settings.STATE_CORPORATION_BIC,
+            )
+        )
     amounts = [line.amount for line in order.lines]
     if order.total is not None and order.lines and all(a is not None for a in amounts):
         line_sum = sum((a for a in amounts if a is not None), Decimal("0"))
         if line_sum != order.total:
-            problems.append(f"{at}the lines add up to {line_sum:.2f}, the order total is {order.total:.2f}")
+            problems.append(
+                Problem(
+                    at,
+                    gettext_noop("the lines add up to %(sum)s, the order total is %(total)s"),
+                    sum=f"{line_sum:.2f}",
+                    total=f"{order.total:.2f}",
+                )
+            )
     return problems
 
 

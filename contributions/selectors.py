@@ -22,6 +22,7 @@ from contributions.models import (
     OrderStatus,
     PaymentOrder,
 )
+from contributions.problems import word
 from records.models import Participant
 
 
@@ -61,7 +62,8 @@ def order_summary(order: PaymentOrder) -> dict[str, Any]:
         "amount_posted": money(order.amount_posted),
         "amount_returned": money(order.amount_returned),
         "return_reasons": return_reasons(order) if order.lines_returned else {},
-        "errors": list(order.errors),
+        # English, the stable wording for programs (pages word them in the reader's language).
+        "errors": [word(problem, translate=False) for problem in order.errors],
     }
 
 

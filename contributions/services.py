@@ -24,6 +24,7 @@ from django.db import DatabaseError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from contributions.checks import line_reason, order_problems
 from contributions.models import (
@@ -41,6 +42,7 @@ from contributions.models import (
 )
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
 from contributions.parsers.detect import parse_file
+from contributions.problems import Problem, stored
 from records.db import bound_cursor, code_array, number_array
 from records.identifiers import identifier_error
 from records.registry import LOOKUP_BY_IIN, RegistryRecord, get_registry
@@ -98,11 +100,17 @@ class IntakeResult:
     orders: list[PaymentOrder]
 
 
-def _deadline(received: date) -> tuple[Any, list[str]]:
+def _deadline(received: date) -> tuple[Any, list[Problem]]:
     try:
         return deadline_for(received), []
     except CalendarNotLoaded as exc:
-        return None, [str(exc)]
+        return None, [
+            Problem(
+                0,
+                gettext_noop("the working-day calendar has no data for %(year)s: the deadline could not be set"),
+                year=exc.year,
+            )
+        ]
 
 
 def _lock_payers(payers: set[str]) -> None:
@@ -219,7 +227,7 @@ def intake_file(
         )
         orders: list[PaymentOrder] = []
         if not parsed.orders:
-            errors = [str(e) for e in parsed.errors] or [_("The file holds no payment order.")]
+            errors = list(parsed.errors) or [Problem(0, gettext_noop("the file holds no payment order"))]
             orders.append(
                 PaymentOrder.objects.create(
                     file=incoming,
@@ -229,7 +237,7 @@ def intake_file(
                     deadline=deadline,
                     status=OrderStatus.NEEDS_REVIEW,
                     is_original=False,
-                    errors=errors + deadline_errors,
+                    errors=stored(errors + deadline_errors),
                 )
             )
         else:
@@ -266,7 +274,7 @@ def intake_file(
                     deadline=deadline,
                     status=status,
                     is_original=key is not None,
-                    errors=problems + deadline_errors,
+                    errors=stored(problems + deadline_errors),
                     **fields,
                 )
                 if key is not None:
@@ -379,7 +387,7 @@ RETURNING id, iin
 # that begin with SELECT, and this one must set it for the whole transaction (records/db.py).
 _CLAIM = f"""
 WITH claimed AS (
-    SELECT o.received, o.payer_idn, k.ledger_kind
+    SELECT o.received, o.payer_idn, k.ledger_kind, o.total
     FROM contributions_paymentorder o
     LEFT JOIN contributions_purposecode k ON k.code = o.knp AND {_KNP_IN_FORCE.format(on="o.received")}
     WHERE o.id = %s AND o.status = 'received'
@@ -447,10 +455,13 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
             claimed = django_cursor.fetchone()
         if claimed is None:
             return None
-        received, payer, kind = claimed
+        received, payer, kind, total = claimed
         with bound_cursor() as cursor:
             cursor.execute(_LINES, [order_id])
             outcome = _check_lines([(row[0], ParsedLine(*row[1:])) for row in cursor.fetchall()])
+            if total is not None and outcome.amount_posted > total:
+                _hold_for_review(order_id, outcome.amount_posted, total)
+                return str(OrderStatus.NEEDS_REVIEW)
             participants = _participants_for(cursor, outcome.posted, actor, order_id)
             cursor.execute(
                 _OUTCOME,
@@ -475,6 +486,25 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
             if cursor.rowcount != 1:
                 raise IncompletePosting(order_id)
     return str(outcome.status)
+
+
+def _hold_for_review(order_id: int, amount_posted: Decimal, total: Decimal) -> None:
+    """The lines that pass would be posted for more than the order paid: possible only when a
+    line with a negative amount is returned (``invalid_amount``) while the lines still add up to
+    the total. Posting them would put money on personal accounts that never arrived, so the order
+    itself is wrong (conventions: ``needs_review``) and waits for a staff member, nothing posted."""
+    problem = Problem(
+        0,
+        gettext_noop("the lines that pass add up to %(posted)s, more than the order pays (%(total)s)"),
+        posted=f"{amount_posted:.2f}",
+        total=f"{total:.2f}",
+    )
+    order = PaymentOrder.objects.get(pk=order_id)
+    order.status = OrderStatus.NEEDS_REVIEW
+    order.errors = [*order.errors, problem.as_json()]
+    order.attempts += 1
+    order.started_at = order.started_at or timezone.now()
+    order.save(update_fields=["status", "errors", "attempts", "started_at"])
 
 
 def order_count_failed_attempt(*, order_id: int) -> None:

@@ -13,14 +13,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from contributions.problems import Problem
 
-@dataclass(frozen=True)
-class ParseError:
-    line: int  # 1-based line number in the file (0 when it concerns the file as a whole)
-    message: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.message}" if self.line else self.message
+ParseError = Problem  # a problem found while reading a file: a line and a message template
 
 
 @dataclass

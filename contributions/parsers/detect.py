@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext_noop
+
 from contributions.parsers.base import ParsedFile, ParseError
 from contributions.parsers.mt102 import parse_mt102
 from contributions.parsers.tabular import parse_csv, parse_xlsx
@@ -45,10 +47,17 @@ def parse_file(raw: bytes, file_name: str) -> ParsedFile:
         if kind == "xls":
             return ParsedFile(
                 encoding="",
-                errors=[ParseError(0, "legacy Excel (.xls) files are not accepted: save the list as XLSX or CSV")],
+                errors=[
+                    ParseError(
+                        0, gettext_noop("legacy Excel (.xls) files are not accepted: save the list as XLSX or CSV")
+                    )
+                ],
             )
         if kind == "mt102":
             return parse_mt102(data)
         return parse_csv(data)
     except Exception as exc:  # noqa: BLE001 - never raise on any input
-        return ParsedFile(encoding="", errors=[ParseError(0, f"file could not be parsed ({type(exc).__name__})")])
+        return ParsedFile(
+            encoding="",
+            errors=[ParseError(0, gettext_noop("file could not be parsed (%(error)s)"), error=type(exc).__name__)],
+        )

@@ -21,6 +21,9 @@ import re
 from collections.abc import Mapping
 from datetime import date
 from decimal import Decimal
+from typing import Any
+
+from django.utils.translation import gettext_noop
 
 from contributions.parsers.base import ParsedLine, ParsedOrder, ParseError
 from contributions.parsers.mt102 import clean_name, parse_amount, parse_period
@@ -35,8 +38,10 @@ class _Reader:
     def __init__(self, errors: list[ParseError]) -> None:
         self.errors = errors
 
-    def error(self, path: str, message: str) -> None:
-        self.errors.append(ParseError(0, f"{path}: {message}"))
+    def error(self, path: str, message: str | ParseError, **params: Any) -> None:
+        """``path: message``; ``message`` is a template (with ``params``) or a ready problem."""
+        problem = message if isinstance(message, ParseError) else ParseError(0, message, **params)
+        self.errors.append(ParseError(0, gettext_noop("%(path)s: %(problem)s"), path=path, problem=problem))
 
     def string(
         self,
@@ -51,15 +56,15 @@ class _Reader:
         value = obj.get(key, _MISSING)
         if value is _MISSING or value is None:
             if required:
-                self.error(path, "missing")
+                self.error(path, gettext_noop("missing"))
             return ""
         if allow_int and isinstance(value, int) and not isinstance(value, bool):
             return str(value)
         if not isinstance(value, str):
-            self.error(path, f"expected a string, got {type(value).__name__}")
+            self.error(path, gettext_noop("expected a string, got %(type)s"), type=type(value).__name__)
             return ""
         if non_empty and not value.strip():
-            self.error(path, "empty")
+            self.error(path, gettext_noop("empty"))
         return value.strip()
 
     def day(self, obj: Mapping[str, object], key: str, path: str, *, required: bool = True) -> date | None:
@@ -70,47 +75,47 @@ class _Reader:
             return None
         parsed = _iso_date(text)
         if parsed is None and required:
-            self.error(path, f"{text[:30]!r} is not a date (YYYY-MM-DD)")
+            self.error(path, gettext_noop("%(value)s is not a date (YYYY-MM-DD)"), value=repr(text[:30]))
         return parsed
 
     def money(self, obj: Mapping[str, object], key: str, path: str) -> Decimal | None:
         value = obj.get(key, _MISSING)
         if value is _MISSING or value is None:
-            self.error(path, "missing")
+            self.error(path, gettext_noop("missing"))
             return None
         if isinstance(value, bool):
-            self.error(path, "expected a number or a string, got bool")
+            self.error(path, gettext_noop("expected a number or a string, got %(type)s"), type="bool")
             return None
         if isinstance(value, int):
             if abs(value) >= 10**15:
-                self.error(path, "out of range")
+                self.error(path, gettext_noop("out of range"))
                 return None
             return Decimal(value).quantize(_CENT)
         if isinstance(value, float):
             if not math.isfinite(value) or abs(value) >= 1e15:
-                self.error(path, "out of range")
+                self.error(path, gettext_noop("out of range"))
                 return None
             exact = Decimal(repr(value))
             exponent = exact.as_tuple().exponent
             if isinstance(exponent, int) and exponent < -2:
-                self.error(path, f"{value!r} has more than two decimals")
+                self.error(path, gettext_noop("%(value)s has more than two decimals"), value=repr(value))
                 return None
             return exact.quantize(_CENT)
         if isinstance(value, str):
             amount, reason = parse_amount(value)
-            if amount is None:
+            if reason is not None:
                 self.error(path, reason)
             return amount
-        self.error(path, f"expected a number or a string, got {type(value).__name__}")
+        self.error(path, gettext_noop("expected a number or a string, got %(type)s"), type=type(value).__name__)
         return None
 
     def mapping(self, obj: Mapping[str, object], key: str, path: str) -> Mapping[str, object]:
         value = obj.get(key, _MISSING)
         if value is _MISSING or value is None:
-            self.error(path, "missing")
+            self.error(path, gettext_noop("missing"))
             return {}
         if not isinstance(value, dict):
-            self.error(path, f"expected an object, got {type(value).__name__}")
+            self.error(path, gettext_noop("expected an object, got %(type)s"), type=type(value).__name__)
             return {}
         return value
 
@@ -128,7 +133,7 @@ def _iso_date(text: str) -> date | None:
 def _line(reader: _Reader, item: object, index: int) -> ParsedLine | None:
     path = f"lines[{index}]"
     if not isinstance(item, dict):
-        reader.error(path, f"expected an object, got {type(item).__name__}")
+        reader.error(path, gettext_noop("expected an object, got %(type)s"), type=type(item).__name__)
         return None
     period_text = reader.string(item, "period", f"{path}.period", required=False)
     return ParsedLine(
@@ -148,7 +153,7 @@ def _line(reader: _Reader, item: object, index: int) -> ParsedLine | None:
 def _fill(order: ParsedOrder, data: object) -> None:
     reader = _Reader(order.errors)
     if not isinstance(data, dict):
-        reader.error("body", f"expected a JSON object, got {type(data).__name__}")
+        reader.error("body", gettext_noop("expected a JSON object, got %(type)s"), type=type(data).__name__)
         return
     order.reference = reader.string(data, "reference", "reference", non_empty=True)
     order.number = reader.string(data, "number", "number", non_empty=True, allow_int=True)
@@ -169,9 +174,9 @@ def _fill(order: ParsedOrder, data: object) -> None:
     order.currency = "KZT"
     lines = data.get("lines", _MISSING)
     if lines is _MISSING or lines is None:
-        reader.error("lines", "missing")
+        reader.error("lines", gettext_noop("missing"))
     elif not isinstance(lines, list):
-        reader.error("lines", f"expected a list, got {type(lines).__name__}")
+        reader.error("lines", gettext_noop("expected a list, got %(type)s"), type=type(lines).__name__)
     else:
         for index, item in enumerate(lines):
             line = _line(reader, item, index)
@@ -185,5 +190,7 @@ def parse_json_order(data: object) -> ParsedOrder:
     try:
         _fill(order, data)
     except Exception as exc:  # noqa: BLE001 - never raise on any input
-        order.errors.append(ParseError(0, f"body could not be parsed ({type(exc).__name__})"))
+        order.errors.append(
+            ParseError(0, gettext_noop("body could not be parsed (%(error)s)"), error=type(exc).__name__)
+        )
     return order

@@ -22,6 +22,9 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.utils.translation import gettext_noop
 
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError
 
@@ -79,30 +82,33 @@ def clean_name(value: str) -> str:
     return " ".join(value.split())
 
 
-def parse_amount(text: str, *, allow_spaces: bool = False) -> tuple[Decimal | None, str]:
-    """``7000,00`` / ``7000.00`` / ``7000`` / ``-5,00`` → (Decimal with two decimals, "").
+def parse_amount(text: str, *, allow_spaces: bool = False) -> tuple[Decimal | None, ParseError | None]:
+    """``7000,00`` / ``7000.00`` / ``7000`` / ``-5,00`` → (Decimal with two decimals, None).
 
-    Returns (None, reason) when the text is empty, not a number, or has more than two decimals.
+    Returns (None, reason) when the text is empty, not a number, or has more than two decimals;
+    the reason is a problem without a line, for the caller to place.
     ``allow_spaces`` drops spaces (thousands separators in spreadsheets) first.
     """
     value = text.strip()
     if allow_spaces:
         value = re.sub(r"[\s\u00a0\u202f]", "", value)
     if not value:
-        return None, "amount is missing"
+        return None, ParseError(0, gettext_noop("amount is missing"))
     match = _AMOUNT.fullmatch(value)
     if match is None:
-        return None, f"amount {text.strip()!r} is not a number"
+        return None, ParseError(0, gettext_noop("amount %(value)s is not a number"), value=repr(text.strip()))
     sign, whole, fraction = match.group(1), match.group(2), match.group(3) or ""
     if len(fraction) > 2:
-        return None, f"amount {text.strip()!r} has more than two decimals"
+        return None, ParseError(
+            0, gettext_noop("amount %(value)s has more than two decimals"), value=repr(text.strip())
+        )
     if len(whole) > 15:
-        return None, f"amount {text.strip()!r} is out of range"
+        return None, ParseError(0, gettext_noop("amount %(value)s is out of range"), value=repr(text.strip()))
     try:
         amount = Decimal(f"{sign}{whole}.{fraction or '0'}").quantize(_CENT)
     except InvalidOperation:  # pragma: no cover - guarded by the length check above
-        return None, f"amount {text.strip()!r} is out of range"
-    return amount, ""
+        return None, ParseError(0, gettext_noop("amount %(value)s is out of range"), value=repr(text.strip()))
+    return amount, None
 
 
 def _month(year: int, month: int) -> date | None:
@@ -181,14 +187,14 @@ def _clean(line: str) -> str:
 def _check_block2(message: _Message, line_no: int, text: str) -> None:
     pos = text.find("{2:")
     if pos >= 0 and not re.match(r"[IO]102", text[pos + 3 :]):
-        message.errors.append(ParseError(line_no, "block 2 does not announce an MT102 message"))
+        message.errors.append(ParseError(line_no, gettext_noop("block 2 does not announce an MT102 message")))
 
 
 def _close_unfinished(message: _Message) -> None:
     if message.block4_line == 0:
-        message.errors.append(ParseError(message.first_line, "message has no block 4 ('{4:')"))
+        message.errors.append(ParseError(message.first_line, gettext_noop("message has no block 4 ('{4:')")))
     elif message.end_line == 0:
-        message.errors.append(ParseError(message.last_line, "message truncated: no closing '-}'"))
+        message.errors.append(ParseError(message.last_line, gettext_noop("message truncated: no closing '-}'")))
 
 
 def _has_block4(lines: list[str]) -> bool:
@@ -216,7 +222,7 @@ def _split_messages(lines: list[str]) -> list[_Message]:
                 current = _Message(first_line=line_no, last_line=line_no)
                 messages.append(current)
                 if text.startswith("{1:"):
-                    stray.extend((n, "message header without block 4 ('{4:')") for n, _ in pending)
+                    stray.extend((n, gettext_noop("message header without block 4 ('{4:')")) for n, _ in pending)
                 else:
                     for pending_no, pending_text in pending:
                         _check_block2(current, pending_no, pending_text)
@@ -225,7 +231,7 @@ def _split_messages(lines: list[str]) -> list[_Message]:
                 if re.match(r"\{[23]:", text):
                     pending.append((line_no, text))
                 elif not text.startswith("{5:"):  # {5:} is the trailer after "-}"
-                    stray.append((line_no, "text outside a message"))
+                    stray.append((line_no, gettext_noop("text outside a message")))
                 continue
             if current.block4_line == 0:
                 current.last_line = line_no
@@ -237,15 +243,17 @@ def _split_messages(lines: list[str]) -> list[_Message]:
                 if not text:
                     continue
         if current is None:
-            stray.append((line_no, "text outside a message"))
+            stray.append((line_no, gettext_noop("text outside a message")))
             continue
         if current.block4_line == 0:
             current.last_line = line_no
             if not text.startswith(":"):
-                current.errors.append(ParseError(line_no, "unexpected text in the message header"))
+                current.errors.append(ParseError(line_no, gettext_noop("unexpected text in the message header")))
                 continue
             current.block4_line = line_no
-            current.errors.append(ParseError(line_no, "block 4 ('{4:') is missing before the message text"))
+            current.errors.append(
+                ParseError(line_no, gettext_noop("block 4 ('{4:') is missing before the message text"))
+            )
         current.last_line = line_no
         if text.startswith("-}"):
             current.end_line = line_no
@@ -254,7 +262,7 @@ def _split_messages(lines: list[str]) -> list[_Message]:
         current.body.append((line_no, text))
     if current is not None:
         _close_unfinished(current)
-    stray.extend((n, "message header without block 4 ('{4:')") for n, _ in pending)
+    stray.extend((n, gettext_noop("message header without block 4 ('{4:')")) for n, _ in pending)
     for line_no, message in stray:
         before = [m for m in messages if m.first_line < line_no]
         target = before[-1] if before else messages[0] if messages else None
@@ -291,24 +299,28 @@ def _fields(body: list[tuple[int, str]], errors: list[ParseError]) -> list[_Fiel
         if text.startswith(":"):
             match = _TAG.fullmatch(text)
             if match is None:
-                errors.append(ParseError(line_no, f"garbled tag: {text[:20]!r}"))
+                errors.append(ParseError(line_no, gettext_noop("garbled tag: %(text)s"), text=repr(text[:20])))
                 fields.append(_Field(None, line_no, ""))
             elif match.group(1) not in _KNOWN_TAGS:
-                errors.append(ParseError(line_no, f"unknown tag :{match.group(1)}:"))
+                errors.append(ParseError(line_no, gettext_noop("unknown tag :%(tag)s:"), tag=match.group(1)))
                 fields.append(_Field(None, line_no, ""))
             else:
                 fields.append(_Field(match.group(1), line_no, match.group(2).strip()))
         elif fields:
             fields[-1].more.append((line_no, text))
         else:
-            errors.append(ParseError(line_no, f"expected a tag, found {text[:20]!r}"))
+            errors.append(ParseError(line_no, gettext_noop("expected a tag, found %(text)s"), text=repr(text[:20])))
     return fields
 
 
 def _single_value(fld: _Field, errors: list[ParseError]) -> str:
     """A field whose whole content is the text on the tag's line."""
     for line_no, text in fld.more:
-        errors.append(ParseError(line_no, f"unexpected text in :{fld.tag}: {text[:20]!r}"))
+        errors.append(
+            ParseError(
+                line_no, gettext_noop("unexpected text in :%(tag)s: %(text)s"), tag=fld.tag, text=repr(text[:20])
+            )
+        )
     return fld.value
 
 
@@ -334,19 +346,34 @@ def _subfields(
             if continued and last == continued:
                 found[last].value = f"{found[last].value} {text.strip()}".strip()
             else:
-                errors.append(ParseError(line_no, f"unexpected text in :{fld.tag}: {text[:20]!r}"))
+                errors.append(
+                    ParseError(
+                        line_no,
+                        gettext_noop("unexpected text in :%(tag)s: %(text)s"),
+                        tag=fld.tag,
+                        text=repr(text[:20]),
+                    )
+                )
             continue
         name, value = match.group(1).upper(), match.group(2).strip()
         last = name
         if name in ignored:
             continue
         if name not in allowed:
-            errors.append(ParseError(line_no, f"unknown sub-field /{name}/ in :{fld.tag}:"))
+            errors.append(
+                ParseError(line_no, gettext_noop("unknown sub-field /%(name)s/ in :%(tag)s:"), name=name, tag=fld.tag)
+            )
             last = ""
             continue
         if name in found:
             errors.append(
-                ParseError(line_no, f"duplicate sub-field /{name}/ in :{fld.tag}: (first on line {found[name].line})")
+                ParseError(
+                    line_no,
+                    gettext_noop("duplicate sub-field /%(name)s/ in :%(tag)s: (first on line %(first)s)"),
+                    name=name,
+                    tag=fld.tag,
+                    first=found[name].line,
+                )
             )
             last = ""
             continue
@@ -398,9 +425,9 @@ _ORDER_IGNORED = frozenset({"SEND", "VO", "PSO", "PRT"})
 _PERSON_SUBFIELDS = {"OPV", "FM", "NM", "FT", "DT", "IDN", "PERIOD"}
 
 
-def _require(order: ParsedOrder, present: bool, line: int, message: str) -> None:
+def _require(order: ParsedOrder, present: bool, line: int, message: str, **params: Any) -> None:
     if not present:
-        order.errors.append(ParseError(line, message))
+        order.errors.append(ParseError(line, message, **params))
 
 
 def _parse_message(message: _Message, fast_entries: list[_FastEntry] | None = None) -> ParsedOrder:
@@ -423,36 +450,57 @@ def _parse_message(message: _Message, fast_entries: list[_FastEntry] | None = No
             continue
         if tag == "21":
             if state == "C":
-                errors.append(ParseError(fld.line, "sequence B entry after :32A:"))
+                errors.append(ParseError(fld.line, gettext_noop("sequence B entry after :32A:")))
             entries.append(_Entry(fld.line, _single_value(fld, errors)))
             state = "B" if state == "A" else state
             continue
         if tag == "32A":
             if "32A" in seen:
-                errors.append(ParseError(fld.line, f"duplicate :32A: (first on line {seen['32A'].line})"))
+                errors.append(
+                    ParseError(
+                        fld.line,
+                        gettext_noop("duplicate :%(tag)s: (first on line %(first)s)"),
+                        tag="32A",
+                        first=seen["32A"].line,
+                    )
+                )
                 continue
             seen["32A"] = fld
             state = "C"
             _parse_32a(order, fld)
             continue
         if state == "C":
-            errors.append(ParseError(fld.line, f"unexpected :{tag}: after :32A:"))
+            errors.append(ParseError(fld.line, gettext_noop("unexpected :%(tag)s: after :32A:"), tag=tag))
             continue
         if tag == "32B" or (tag == "70" and state == "B"):
             if not entries:
-                errors.append(ParseError(fld.line, f":{tag}: before the first :21:"))
+                errors.append(ParseError(fld.line, gettext_noop(":%(tag)s: before the first :21:"), tag=tag))
                 continue
             entry = entries[-1]
             if tag in entry.fields:
-                errors.append(ParseError(fld.line, f"duplicate :{tag}: in entry :21:{entry.number_text}"))
+                errors.append(
+                    ParseError(
+                        fld.line,
+                        gettext_noop("duplicate :%(tag)s: in entry :21:%(number)s"),
+                        tag=tag,
+                        number=entry.number_text,
+                    )
+                )
                 continue
             entry.fields[tag] = fld
             continue
         if state == "B":  # a sequence A tag inside sequence B (e.g. a bank batch of transfers)
-            errors.append(ParseError(fld.line, f":{tag}: is not allowed in sequence B"))
+            errors.append(ParseError(fld.line, gettext_noop(":%(tag)s: is not allowed in sequence B"), tag=tag))
             continue
         if tag in seen:
-            errors.append(ParseError(fld.line, f"duplicate :{tag}: (first on line {seen[tag].line})"))
+            errors.append(
+                ParseError(
+                    fld.line,
+                    gettext_noop("duplicate :%(tag)s: (first on line %(first)s)"),
+                    tag=tag,
+                    first=seen[tag].line,
+                )
+            )
             continue
         seen[tag] = fld
         if tag == "20":
@@ -468,29 +516,44 @@ def _parse_message(message: _Message, fast_entries: list[_FastEntry] | None = No
             order.payer_account = account
             order.payer_name = clean_name(subs["NAME"].value) if "NAME" in subs else ""
             order.payer_idn = subs["IDN"].value if "IDN" in subs else ""
-            _require(order, bool(account), fld.line, ":50: has no payer account")
-            _require(order, bool(order.payer_name), fld.line, ":50: has no /NAME/ (payer name)")
-            _require(order, bool(order.payer_idn), fld.line, ":50: has no /IDN/ (payer IIN/BIN)")
+            _require(order, bool(account), fld.line, gettext_noop(":50: has no payer account"))
+            _require(order, bool(order.payer_name), fld.line, gettext_noop(":50: has no /NAME/ (payer name)"))
+            _require(order, bool(order.payer_idn), fld.line, gettext_noop(":50: has no /IDN/ (payer IIN/BIN)"))
         elif tag == "59":
             account, subs = _account_and_subfields(fld, _PAYEE_SUBFIELDS, errors, ignored=_PAYEE_IGNORED)
             order.payee_account = account
             order.payee_name = clean_name(subs["NAME"].value) if "NAME" in subs else ""
             order.payee_idn = subs["IDN"].value if "IDN" in subs else ""
-            _require(order, bool(account), fld.line, ":59: has no payee account")
-            _require(order, bool(order.payee_name), fld.line, ":59: has no /NAME/ (payee name)")
-            _require(order, bool(order.payee_idn), fld.line, ":59: has no /IDN/ (payee BIN)")
+            _require(order, bool(account), fld.line, gettext_noop(":59: has no payee account"))
+            _require(order, bool(order.payee_name), fld.line, gettext_noop(":59: has no /NAME/ (payee name)"))
+            _require(order, bool(order.payee_idn), fld.line, gettext_noop(":59: has no /IDN/ (payee BIN)"))
         elif tag == "70":
             details = _subfields(fld, _ORDER_SUBFIELDS, errors, ignored=_ORDER_IGNORED, continued="ASSIGN")
             _read_order_details(order, fld, details)
             period_a = details.get("PERIOD")
 
-    _require(order, bool(order.reference), seen["20"].line if "20" in seen else start, "missing :20: (reference)")
-    _require(order, "50" in seen, start, "missing :50: (payer)")
-    _require(order, bool(order.payer_bic), seen["52B"].line if "52B" in seen else start, "missing :52B: (payer BIC)")
-    _require(order, bool(order.payee_bic), seen["57B"].line if "57B" in seen else start, "missing :57B: (payee BIC)")
-    _require(order, "59" in seen, start, "missing :59: (payee)")
-    _require(order, "70" in seen, start, "missing :70: of sequence A (/NUM/, /DATE/, /KNP/)")
-    _require(order, "32A" in seen, end, "missing :32A: (value date and total)")
+    _require(
+        order,
+        bool(order.reference),
+        seen["20"].line if "20" in seen else start,
+        gettext_noop("missing :20: (reference)"),
+    )
+    _require(order, "50" in seen, start, gettext_noop("missing :50: (payer)"))
+    _require(
+        order,
+        bool(order.payer_bic),
+        seen["52B"].line if "52B" in seen else start,
+        gettext_noop("missing :52B: (payer BIC)"),
+    )
+    _require(
+        order,
+        bool(order.payee_bic),
+        seen["57B"].line if "57B" in seen else start,
+        gettext_noop("missing :57B: (payee BIC)"),
+    )
+    _require(order, "59" in seen, start, gettext_noop("missing :59: (payee)"))
+    _require(order, "70" in seen, start, gettext_noop("missing :70: of sequence A (/NUM/, /DATE/, /KNP/)"))
+    _require(order, "32A" in seen, end, gettext_noop("missing :32A: (value date and total)"))
 
     numbers: dict[int, int] = {}
     for position, entry in enumerate(entries, start=1):
@@ -511,7 +574,12 @@ def _note_sequence(numbers: dict[int, int], line: ParsedLine, errors: list[Parse
     first = numbers.setdefault(line.sequence, line.file_line)
     if first != line.file_line:
         errors.append(
-            ParseError(line.file_line, f"duplicate :21: sequence number {line.sequence} (first on line {first})")
+            ParseError(
+                line.file_line,
+                gettext_noop("duplicate :21: sequence number %(number)s (first on line %(first)s)"),
+                number=line.sequence,
+                first=first,
+            )
         )
 
 
@@ -519,17 +587,18 @@ def _read_order_details(order: ParsedOrder, fld: _Field, subs: dict[str, _Sub]) 
     order.number = subs["NUM"].value if "NUM" in subs else ""
     order.knp = subs["KNP"].value if "KNP" in subs else ""
     order.assign = clean_name(subs["ASSIGN"].value) if "ASSIGN" in subs else ""
-    _require(order, bool(order.number), fld.line, ":70: has no /NUM/ (order number)")
-    _require(order, bool(order.knp), fld.line, ":70: has no /KNP/")
+    _require(order, bool(order.number), fld.line, gettext_noop(":70: has no /NUM/ (order number)"))
+    _require(order, bool(order.knp), fld.line, gettext_noop(":70: has no /KNP/"))
     if "DATE" not in subs or not subs["DATE"].value:
-        order.errors.append(ParseError(fld.line, ":70: has no /DATE/ (document date)"))
+        order.errors.append(ParseError(fld.line, gettext_noop(":70: has no /DATE/ (document date)")))
     else:
         order.document_date = parse_yymmdd(subs["DATE"].value)
         _require(
             order,
             order.document_date is not None,
             subs["DATE"].line,
-            f"/DATE/ {subs['DATE'].value!r} is not a date (YYMMDD)",
+            gettext_noop("/DATE/ %(value)s is not a date (YYMMDD)"),
+            value=repr(subs["DATE"].value),
         )
 
 
@@ -537,13 +606,25 @@ def _parse_32a(order: ParsedOrder, fld: _Field) -> None:
     value = _single_value(fld, order.errors)
     match = re.fullmatch(r"([0-9]{6})([A-Za-z]{3})(.*)", value)
     if match is None:
-        order.errors.append(ParseError(fld.line, f"malformed :32A: {value[:30]!r} (expected YYMMDD, currency, total)"))
+        order.errors.append(
+            ParseError(
+                fld.line,
+                gettext_noop("malformed :32A: %(value)s (expected YYMMDD, currency, total)"),
+                value=repr(value[:30]),
+            )
+        )
         return
     order.value_date = parse_yymmdd(match.group(1))
-    _require(order, order.value_date is not None, fld.line, f":32A: value date {match.group(1)!r} is not a date")
+    _require(
+        order,
+        order.value_date is not None,
+        fld.line,
+        gettext_noop(":32A: value date %(value)s is not a date"),
+        value=repr(match.group(1)),
+    )
     order.currency = match.group(2).upper()
     order.total, reason = parse_amount(match.group(3))
-    _require(order, order.total is not None, fld.line, f":32A: total: {reason}")
+    _require(order, order.total is not None, fld.line, gettext_noop(":32A: total: %(reason)s"), reason=reason)
 
 
 def _sequence_number(text: str) -> int | None:
@@ -556,18 +637,26 @@ def _parse_entry(order: ParsedOrder, entry: _Entry, position: int, period_a: _Su
     sequence = _sequence_number(number)
     if sequence is None:
         sequence = position
-        errors.append(ParseError(entry.line, f":21: sequence number {number[:20]!r} is not a number"))
+        errors.append(
+            ParseError(
+                entry.line, gettext_noop(":21: sequence number %(value)s is not a number"), value=repr(number[:20])
+            )
+        )
 
     amount: Decimal | None = None
     amount_field = entry.fields.get("32B")
     if amount_field is None:
-        errors.append(ParseError(entry.line, f"entry :21:{number} has no :32B: (amount)"))
+        errors.append(ParseError(entry.line, gettext_noop("entry :21:%(number)s has no :32B: (amount)"), number=number))
     else:
         value = _single_value(amount_field, errors)
         match = re.fullmatch(r"([A-Za-z]{3})(.*)", value)
         if match is None:
             errors.append(
-                ParseError(amount_field.line, f"malformed :32B: {value[:30]!r} (expected currency and amount)")
+                ParseError(
+                    amount_field.line,
+                    gettext_noop("malformed :32B: %(value)s (expected currency and amount)"),
+                    value=repr(value[:30]),
+                )
             )
             text = value
         else:
@@ -575,19 +664,28 @@ def _parse_entry(order: ParsedOrder, entry: _Entry, position: int, period_a: _Su
             currency = match.group(1).upper()
             if order.currency and currency != order.currency:
                 errors.append(
-                    ParseError(amount_field.line, f":32B: currency {currency} differs from :32A: {order.currency}")
+                    ParseError(
+                        amount_field.line,
+                        gettext_noop(":32B: currency %(currency)s differs from :32A: %(order_currency)s"),
+                        currency=currency,
+                        order_currency=order.currency,
+                    )
                 )
         amount, reason = parse_amount(text)
         if amount is None:
-            errors.append(ParseError(amount_field.line, f":32B: {reason}"))
+            errors.append(ParseError(amount_field.line, gettext_noop(":32B: %(reason)s"), reason=reason))
 
     subs: dict[str, _Sub] = {}
     details = entry.fields.get("70")
     if details is None:
-        errors.append(ParseError(entry.line, f"entry :21:{number} has no :70: (person details)"))
+        errors.append(
+            ParseError(entry.line, gettext_noop("entry :21:%(number)s has no :70: (person details)"), number=number)
+        )
     else:
         subs = _subfields(details, _PERSON_SUBFIELDS, errors)
-        _require(order, "IDN" in subs, details.line, f"entry :21:{number} has no /IDN/ (IIN)")
+        _require(
+            order, "IDN" in subs, details.line, gettext_noop("entry :21:%(number)s has no /IDN/ (IIN)"), number=number
+        )
 
     period_sub = subs.get("PERIOD")
     if (period_sub is None or not period_sub.value) and period_a is not None:
@@ -705,7 +803,14 @@ def _fast_line(order: ParsedOrder, entry: _FastEntry, period_a: _Sub | None) -> 
     line, match, subs = entry
     number, currency, whole, fraction = match.group(1, 2, 3, 4)
     if order.currency and currency != order.currency:
-        order.errors.append(ParseError(line + 1, f":32B: currency {currency} differs from :32A: {order.currency}"))
+        order.errors.append(
+            ParseError(
+                line + 1,
+                gettext_noop(":32B: currency %(currency)s differs from :32A: %(order_currency)s"),
+                currency=currency,
+                order_currency=order.currency,
+            )
+        )
     # Two decimals as sent need no rounding (the usual case); quantize pads the others.
     amount = (
         Decimal(f"{whole}.{fraction}")
@@ -747,11 +852,11 @@ def _parse_general(text: str, encoding: str) -> ParsedFile:
     result = ParsedFile(encoding=encoding)
     lines = split_lines(text)
     if not any(_clean(line) for line in lines):
-        result.errors.append(ParseError(1, "empty file: no MT102 message"))
+        result.errors.append(ParseError(1, gettext_noop("empty file: no MT102 message")))
         return result
     if not _has_block4(lines):
         first_block1 = next((n for n, line in enumerate(lines, 1) if _clean(line).startswith("{1:")), 1)
-        result.errors.append(ParseError(first_block1, "no MT102 message: no block 4 ('{4:') found"))
+        result.errors.append(ParseError(first_block1, gettext_noop("no MT102 message: no block 4 ('{4:') found")))
         return result
     for message in _split_messages(lines):
         try:
@@ -759,7 +864,11 @@ def _parse_general(text: str, encoding: str) -> ParsedFile:
         except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the message
             order = ParsedOrder(first_line=message.first_line)
             order.errors.append(
-                ParseError(message.first_line, f"message could not be parsed ({type(exc).__name__}: {exc})")
+                ParseError(
+                    message.first_line,
+                    gettext_noop("message could not be parsed (%(error)s)"),
+                    error=f"{type(exc).__name__}: {exc}",
+                )
             )
             result.orders.append(order)
     return result
@@ -772,4 +881,7 @@ def parse_mt102(raw: bytes) -> ParsedFile:
         text, encoding = decode_text(bytes(raw))
         return _parse_text(text, encoding)
     except Exception as exc:  # noqa: BLE001 - never raise on any input
-        return ParsedFile(encoding=encoding, errors=[ParseError(0, f"file could not be parsed ({type(exc).__name__})")])
+        return ParsedFile(
+            encoding=encoding,
+            errors=[ParseError(0, gettext_noop("file could not be parsed (%(error)s)"), error=type(exc).__name__)],
+        )

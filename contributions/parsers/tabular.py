@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import openpyxl  # type: ignore[import-untyped]
+from django.utils.translation import gettext_noop
 
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError
 from contributions.parsers.mt102 import UTF8, clean_name, decode_text, parse_amount, parse_period
@@ -115,11 +116,15 @@ def _header(cells: list[Cell], line: int) -> tuple[dict[str, int], list[ParseErr
         name = _text(cell).lstrip("\ufeff").strip().lower()
         if name in COLUMNS:
             if name in positions:
-                errors.append(ParseError(line, f"column {name!r} appears twice in the header"))
+                errors.append(
+                    ParseError(line, gettext_noop("column %(column)s appears twice in the header"), column=repr(name))
+                )
             positions.setdefault(name, index)
     missing = [column for column in COLUMNS if column not in positions]
     if missing:
-        errors.append(ParseError(line, f"missing required column(s): {', '.join(missing)}"))
+        errors.append(
+            ParseError(line, gettext_noop("missing required column(s): %(columns)s"), columns=", ".join(missing))
+        )
     return positions, errors
 
 
@@ -159,10 +164,17 @@ def _orders(rows: Iterable[_Row], *, check_width: bool) -> ParsedFile:
             while used and not _text(row.cells[used - 1]):
                 used -= 1
             if used > width or len(row.cells) < width:
-                order.errors.append(ParseError(row.line, f"row has {len(row.cells)} cells, the header has {width}"))
+                order.errors.append(
+                    ParseError(
+                        row.line,
+                        gettext_noop("row has %(cells)s cells, the header has %(width)s"),
+                        cells=len(row.cells),
+                        width=width,
+                    )
+                )
         order.lines.append(_line(order, row, values))
     if positions is None:
-        result.errors.append(ParseError(1, "no header row: the file is empty"))
+        result.errors.append(ParseError(1, gettext_noop("no header row: the file is empty")))
     for order in result.orders:
         order.errors.sort(key=lambda error: error.line)
     return result
@@ -185,14 +197,21 @@ def _new_order(row: _Row, values: dict[str, Cell]) -> ParsedOrder:
     errors = order.errors
     for column in ("reference", "number", "payer_idn", "payer_name", "knp"):
         if not _text(values[column]):
-            errors.append(ParseError(row.line, f"{column} is empty"))
+            errors.append(ParseError(row.line, gettext_noop("%(column)s is empty"), column=column))
     for column, parsed in (("document_date", order.document_date), ("value_date", order.value_date)):
         if parsed is None:
             text = _text(values[column])
-            errors.append(ParseError(row.line, f"{column} {text!r} is not a date" if text else f"{column} is empty"))
+            if text:
+                errors.append(
+                    ParseError(
+                        row.line, gettext_noop("%(column)s %(value)s is not a date"), column=column, value=repr(text)
+                    )
+                )
+            else:
+                errors.append(ParseError(row.line, gettext_noop("%(column)s is empty"), column=column))
     order.total, reason = parse_amount(_text(values["total"]), allow_spaces=True)
     if order.total is None:
-        errors.append(ParseError(row.line, f"total: {reason}"))
+        errors.append(ParseError(row.line, gettext_noop("total: %(reason)s"), reason=reason))
     return order
 
 
@@ -206,8 +225,13 @@ def _check_agreement(
             order.errors.append(
                 ParseError(
                     row.line,
-                    f"{column} {_text(values[column])!r} differs from {_text(first_value)!r} "
-                    f"on line {first.line} of the same order",
+                    gettext_noop(
+                        "%(column)s %(value)s differs from %(first_value)s on line %(first)s of the same order"
+                    ),
+                    column=column,
+                    value=repr(_text(values[column])),
+                    first_value=repr(_text(first_value)),
+                    first=first.line,
                 )
             )
 
@@ -216,7 +240,7 @@ def _line(order: ParsedOrder, row: _Row, values: dict[str, Cell]) -> ParsedLine:
     amount_text = _text(values["amount"])
     amount, reason = parse_amount(amount_text, allow_spaces=True)
     if amount is None:
-        order.errors.append(ParseError(row.line, f"amount: {reason}"))
+        order.errors.append(ParseError(row.line, gettext_noop("amount: %(reason)s"), reason=reason))
     period, period_text = _period(values["period"])
     birth = values["birth_date"]
     return ParsedLine(
@@ -263,12 +287,18 @@ def parse_csv(raw: bytes) -> ParsedFile:
                 line = row.line
                 rows.append(row)
         except csv.Error as exc:
-            return ParsedFile(encoding=encoding, errors=[ParseError(line + 1, f"not a readable CSV file: {exc}")])
+            return ParsedFile(
+                encoding=encoding,
+                errors=[ParseError(line + 1, gettext_noop("not a readable CSV file: %(error)s"), error=str(exc))],
+            )
         result = _orders(rows, check_width=True)
         result.encoding = encoding
         return result
     except Exception as exc:  # noqa: BLE001 - never raise on any input
-        return ParsedFile(encoding=encoding, errors=[ParseError(0, f"file could not be parsed ({type(exc).__name__})")])
+        return ParsedFile(
+            encoding=encoding,
+            errors=[ParseError(0, gettext_noop("file could not be parsed (%(error)s)"), error=type(exc).__name__)],
+        )
 
 
 # --- XLSX -------------------------------------------------------------------------------------
@@ -312,16 +342,16 @@ def _cell(column: str, value: object) -> Cell:
     return str(value).strip()
 
 
-def _xlsx_rows(raw: bytes) -> tuple[list[list[object]], str]:
+def _xlsx_rows(raw: bytes) -> tuple[list[list[object]], ParseError | None]:
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # noqa: BLE001 - any damage to the zip/XML means "not readable"
-        return [], f"not a readable XLSX workbook ({type(exc).__name__})"
+        return [], ParseError(0, gettext_noop("not a readable XLSX workbook (%(error)s)"), error=type(exc).__name__)
     try:
         if not workbook.worksheets:
-            return [], "the workbook has no sheet"
+            return [], ParseError(0, gettext_noop("the workbook has no sheet"))
         sheet = workbook.worksheets[0]
-        return [list(values) for values in sheet.iter_rows(values_only=True)], ""
+        return [list(values) for values in sheet.iter_rows(values_only=True)], None
     finally:
         workbook.close()
 
@@ -330,8 +360,8 @@ def parse_xlsx(raw: bytes) -> ParsedFile:
     """The first sheet of an XLSX workbook. Never raises."""
     try:
         values, problem = _xlsx_rows(bytes(raw))
-        if problem:
-            return ParsedFile(encoding=UTF8, errors=[ParseError(0, problem)])
+        if problem is not None:
+            return ParsedFile(encoding=UTF8, errors=[problem])
         header_index = next((i for i, row in enumerate(values) if any(_cell("", v) for v in row)), None)
         columns: list[str] = []
         if header_index is not None:
@@ -345,4 +375,7 @@ def parse_xlsx(raw: bytes) -> ParsedFile:
         ]
         return _orders(rows, check_width=False)
     except Exception as exc:  # noqa: BLE001 - never raise on any input
-        return ParsedFile(encoding=UTF8, errors=[ParseError(0, f"file could not be parsed ({type(exc).__name__})")])
+        return ParsedFile(
+            encoding=UTF8,
+            errors=[ParseError(0, gettext_noop("file could not be parsed (%(error)s)"), error=type(exc).__name__)],
+        )

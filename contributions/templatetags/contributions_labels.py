@@ -6,6 +6,7 @@ from __future__ import annotations
 from django import template
 
 from contributions.models import OrderStatus, ReturnReason
+from contributions.problems import word
 
 register = template.Library()
 
@@ -18,3 +19,9 @@ def order_status_label(code: str) -> str:
 @register.filter
 def return_reason_label(code: str) -> str:
     return str(ReturnReason(code).label) if code in ReturnReason.values else code
+
+
+@register.filter
+def order_problem(entry: object) -> str:
+    """A problem stored on an order, worded in the reader's language and naming its line."""
+    return word(entry)

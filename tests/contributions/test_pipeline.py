@@ -18,6 +18,7 @@ from contributions.models import (
     PaymentOrder,
     ReturnDocument,
 )
+from contributions.problems import word
 from contributions.services import intake_file, process_order
 from records.models import Participant, PersonalDataChange
 from records.services import Actor
@@ -33,6 +34,11 @@ def ingest(text: str | bytes, *, received: date = date(2023, 11, 24), name: str 
     for order in result.orders:
         process_order(order_id=order.pk, actor=ACTOR)
     return [PaymentOrder.objects.get(pk=o.pk) for o in result.orders]
+
+
+def problems(order: PaymentOrder) -> list[str]:
+    """The order's stored problems in English, each naming its line."""
+    return [word(entry, translate=False) for entry in order.errors]
 
 
 def reasons(order: PaymentOrder) -> dict[int, str]:
@@ -129,6 +135,18 @@ def test_every_line_failing_returns_the_order(people) -> None:
     assert ReturnDocument.objects.get(order=order).lines_count == 2
 
 
+def test_lines_that_would_be_posted_for_more_than_the_order_pays_need_review(people) -> None:
+    """A negative line still adds up to the total; returning it alone would post 14 000.00 of
+    an order that paid 13 995.00. The order needs review and nothing is posted."""
+    (order,) = ingest(order_text([line_for(people[6]), line_for(people[7]), line_for(people[8], amount="-5,00")]))
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert not LedgerEntry.objects.filter(order=order).exists()
+    assert set(order.lines.values_list("status", flat=True)) == {"pending"}
+    assert problems(order) == ["the lines that pass add up to 14000.00, more than the order pays (13995.00)"]
+    assert order.finished_at is None  # open for the one-working-day clock until resolved
+    assert process_order(order_id=order.pk, actor=ACTOR) is None  # no longer open: a redelivery does nothing
+
+
 @pytest.mark.parametrize(
     ("kwargs", "problem"),
     [
@@ -141,8 +159,8 @@ def test_every_line_failing_returns_the_order(people) -> None:
 def test_an_order_wrong_as_a_whole_needs_review_and_nothing_is_posted(people, kwargs, problem) -> None:
     (order,) = ingest(order_text([line_for(people[8])], **kwargs))
     assert order.status == OrderStatus.NEEDS_REVIEW
-    assert any(problem in e for e in order.errors), order.errors
-    assert all(e.startswith("line ") for e in order.errors)
+    assert any(problem in e for e in problems(order)), order.errors
+    assert all(e.startswith("line ") for e in problems(order))
     assert not LedgerEntry.objects.exists()
     assert order.lines.count() == 1  # kept for the reviewer
 
@@ -225,7 +243,7 @@ def test_lines_keep_the_line_of_the_file(people) -> None:
 def test_a_day_the_calendar_does_not_know_keeps_the_order_and_says_why(people) -> None:
     (order,) = ingest(order_text([line_for(people[22])]), received=date(2031, 1, 10))
     assert order.deadline is None
-    assert any("2031" in e for e in order.errors)
+    assert any("2031" in e for e in problems(order))
 
 
 def test_a_known_participant_whose_registry_data_differ_gets_change_records(people) -> None:
@@ -362,7 +380,7 @@ def test_the_knp_codes_in_force_on_the_receipt_date_decide(people) -> None:
 
     (expired,) = ingest(order_text([line_for(people[2])], knp="017"), received=date(2023, 11, 24))
     assert expired.status == OrderStatus.NEEDS_REVIEW
-    assert any("KNP 017" in error for error in expired.errors)
+    assert any("KNP 017" in error for error in problems(expired))
     (before,) = ingest(order_text([line_for(people[3])], reference="R1", number="1"), received=date(2023, 11, 24))
     (after,) = ingest(order_text([line_for(people[4])], reference="R2", number="2"), received=date(2023, 11, 27))
     assert LedgerEntry.objects.get(order=before).kind == EntryKind.CONTRIBUTION

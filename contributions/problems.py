@@ -1,0 +1,93 @@
+"""What is wrong with an incoming order, stored so that each reader sees it in his language.
+
+The conventions ("Incoming payment orders") send an order that is wrong as a whole to
+``needs_review`` and keep the raw message; the staff member who resolves it must read why, on a
+page in Kazakh, Russian or English. So a problem is stored as its English message template (the
+gettext msgid, marked with ``gettext_noop``) with its parameters and the line of the file it
+concerns, and is worded only when shown: in the reader's language on the pages, in English (the
+stable wording) in ``ingest --json`` and the API. A parameter may itself be a problem (an amount
+parser's reason inside ``:32B: ...``) and is worded the same way.
+
+Rows stored before problems had templates hold plain English strings; they are shown as they are.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext, gettext_noop
+
+LINE_PREFIX = gettext_noop("line %(line)s: %(message)s")
+
+
+class Problem:
+    """A problem at a line of the file (``line`` 1-based; 0 when it concerns the file or the
+    body as a whole). ``template`` is an English gettext msgid with ``%(name)s`` placeholders."""
+
+    __slots__ = ("line", "params", "template")
+
+    def __init__(self, line: int, template: str, /, **params: Any) -> None:
+        self.line = line
+        self.template = template
+        self.params = params
+
+    @property
+    def message(self) -> str:
+        """The English wording, without the line."""
+        return _fill(self.template, self.params, translate=False)
+
+    def __str__(self) -> str:
+        return word(self.as_json(), translate=False)
+
+    def __repr__(self) -> str:
+        return f"Problem({self.line}, {self.message!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Problem):
+            return NotImplemented
+        return (self.line, self.template, self.params) == (other.line, other.template, other.params)
+
+    def __hash__(self) -> int:
+        return hash((self.line, self.template))
+
+    def as_json(self) -> dict[str, Any]:
+        """How the problem is stored in ``PaymentOrder.errors``."""
+        return {
+            "line": self.line,
+            "message": self.template,
+            "params": {k: v.as_json() if isinstance(v, Problem) else v for k, v in self.params.items()},
+        }
+
+
+def _fill(template: str, params: dict[str, Any], *, translate: bool) -> str:
+    values = {k: _word_param(v, translate=translate) for k, v in params.items()}
+    text = gettext(template) if translate else template
+    try:
+        return text % values if values else text
+    except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder: say it in English
+        return template % values if values else template
+
+
+def _word_param(value: Any, *, translate: bool) -> Any:
+    if isinstance(value, Problem):
+        return _fill(value.template, value.params, translate=translate)
+    if isinstance(value, dict) and "message" in value:
+        return _fill(str(value["message"]), dict(value.get("params") or {}), translate=translate)
+    return value
+
+
+def word(entry: Any, *, translate: bool = True) -> str:
+    """One stored problem as text, naming its line: in the active language, or in English."""
+    if isinstance(entry, Problem):
+        entry = entry.as_json()
+    if not isinstance(entry, dict):
+        return str(entry)  # stored before problems had templates
+    message = _fill(str(entry.get("message", "")), dict(entry.get("params") or {}), translate=translate)
+    line = entry.get("line") or 0
+    if not line:
+        return message
+    return _fill(LINE_PREFIX, {"line": line, "message": message}, translate=translate)
+
+
+def stored(problems: list[Problem]) -> list[dict[str, Any]]:
+    return [problem.as_json() for problem in problems]

@@ -1,0 +1,92 @@
+"""Problems with an order are stored as templates with parameters and worded in the reader's
+language (contributions/problems.py): a page in Kazakh or Russian shows them translated, the
+programs' doors (ingest --json, the API) in English."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from contributions.models import OrderStatus, PaymentOrder
+from contributions.parsers.mt102 import parse_mt102
+from contributions.problems import Problem, word
+from contributions.services import intake_file
+from records.services import Actor
+from tests.conftest import line_for, order_text
+
+ACTOR = Actor(label="test")
+
+
+def test_a_problem_is_worded_in_english_and_in_the_active_language() -> None:
+    problem = Problem(12, "unknown tag :%(tag)s:", tag="99")
+    stored = problem.as_json()
+    assert stored == {"line": 12, "message": "unknown tag :%(tag)s:", "params": {"tag": "99"}}
+    assert word(stored, translate=False) == "line 12: unknown tag :99:"
+    assert str(problem) == "line 12: unknown tag :99:"
+    with translation.override("ru"):
+        assert word(stored) == "строка 12: неизвестное поле :99:"
+    with translation.override("kk"):
+        assert word(stored) == "12-жол: белгісіз өріс :99:"
+
+
+def test_a_reason_inside_a_problem_is_translated_too() -> None:
+    order = parse_mt102(order_text([line_for_amount("12,345")]).encode()).orders[0]
+    (problem,) = order.errors
+    assert problem.message == ":32B: amount '12,345' has more than two decimals"
+    stored = json.loads(json.dumps(problem.as_json()))  # as it comes back from the JSON column
+    with translation.override("ru"):
+        assert word(stored).endswith(":32B: в сумме '12,345' больше двух знаков после запятой")
+
+
+def test_text_stored_before_problems_had_templates_is_shown_as_it_is() -> None:
+    with translation.override("ru"):
+        assert word("line 3: garbled tag: ':2x'") == "line 3: garbled tag: ':2x'"
+
+
+def test_a_template_without_a_translation_is_shown_in_english() -> None:
+    with translation.override("kk"):
+        assert word({"line": 0, "message": "no such template %(x)s", "params": {"x": 1}}) == "no such template 1"
+
+
+def line_for_amount(amount: str):
+    from contributions.synthetic import LineSpec
+
+    return LineSpec("000321576296", "ОМАРОВ", "ИВАН", "", date(1990, 1, 1), "102023", amount)
+
+
+@pytest.mark.django_db
+def test_the_order_page_shows_problems_in_the_readers_language(make_user, people) -> None:
+    text = order_text([line_for(people[1])], knp="010")
+    (order,) = intake_file(raw=text.encode(), file_name="o.mt102", door="upload", actor=ACTOR).orders
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    client = Client()
+    client.force_login(make_user("head_of_service"))
+    url = reverse("order_detail", args=[order.pk])
+    russian = client.get(url, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "КНП 010 не входит в коды, которые зачисляет Госкорпорация" in russian
+    assert "is not a code" not in russian
+    kazakh = client.get(url, HTTP_ACCEPT_LANGUAGE="kk").content.decode()
+    assert "ТМК 010 Мемлекеттік корпорация есепке алатын кодтарға жатпайды" in kazakh
+
+
+@pytest.mark.django_db
+def test_ingest_json_and_the_api_give_problems_in_english(make_user, people, tmp_path) -> None:
+    path = tmp_path / "o.mt102"
+    path.write_text(order_text([line_for(people[2])], knp="010"))
+    out = StringIO()
+    with translation.override("kk"):
+        call_command("ingest", str(path), "--json", stdout=out)
+    (summary,) = json.loads(out.getvalue())
+    assert summary["errors"] == ["line 1: KNP 010 is not a code the State Corporation posts"]
+    order = PaymentOrder.objects.get()
+    client = Client()
+    client.force_login(make_user("head_of_service"))
+    answer = client.get(f"/api/v1/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="ru").json()
+    assert answer["errors"] == summary["errors"]
