@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contributions.documents import return_document_csv, return_document_mt102
+from contributions.documents import NothingToPayBack, return_document_csv, return_document_mt102
 from contributions.models import Door, OrderStatus, PaymentOrder
 from contributions.parsers.base import ParsedFile, ParseError
 from contributions.parsers.jsonorder import parse_json_order
@@ -173,7 +173,13 @@ class ReturnDocumentApi(APIView):
     required_permission = "contributions.view_returndocument"
     permission_classes = [IsAuthenticated, model_permission(required_permission)]
 
-    @extend_schema(responses={(200, "text/csv"): OpenApiTypes.STR, (200, "text/plain"): OpenApiTypes.STR})
+    @extend_schema(
+        responses={
+            (200, "text/csv"): OpenApiTypes.STR,
+            (200, "text/plain"): OpenApiTypes.STR,
+            409: OpenApiResponse(description="The returned lines carry no money: there is no MT102 to make."),
+        }
+    )
     def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
         order = orders_visible_to(request.user).filter(pk=pk).select_related("return_document").first()
         if order is None or fmt not in ("csv", "mt102") or not hasattr(order, "return_document"):
@@ -181,7 +187,10 @@ class ReturnDocumentApi(APIView):
         if fmt == "csv":
             body, content_type = return_document_csv(order.return_document), "text/csv; charset=utf-8"
         else:
-            body, content_type = return_document_mt102(order.return_document), "text/plain; charset=utf-8"
+            try:
+                body, content_type = return_document_mt102(order.return_document), "text/plain; charset=utf-8"
+            except NothingToPayBack:
+                return Response({"detail": "The returned lines carry no money: there is no MT102 to make."}, status=409)
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{order.return_document.number}.{fmt}"'
         log_access(

@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 from django.apps import apps as django_apps
+from django.conf import settings
+from django.core import checks
 from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -15,6 +17,40 @@ class ContributionsConfig(AppConfig):
 
         register_participant_panel(personal_account_panel)
         post_migrate.connect(_seed_purpose_codes_if_empty, sender=self, dispatch_uid="contributions.seed_knp")
+        checks.register(check_return_account, checks.Tags.compatibility, deploy=True)
+
+
+def check_return_account(app_configs: object = None, **kwargs: object) -> list[checks.CheckMessage]:
+    """``check --deploy``: without the State Corporation's account, the return MT102 of an order
+    that did not name the account it paid into (a CSV/XLSX list) has an empty ``:50:/D/``."""
+    account = settings.STATE_CORPORATION_ACCOUNT
+    if not account:
+        return [
+            checks.Warning(
+                "STATE_CORPORATION_ACCOUNT is not set.",
+                hint="Set it to the State Corporation's account for social contributions: returns of orders "
+                "that did not name the account they paid into are paid back from it.",
+                id="contributions.W001",
+            )
+        ]
+    if not is_kz_iban(account):
+        return [
+            checks.Warning(
+                f"STATE_CORPORATION_ACCOUNT {account!r} is not a Kazakh IBAN.",
+                hint="20 characters, KZ, two check digits (ISO 13616 mod 97), bank code and account.",
+                id="contributions.W002",
+            )
+        ]
+    return []
+
+
+def is_kz_iban(value: str) -> bool:
+    """A Kazakh IBAN: ``KZ``, two check digits, 16 alphanumerics; ISO 13616 mod-97 remainder 1."""
+    if len(value) != 20 or not value.startswith("KZ") or not value.isascii() or not value[2:].isalnum():
+        return False
+    rearranged = value[4:] + value[:4]
+    digits = "".join(str(int(ch, 36)) for ch in rearranged.upper())
+    return int(digits) % 97 == 1
 
 
 def _seed_purpose_codes_if_empty(sender: AppConfig, **kwargs: object) -> None:

@@ -44,7 +44,8 @@ def return_document_csv(document: ReturnDocument) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(CSV_HEADER)
-    for line in returned_lines(document):
+    lines = returned_lines(document)
+    for line in lines:
         writer.writerow(
             [
                 document.number,
@@ -64,6 +65,9 @@ def return_document_csv(document: ReturnDocument) -> str:
                 str(ReturnReason(line.reason).label) if line.reason else "",
             ]
         )
+    lines_sum = sum((line.amount or Decimal("0") for line in lines), Decimal("0"))
+    if lines_sum != document.total:  # an order returned in full whose lines did not add up
+        writer.writerow([document.number, "", "", "", "", "", "", "", "", "", "", "lines", _amount(lines_sum), "", ""])
     writer.writerow([document.number, "", "", "", "", "", "", "", "", "", "", "total", _amount(document.total), "", ""])
     return out.getvalue()
 
@@ -86,18 +90,45 @@ def mt102_reference(document: ReturnDocument) -> str:
     return f"RET{digits}"
 
 
+class NothingToPayBack(Exception):
+    """A return document whose lines carry no money (e.g. every returned line had a zero amount):
+    there is no payment to make, so there is no MT102; the CSV still lists the lines."""
+
+
+def is_itemised(document: ReturnDocument, lines: list[OrderLine]) -> bool:
+    """Whether the money goes back line by line: the returned lines that carry money add up to
+    what is paid back. Otherwise the list itself was what was wrong (an order returned in full
+    after review because its lines did not add up to its total, or could not be read), and the
+    payer gets the whole amount back in one entry."""
+    return sum((line.amount or Decimal("0") for line in lines), Decimal("0")) == document.total
+
+
+def debit_account(document: ReturnDocument) -> str:
+    """The State Corporation account the money is paid back from: the one the order paid into
+    (its ``:59:``), else the configured account (lists sent as CSV/XLSX do not name it)."""
+    return document.order.payee_account or settings.STATE_CORPORATION_ACCOUNT
+
+
 def return_document_mt102(document: ReturnDocument) -> str:
-    """An MT102-style message from the State Corporation back to the payer, one sequence B per
-    returned line; ``/RSN/`` carries the return reason code."""
+    """An MT102-style message from the State Corporation back to the payer.
+
+    The money paid back is the document's total, and ``:32A:`` always equals the sum of the
+    ``:32B:`` entries (reference.md §3.2: the banks' validator requires it). Normally there is one
+    sequence B per returned line that carries money, with ``/RSN/`` its return reason code; when
+    the lines do not add up to the total (``is_itemised``) there is one entry for the whole
+    amount, naming the payer, with ``/RSN/order_returned``. Raises ``NothingToPayBack`` when the
+    total is not positive."""
+    if document.total <= 0:
+        raise NothingToPayBack(document.number)
     order = document.order
     today = timezone.localdate()
-    lines = returned_lines(document)
+    lines = [line for line in returned_lines(document) if line.amount is not None and line.amount > 0]
     parts = [
         f"{{1:F01{settings.STATE_CORPORATION_BIC}XXXX0000000000}}",
         "{2:I102SGROSS000000U3003}",
         "{4:",
         f":20:{mt102_reference(document)}",
-        ":50:/D/",
+        f":50:/D/{debit_account(document)}",
         "/NAME/НАО ГК ПРАВИТЕЛЬСТВО ДЛЯ ГРАЖДАН",
         f"/IDN/{settings.STATE_CORPORATION_BIN}",
         f":52B:{settings.STATE_CORPORATION_BIC}",
@@ -112,20 +143,27 @@ def return_document_mt102(document: ReturnDocument) -> str:
         if order.document_date
         else f"/ASSIGN/ВОЗВРАТ ПО П/П {order.number}",
     ]
-    total = Decimal("0")
-    for index, line in enumerate(lines, start=1):
-        total += line.amount or Decimal("0")
+    if is_itemised(document, lines):
+        for index, line in enumerate(lines, start=1):
+            parts += [
+                f":21:{index}",
+                f":32B:KZT{_mt_amount(line.amount)}",
+                ":70:/OPV/S",
+                f"/FM/{line.last_name}",
+                f"/NM/{line.first_name}",
+                f"/FT/{line.patronymic}",
+                f"/DT/{line.birth_date:%Y%m%d}" if line.birth_date else "/DT/",
+                f"/IDN/{line.iin}",
+                f"/PERIOD/{line.period:%m%Y}" if line.period else f"/PERIOD/{line.period_text}",
+                f"/RSN/{line.reason}",
+            ]
+    else:
         parts += [
-            f":21:{index}",
-            f":32B:KZT{_mt_amount(line.amount)}",
+            ":21:1",
+            f":32B:KZT{_mt_amount(document.total)}",
             ":70:/OPV/S",
-            f"/FM/{line.last_name}",
-            f"/NM/{line.first_name}",
-            f"/FT/{line.patronymic}",
-            f"/DT/{line.birth_date:%Y%m%d}" if line.birth_date else "/DT/",
-            f"/IDN/{line.iin}",
-            f"/PERIOD/{line.period:%m%Y}" if line.period else f"/PERIOD/{line.period_text}",
-            f"/RSN/{line.reason}",
+            f"/IDN/{order.payer_idn}",
+            f"/RSN/{ReturnReason.ORDER_RETURNED}",
         ]
-    parts += [f":32A:{today:%y%m%d}KZT{_mt_amount(document.total if lines else total)}", "-}"]
+    parts += [f":32A:{today:%y%m%d}KZT{_mt_amount(document.total)}", "-}"]
     return "\r\n".join(parts) + "\r\n"

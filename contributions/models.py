@@ -114,6 +114,12 @@ class PaymentOrder(models.Model):
     payer_bic = models.CharField(_("payer bank BIC"), max_length=11, blank=True)
     payee_idn = models.CharField(_("payee BIN"), max_length=12, blank=True)
     payee_bic = models.CharField(_("payee bank BIC"), max_length=11, blank=True)
+    payee_account = models.CharField(
+        _("payee account"),
+        max_length=34,
+        blank=True,
+        help_text=_("The State Corporation account the order paid into; returns are paid back from it."),
+    )
     knp = models.CharField(_("KNP"), max_length=3, blank=True)
     value_date = models.DateField(_("value date"), null=True, blank=True)
     total = models.DecimalField(_("order total"), max_digits=16, decimal_places=2, null=True, blank=True)

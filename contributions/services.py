@@ -151,6 +151,7 @@ def _order_fields(parsed: ParsedOrder) -> dict[str, Any]:
         "payer_bic": _clip(parsed.payer_bic, 11),
         "payee_idn": _clip(parsed.payee_idn, 12),
         "payee_bic": _clip(parsed.payee_bic, 11),
+        "payee_account": _clip(parsed.payee_account, 34),
         "knp": _clip(parsed.knp, 3),
         "value_date": parsed.value_date,
         "total": parsed.total if parsed.total is not None and abs(parsed.total) < Decimal("1e13") else None,

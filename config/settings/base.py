@@ -216,6 +216,10 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 # The payee of social contributions: the State Corporation "Government for Citizens".
 STATE_CORPORATION_BIN = env.str("STATE_CORPORATION_BIN", default="160440007161")
 STATE_CORPORATION_BIC = env.str("STATE_CORPORATION_BIC", default="GCVPKZ2A")
+# The account returns are paid back from when an order did not name the account it paid into
+# (CSV/XLSX lists): the State Corporation's account for social contributions. No default: a
+# made-up account would send real returns nowhere (system check contributions.W001).
+STATE_CORPORATION_ACCOUNT = env.str("STATE_CORPORATION_ACCOUNT", default="")
 
 # An order still open after this long is queued again by the sweeper (beat, every minute).
 ORDER_STUCK_AFTER_SECONDS = env.int("ORDER_STUCK_AFTER_SECONDS", default=600)

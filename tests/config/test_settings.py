@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "records.example.kz",
     "DATABASE_URL": "postgres://gfss:secret@db.example.kz:5432/gfss",
     "CELERY_BROKER_URL": "redis://redis.example.kz:6379/0",
+    "STATE_CORPORATION_ACCOUNT": "KZ429990000000000002",  # fictional, valid check digits
 }
 
 

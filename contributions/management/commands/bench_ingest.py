@@ -481,10 +481,10 @@ BEGIN
     FOR i IN 1..{orders} LOOP
         INSERT INTO contributions_paymentorder
             (file_id, position, first_line, reference, number, document_date, payer_idn, payer_name,
-             payer_account, payer_bic, payee_idn, payee_bic, knp, received, status, is_original, errors,
+             payer_account, payer_bic, payee_idn, payee_bic, payee_account, knp, received, status, is_original, errors,
              lines_total, amount_lines, lines_posted, lines_returned, amount_posted, amount_returned,
              attempts, resolution_note, deadline_flag, created_at)
-        VALUES (new_file, i, 1, 'FLOOR' || i, i::text, '{received}', '150540012348', '', '', '', '', '', '012',
+        VALUES (new_file, i, 1, 'FLOOR' || i, i::text, '{received}', '150540012348', '', '', '', '', '', '', '012',
                 '{received}', 'received', false, '[]', {per}, 0, 0, 0, 0, 0, 0, '', '', now())
         RETURNING id INTO new_order;
         INSERT INTO contributions_orderline

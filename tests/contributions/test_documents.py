@@ -1,0 +1,140 @@
+"""Return documents (Rules, paragraph 6): the money paid back is what the document says, the MT102
+adds up (``:32A:`` = Σ ``:32B:``), and it is paid from the account the order paid into."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from contributions.apps import check_return_account, is_kz_iban
+from contributions.documents import NothingToPayBack, return_document_csv, return_document_mt102
+from contributions.models import OrderStatus, PaymentOrder
+from contributions.parsers.mt102 import parse_mt102
+from contributions.parsers.tabular import COLUMNS
+from contributions.services import intake_file, order_resolve_review, process_order
+from records.services import Actor
+from tests.conftest import PAYER, line_for, order_text
+
+pytestmark = pytest.mark.django_db
+ACTOR = Actor(label="test")
+INCOMING_PAYEE_ACCOUNT = "KZ429990000000000002"  # the :59: of contributions.synthetic's orders
+
+
+def take_in(raw: str | bytes, name: str = "o.mt102") -> PaymentOrder:
+    raw = raw.encode() if isinstance(raw, str) else raw
+    (order,) = intake_file(raw=raw, file_name=name, door="upload", actor=ACTOR, received=date(2023, 11, 24)).orders
+    process_order(order_id=order.pk, actor=ACTOR)
+    return PaymentOrder.objects.get(pk=order.pk)
+
+
+def mt102_lines(text: str, tag: str) -> list[str]:
+    return [line for line in text.split("\r\n") if line.startswith(tag)]
+
+
+def test_returned_lines_go_back_line_by_line_from_the_account_paid_into(people) -> None:
+    order = take_in(order_text([line_for(people[1]), line_for(people[2], iin="123"), line_for(people[3], amount="0")]))
+    assert order.status == OrderStatus.PARTIALLY_RETURNED
+    assert order.payee_account == INCOMING_PAYEE_ACCOUNT
+    document = order.return_document
+    assert (document.lines_count, document.total) == (2, Decimal("7000.00"))
+    text = return_document_mt102(document)
+    assert mt102_lines(text, ":50:/D/") == [f":50:/D/{INCOMING_PAYEE_ACCOUNT}"]
+    (back,) = parse_mt102(text.encode()).orders
+    # The zero-amount line carries no money: it is in the CSV, not in the payment.
+    assert [line.iin for line in back.lines] == ["123"]
+    assert back.total == sum(line.amount for line in back.lines if line.amount is not None) == Decimal("7000.00")
+    assert mt102_lines(text, "/RSN/") == ["/RSN/invalid_iin"]
+    csv = return_document_csv(document)
+    assert ",0.00,invalid_amount," in csv
+    assert csv.splitlines()[-1].endswith(",total,7000.00,,")
+
+
+def test_an_order_whose_lines_do_not_add_up_is_paid_back_whole_in_one_entry(make_user, people) -> None:
+    order = take_in(order_text([line_for(people[4]), line_for(people[5])], total="1,00"))
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    order = order_resolve_review(order_id=order.pk, resolved_by=make_user("senior_specialist"), note="Сумма")
+    document = order.return_document
+    assert document.total == Decimal("1.00")  # the money that arrived, not what the lines claim
+    text = return_document_mt102(document)
+    (back,) = parse_mt102(text.encode()).orders
+    assert all("/RSN/" in error.message for error in back.errors)  # our sub-field, unknown to payers' lists
+    assert [(line.iin, line.amount) for line in back.lines] == [(PAYER, Decimal("1.00"))]
+    assert back.total == Decimal("1.00")
+    assert mt102_lines(text, "/RSN/") == ["/RSN/order_returned"]
+    csv = return_document_csv(document).splitlines()
+    assert csv[-2].endswith(",lines,14000.00,,")
+    assert csv[-1].endswith(",total,1.00,,")
+
+
+def test_a_returned_negative_line_is_not_paid_back_on_its_own(people) -> None:
+    order = take_in(order_text([line_for(people[6], amount="-5,00"), line_for(people[7], iin="123")]))
+    assert order.status == OrderStatus.RETURNED
+    document = order.return_document
+    assert document.total == Decimal("6995.00")
+    (back,) = parse_mt102(return_document_mt102(document).encode()).orders
+    assert [line.amount for line in back.lines] == [Decimal("6995.00")]
+    assert back.total == Decimal("6995.00")
+
+
+def test_returned_lines_without_money_have_no_mt102(make_user, people) -> None:
+    order = take_in(order_text([line_for(people[8]), line_for(people[9], amount="0")]))
+    document = order.return_document
+    assert document.total == Decimal("0.00")
+    with pytest.raises(NothingToPayBack):
+        return_document_mt102(document)
+    client = Client()
+    client.force_login(make_user("head_of_service"))
+    response = client.get(reverse("return_document_download", args=[document.pk, "mt102"]))
+    assert response.status_code == 409
+    assert client.get(reverse("return_document_download", args=[document.pk, "csv"])).status_code == 200
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    assert reverse("return_document_download", args=[document.pk, "csv"]) in page
+    assert reverse("return_document_download", args=[document.pk, "mt102"]) not in page
+
+
+def test_a_list_that_names_no_account_is_paid_back_from_the_configured_one(settings, people) -> None:
+    settings.STATE_CORPORATION_ACCOUNT = "KZ67009SS00368609110"
+    person = people[10]
+    values = {
+        **dict.fromkeys(COLUMNS, ""),
+        **{"reference": "L1", "number": "7", "document_date": "2023-11-24", "payer_idn": PAYER},
+        **{"payer_name": "ТОО ПРИМЕР", "knp": "012", "total": "100.00", "value_date": "2023-11-24"},
+        **{"iin": "123", "last_name": person.last_name, "first_name": person.first_name},
+        **{"birth_date": f"{person.birth_date:%Y-%m-%d}", "period": "2023-10", "amount": "100.00"},
+    }
+    order = take_in(",".join(COLUMNS) + "\n" + ",".join(values[c] for c in COLUMNS) + "\n", name="list.csv")
+    assert order.payee_account == ""
+    text = return_document_mt102(order.return_document)
+    assert mt102_lines(text, ":50:/D/") == [":50:/D/KZ67009SS00368609110"]
+
+
+def test_check_deploy_warns_while_the_account_is_not_configured(settings) -> None:
+    settings.STATE_CORPORATION_ACCOUNT = ""
+    assert [message.id for message in check_return_account()] == ["contributions.W001"]
+    settings.STATE_CORPORATION_ACCOUNT = "change-me-the-state-corporation-iban"
+    assert [message.id for message in check_return_account()] == ["contributions.W002"]
+    settings.STATE_CORPORATION_ACCOUNT = "KZ429990000000000003"  # one check digit off
+    assert [message.id for message in check_return_account()] == ["contributions.W002"]
+    settings.STATE_CORPORATION_ACCOUNT = "KZ67009SS00368609110"
+    assert check_return_account() == []
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("KZ429990000000000002", True),
+        ("KZ699990000000000001", True),
+        ("KZ67009SS00368609110", True),
+        ("KZ12009NPS0413609816", True),
+        ("KZ429990000000000001", False),
+        ("KZ42999000000000000", False),
+        ("DE89370400440532013000", False),
+        ("KZ4299900000000000٠2", False),
+    ],
+)
+def test_kz_iban(value: str, valid: bool) -> None:
+    assert is_kz_iban(value) is valid
