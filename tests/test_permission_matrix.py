@@ -129,3 +129,73 @@ def test_anonymous_is_sent_to_the_login_page(client: Client) -> None:
     response = client.get(reverse("participant_search"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
+
+
+# POST of each named URL, with an empty body: views that only read answer 405 to those allowed to
+# read them (after the same permission check as GET); views that write refuse everyone without the
+# permission and, for those with it, reject the empty form without changing anything.
+POST_EXPECTED = {
+    **{name: {a: 405 if s == 200 else s for a, s in statuses.items()} for name, statuses in EXPECTED.items()},
+    "home": row(302, 405, 405, 405, 405, 405, 405, 405),
+    "login": EVERYONE_200,  # the form again, with its errors
+    "logout": row(302, 302, 302, 302, 302, 302, 302, 302),
+    "set_language": row(302, 302, 302, 302, 302, 302, 302, 302),
+    "role_assign": row(302, 403, 403, 403, 302, 302, 403, 403),  # back to the list, with an error
+    "order_upload": row(302, 403, 200, 200, 200, 200, 403, 403),  # the form again, with its errors
+    "order_resolve": row(302, 403, 403, 302, 302, 302, 403, 403),  # back to the order, with an error
+    "refund_new": row(302, 403, 200, 200, 200, 200, 403, 403),
+    "refund_decide": row(302, 403, 403, 403, 302, 302, 403, 403),
+    "api_order_submit": row(403, 403, 403, 403, 403, 403, 403, 400),  # 400: no file, nothing stored
+    "api_order_detail": row(403, 403, 405, 405, 405, 405, 405, 405),
+    "api_return_document": row(403, 403, 405, 405, 405, 405, 405, 405),
+}
+
+
+def state_of_the_records() -> tuple[object, ...]:
+    """What an empty or refused POST must leave as it was."""
+    from django.contrib.auth.models import User
+
+    from contributions.models import IncomingFile, LedgerEntry, PaymentOrder, Refund
+    from records.models import AuditEvent
+
+    return (
+        AuditEvent.objects.count(),
+        IncomingFile.objects.count(),
+        LedgerEntry.objects.count(),
+        sorted(PaymentOrder.objects.values_list("pk", "status")),
+        sorted(Refund.objects.values_list("pk", "status")),
+        sorted(User.groups.through.objects.values_list("user_id", "group_id")),
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(POST_EXPECTED))
+def test_post_by_role_changes_nothing_without_a_valid_form(name: str, clients, sample) -> None:
+    url = url_for(name, sample)
+    before = state_of_the_records()
+    got = {actor: clients[actor].post(url, {}).status_code for actor in ACTORS}
+    assert got == POST_EXPECTED[name], url
+    if name != "login":  # (a failed login is audited)
+        assert state_of_the_records() == before
+
+
+WRITING_VIEWS = {  # URL name -> a role allowed to POST to it
+    "order_upload": "specialist",
+    "order_resolve": "senior_specialist",
+    "refund_new": "specialist",
+    "refund_decide": "head_of_unit",
+    "role_assign": "head_of_service",
+    "api_order_submit": "api_client",
+    "logout": "specialist",
+}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", sorted(WRITING_VIEWS))
+def test_a_forged_post_without_the_csrf_token_is_refused(name: str, make_user, sample) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(make_user(WRITING_VIEWS[name]))
+    before = state_of_the_records()
+    response = client.post(url_for(name, sample), {"note": "forged", "decision": "approve"})
+    assert response.status_code == 403
+    assert state_of_the_records() == before
