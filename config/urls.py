@@ -16,6 +16,7 @@ from standards import views as standards_views
 urlpatterns = [
     path("", records_views.home, name="home"),
     path("healthz", records_views.healthz, name="healthz"),
+    path("favicon.ico", records_views.favicon, name="favicon"),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("accounts/login/", public(auth_views.LoginView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),

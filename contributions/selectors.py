@@ -119,8 +119,10 @@ def account_totals(participant: Participant) -> dict[str, Decimal]:
 
 
 def monthly_contributions(participant: Participant, months: int = 36) -> list[tuple[str, str]]:
-    """(YYYY-MM, amount) of net contributions (refunds deducted) for the last ``months`` periods
-    that have entries, oldest first: the chart on the participant page."""
+    """(YYYY-MM, amount) of net contributions (refunds deducted) for every month from the first
+    period with contributions to the last, at most the last ``months`` of them, oldest first: the
+    chart on the participant page. Months without contributions are shown as zero, as the
+    benefit formulas count them (conventions: "Recipients and decisions")."""
     rows = (
         # Contributions, less the refunds that correct a contribution (not those of a penalty).
         participant.entries.filter(
@@ -131,7 +133,16 @@ def monthly_contributions(participant: Participant, months: int = 36) -> list[tu
         .annotate(total=Sum("amount"))
         .order_by("-month")[:months]
     )
-    return [(f"{month:%Y-%m}", money(total)) for month, total in reversed(list(rows))]
+    totals = {(month.year, month.month): total for month, total in rows}
+    if not totals:
+        return []
+    first, last = min(totals), max(totals)
+    series: list[tuple[str, str]] = []
+    year, month = last
+    while (year, month) >= first and len(series) < months:
+        series.append((f"{year:04d}-{month:02d}", money(totals.get((year, month), Decimal("0")))))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return series[::-1]
 
 
 def status_counts(orders: QuerySet[PaymentOrder]) -> dict[str, int]:

@@ -3,6 +3,7 @@ the deadline page for heads, the review queue and refunds."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.contrib import messages
@@ -38,6 +39,8 @@ from records.models import AccessLog
 from records.services import Actor
 
 PAGE = 50
+PAYER_RETURNS = 20  # the latest return documents on the payer's page; the rest through the list
+IDN_DIGITS = re.compile(r"[0-9]{12}")
 
 
 def _orders_page(request: HttpRequest, orders: Any) -> Any:
@@ -154,11 +157,17 @@ def deadlines(request: HttpRequest) -> HttpResponse:
 @requires("contributions.view_orderline")
 @require_GET
 def return_document_list(request: HttpRequest) -> HttpResponse:
+    payer = request.GET.get("payer", "")
     documents = ReturnDocument.objects.select_related("order").order_by("-created_at", "-id")
+    if payer:
+        if IDN_DIGITS.fullmatch(payer):
+            documents = documents.filter(order__payer_idn=payer)
+        else:  # a payer that is not twelve digits matches nothing (never "everything")
+            documents, payer = documents.none(), ""
     return render(
         request,
         "contributions/return_list.html",
-        {"page": Paginator(documents, PAGE).get_page(request.GET.get("page"))},
+        {"page": Paginator(documents, PAGE).get_page(request.GET.get("page")), "payer": payer},
     )
 
 
@@ -197,12 +206,19 @@ def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
     first = orders.exclude(payer_name="").order_by("-created_at").first()
     if first is None and not orders.exists():
         raise Http404
+    returns = list(
+        ReturnDocument.objects.filter(order__payer_idn=idn)
+        .select_related("order")
+        .order_by("-created_at", "-id")[: PAYER_RETURNS + 1]
+    )
     context = {
         "idn": idn,
         "name": first.payer_name if first else "",
         "page": _orders_page(request, orders.order_by("-created_at")),
         "counts": status_counts(orders),
         "refunds": Refund.objects.filter(payer_idn=idn).select_related("entry__participant")[:100],
+        "return_documents": returns[:PAYER_RETURNS],
+        "more_return_documents": len(returns) > PAYER_RETURNS,
     }
     return render(request, "contributions/payer_detail.html", context)
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -16,6 +17,13 @@ from records.panels import participant_panels
 from records.selectors import access_log, participant_changes, participant_search
 
 PAGE_SIZE = 25
+
+
+@public
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponsePermanentRedirect:
+    """``/favicon.ico``, which browsers ask for whatever the page links: the app's SVG icon."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 @public

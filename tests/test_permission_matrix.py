@@ -26,6 +26,7 @@ STAFF = row(302, 403, 200, 200, 200, 200, 200, 403)  # any staff role; not an AP
 EXPECTED = {
     "home": row(302, 200, 200, 200, 200, 200, 200, 200),
     "healthz": EVERYONE_200,
+    "favicon": row(301, 301, 301, 301, 301, 301, 301, 301),
     "set_language": row(302, 302, 302, 302, 302, 302, 302, 302),
     "login": EVERYONE_200,
     "logout": row(405, 405, 405, 405, 405, 405, 405, 405),
@@ -137,6 +138,7 @@ def test_anonymous_is_sent_to_the_login_page(client: Client) -> None:
 POST_EXPECTED = {
     **{name: {a: 405 if s == 200 else s for a, s in statuses.items()} for name, statuses in EXPECTED.items()},
     "home": row(302, 405, 405, 405, 405, 405, 405, 405),
+    "favicon": row(405, 405, 405, 405, 405, 405, 405, 405),
     "login": EVERYONE_200,  # the form again, with its errors
     "logout": row(302, 302, 302, 302, 302, 302, 302, 302),
     "set_language": row(302, 302, 302, 302, 302, 302, 302, 302),

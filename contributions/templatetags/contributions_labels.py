@@ -4,6 +4,8 @@ labels, never raw codes such as ``partially_returned``)."""
 from __future__ import annotations
 
 from django import template
+from django.utils.formats import number_format
+from django.utils.translation import gettext
 
 from contributions.models import OrderStatus, ReturnReason
 from contributions.problems import word
@@ -25,3 +27,21 @@ def return_reason_label(code: str) -> str:
 def order_problem(entry: object) -> str:
     """A problem stored on an order, worded in the reader's language and naming its line."""
     return word(entry)
+
+
+@register.filter
+def duration_label(seconds: float | None) -> str:
+    """How long processing took, in the reader's language: seconds with a decimal under a minute
+    (orders take seconds), then minutes, hours and days (an order that waited for review)."""
+    if seconds is None:
+        return "—"
+    if seconds < 60:
+        return gettext("%(seconds)s s") % {"seconds": number_format(round(seconds, 1), decimal_pos=1)}
+    minutes = int(seconds // 60)
+    if minutes < 60:
+        return gettext("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": int(seconds % 60)}
+    hours, minutes = divmod(minutes, 60)
+    if hours < 24:
+        return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
+    days, hours = divmod(hours, 24)
+    return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}

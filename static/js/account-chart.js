@@ -5,12 +5,26 @@ document.addEventListener("DOMContentLoaded", function () {
   var canvas = document.getElementById("account-chart");
   if (!data || !canvas || typeof Chart === "undefined") { return; }
   var series = JSON.parse(data.textContent);
+  // Amounts in the page's language (kk/ru: "2 450,00"), as in the table below the chart.
+  var money = new Intl.NumberFormat(document.documentElement.lang || undefined, {
+    minimumFractionDigits: 2, maximumFractionDigits: 2
+  });
+  var whole = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 0 });
   new Chart(canvas, {
     type: "bar",
     data: {
       labels: series.labels,
-      datasets: [{ label: canvas.dataset.label, data: series.values.map(Number), backgroundColor: "#0d6efd" }]
+      datasets: [{ label: canvas.dataset.label, data: series.values.map(Number), backgroundColor: "#0d6efd",
+                   maxBarThickness: 48 }]
     },
-    options: { animation: false, maintainAspectRatio: false, plugins: { legend: { display: false } } }
+    options: {
+      animation: false,
+      maintainAspectRatio: false,
+      scales: { y: { beginAtZero: true, ticks: { callback: function (value) { return whole.format(value); } } } },
+      plugins: {
+        legend: { display: false },
+        tooltip: { callbacks: { label: function (item) { return canvas.dataset.label + ": " + money.format(item.parsed.y); } } }
+      }
+    }
   });
 });

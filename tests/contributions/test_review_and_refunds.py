@@ -168,3 +168,17 @@ def test_the_monthly_chart_nets_refunds_of_contributions_only(make_user, people)
     period = f"{contribution.period:%Y-%m}"
     # 7000 contributed, 2000 of it refunded; the penalty and its refund are not contributions.
     assert monthly_contributions(contribution.participant) == [(period, "5000.00")]
+
+
+def test_the_monthly_chart_shows_months_without_contributions_as_zero(people) -> None:
+    from contributions.selectors import monthly_contributions
+
+    person = people[9]
+    for n, period in enumerate(("112022", "022023", "032023")):
+        take_in(order_text([line_for(person, period=period)], reference=f"G{n}", number=str(n)))
+    participant = LedgerEntry.objects.filter(participant__iin=person.iin)[0].participant
+    series = monthly_contributions(participant)
+    assert [month for month, _ in series] == ["2022-11", "2022-12", "2023-01", "2023-02", "2023-03"]
+    assert [amount for _, amount in series] == ["7000.00", "0.00", "0.00", "7000.00", "7000.00"]
+    # At most the last ``months`` months, ending with the latest period.
+    assert monthly_contributions(participant, months=2) == [("2023-02", "7000.00"), ("2023-03", "7000.00")]

@@ -150,7 +150,13 @@ def test_returns_page_download_and_payer_page(staff, people) -> None:
     assert staff.get(reverse("return_document_download", args=[document.pk, "exe"])).status_code == 404
     payer = staff.get(reverse("payer_detail", args=[PAYER])).content.decode()
     assert order.reference in payer
+    assert document.number in payer  # the payer's return documents are on his page
+    assert payer.count(f'href="{reverse("payer_detail", args=[PAYER])}"') == 0  # no column of himself
     assert staff.get(reverse("payer_detail", args=["990140004654"])).status_code == 404
+    listing = reverse("return_document_list")
+    assert document.number in staff.get(listing, {"payer": PAYER}).content.decode()
+    assert document.number not in staff.get(listing, {"payer": "990140004654"}).content.decode()
+    assert document.number not in staff.get(listing, {"payer": "' OR 1=1"}).content.decode()  # matches nothing
 
 
 def test_the_sweep_flags_due_and_late_orders_once(people) -> None:
@@ -200,3 +206,27 @@ def test_an_administrator_without_a_role_is_not_told_he_has_none(admin_client) -
     assert "You hold no role yet" not in page
     assert "every permission is yours" in page
     assert reverse("order_list") in page
+
+
+@pytest.mark.parametrize(
+    ("seconds", "english", "russian"),
+    [
+        (None, "—", "—"),
+        (2.345, "2.3 s", "2,3 с"),
+        (125, "2 min 5 s", "2 мин 5 с"),
+        (3 * 3600 + 60 * 7, "3 h 7 min", "3 ч 7 мин"),
+        (2 * 86400 + 3600, "2 d 1 h", "2 д 1 ч"),
+    ],
+)
+def test_processing_time_is_worded_in_the_readers_language(seconds, english, russian) -> None:
+    from contributions.templatetags.contributions_labels import duration_label
+
+    assert duration_label(seconds) == english
+    with translation.override("ru"):
+        assert duration_label(seconds) == russian
+
+
+def test_the_favicon_is_the_apps_icon(client) -> None:
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301
+    assert response["Location"].endswith("img/favicon.svg")
