@@ -1,6 +1,9 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext_lazy as _
 
 from contributions.models import (
     IncomingFile,
@@ -11,6 +14,7 @@ from contributions.models import (
     Refund,
     ReturnDocument,
 )
+from contributions.problems import word
 from records.admin_export import LoggedExportMixin, ReadOnlyAdmin
 
 
@@ -26,6 +30,12 @@ class PaymentOrderAdmin(ReadOnlyAdmin):
     list_display = ["reference", "number", "payer_idn", "knp", "received", "status", "lines_total", "total"]
     list_filter = ["status", "knp", "received"]
     search_fields = ["=payer_idn", "=reference"]
+    readonly_fields = ["problems"]
+
+    @admin.display(description=_("Problems with this order"))
+    def problems(self, order: PaymentOrder) -> str:
+        """The stored problems worded in the reader's language (``errors`` holds them as stored)."""
+        return format_html_join(mark_safe("<br>"), "{}", ((word(entry),) for entry in order.errors)) or "—"
 
 
 @admin.register(OrderLine)

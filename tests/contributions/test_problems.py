@@ -90,3 +90,18 @@ def test_ingest_json_and_the_api_give_problems_in_english(make_user, people, tmp
     client.force_login(make_user("head_of_service"))
     answer = client.get(f"/api/v1/orders/{order.pk}/", HTTP_ACCEPT_LANGUAGE="ru").json()
     assert answer["errors"] == summary["errors"]
+
+
+@pytest.mark.django_db
+def test_the_admin_shows_problems_worded_and_escaped(make_user, people) -> None:
+    text = order_text([line_for(people[3])], knp="010").replace(":20:SO231124000009", ":20:<b>X</b>")
+    (order,) = intake_file(raw=text.encode(), file_name="o.mt102", door="upload", actor=ACTOR).orders
+    order.errors = [*order.errors, Problem(7, "garbled tag: %(text)s", text="'<script>'").as_json()]
+    order.save(update_fields=["errors"])
+    client = Client()
+    client.force_login(make_user("head_of_service"))
+    page = client.get(reverse("admin:contributions_paymentorder_change", args=[order.pk]), HTTP_ACCEPT_LANGUAGE="ru")
+    html = page.content.decode()
+    assert "КНП 010 не входит в коды, которые зачисляет Госкорпорация" in html
+    assert "строка 7: искаженное поле: &#x27;&lt;script&gt;&#x27;" in html
+    assert "<script>'" not in html
