@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from contributions.documents import NothingToPayBack, return_document_csv, return_document_mt102
+from contributions.documents import NoReturnMessage, return_document_csv, return_document_mt102
 from contributions.models import Door, OrderStatus, PaymentOrder
 from contributions.parsers.base import ParsedFile, ParseError
 from contributions.parsers.jsonorder import parse_json_order
@@ -177,7 +177,10 @@ class ReturnDocumentApi(APIView):
         responses={
             (200, "text/csv"): OpenApiTypes.STR,
             (200, "text/plain"): OpenApiTypes.STR,
-            409: OpenApiResponse(description="The returned lines carry no money: there is no MT102 to make."),
+            409: OpenApiResponse(
+                description="No MT102 for this document (nothing to pay back, or no account to address it "
+                "to); the CSV is there."
+            ),
         }
     )
     def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
@@ -189,8 +192,8 @@ class ReturnDocumentApi(APIView):
         else:
             try:
                 body, content_type = return_document_mt102(order.return_document), "text/plain; charset=utf-8"
-            except NothingToPayBack:
-                return Response({"detail": "The returned lines carry no money: there is no MT102 to make."}, status=409)
+            except NoReturnMessage as exc:
+                return Response({"detail": exc.reason}, status=409)  # English, like the API's errors
         response = HttpResponse(body, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{order.return_document.number}.{fmt}"'
         log_access(

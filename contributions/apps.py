@@ -33,6 +33,8 @@ def check_return_account(app_configs: object = None, **kwargs: object) -> list[c
                 id="contributions.W001",
             )
         ]
+    from records.identifiers import is_kz_iban
+
     if not is_kz_iban(account):
         return [
             checks.Warning(
@@ -42,15 +44,6 @@ def check_return_account(app_configs: object = None, **kwargs: object) -> list[c
             )
         ]
     return []
-
-
-def is_kz_iban(value: str) -> bool:
-    """A Kazakh IBAN: ``KZ``, two check digits, 16 alphanumerics; ISO 13616 mod-97 remainder 1."""
-    if len(value) != 20 or not value.startswith("KZ") or not value.isascii() or not value[2:].isalnum():
-        return False
-    rearranged = value[4:] + value[:4]
-    digits = "".join(str(int(ch, 36)) for ch in rearranged.upper())
-    return int(digits) % 97 == 1
 
 
 def _seed_purpose_codes_if_empty(sender: AppConfig, **kwargs: object) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
+import re
+import unicodedata
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from contributions.models import LineStatus, OrderLine, ReturnDocument, ReturnReason
+from records.identifiers import is_kz_iban
 
 CSV_HEADER = [
     "return_document",
@@ -90,9 +94,30 @@ def mt102_reference(document: ReturnDocument) -> str:
     return f"RET{digits}"
 
 
-class NothingToPayBack(Exception):
-    """A return document whose lines carry no money (e.g. every returned line had a zero amount):
-    there is no payment to make, so there is no MT102; the CSV still lists the lines."""
+NOTHING_TO_PAY_BACK = gettext_noop(
+    "The returned lines carry no money, so there is no payment to make; the CSV lists them."
+)
+PAYER_ACCOUNT_UNKNOWN = gettext_noop(
+    "The order does not name the payer's account and bank (a CSV or XLSX list does not), so the "
+    "payment back cannot be addressed; the CSV lists the lines."
+)
+NO_DEBIT_ACCOUNT = gettext_noop(
+    "The State Corporation account to pay back from is not known: the order did not pay into one, "
+    "and STATE_CORPORATION_ACCOUNT is not set to an IBAN."
+)
+_BIC = re.compile(r"[A-Z]{6}[A-Z0-9]{2}(?:[A-Z0-9]{3})?")
+
+
+class NoReturnMessage(Exception):
+    """Why a return document has no MT102 (its CSV always lists the lines): ``reason`` is an
+    English message template, worded by ``worded()`` in the reader's language."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+    def worded(self) -> str:
+        return gettext(self.reason)
 
 
 def is_itemised(document: ReturnDocument, lines: list[OrderLine]) -> bool:
@@ -105,8 +130,35 @@ def is_itemised(document: ReturnDocument, lines: list[OrderLine]) -> bool:
 
 def debit_account(document: ReturnDocument) -> str:
     """The State Corporation account the money is paid back from: the one the order paid into
-    (its ``:59:``), else the configured account (lists sent as CSV/XLSX do not name it)."""
-    return document.order.payee_account or settings.STATE_CORPORATION_ACCOUNT
+    (its ``:59:``) when the order was paid to the State Corporation and names an IBAN, else the
+    configured account; "" when neither is an IBAN."""
+    order = document.order
+    paid_to_us = order.payee_idn in ("", settings.STATE_CORPORATION_BIN) and order.payee_bic in (
+        "",
+        settings.STATE_CORPORATION_BIC,
+    )
+    if paid_to_us and is_kz_iban(order.payee_account):
+        return order.payee_account
+    return settings.STATE_CORPORATION_ACCOUNT if is_kz_iban(settings.STATE_CORPORATION_ACCOUNT) else ""
+
+
+def mt102_problem(document: ReturnDocument) -> str | None:
+    """Why the document cannot be paid back as an MT102 (a message template), or None."""
+    if document.total <= 0:
+        return NOTHING_TO_PAY_BACK
+    order = document.order
+    if not is_kz_iban(order.payer_account) or not _BIC.fullmatch(order.payer_bic):
+        return PAYER_ACCOUNT_UNKNOWN
+    if not debit_account(document):
+        return NO_DEBIT_ACCOUNT
+    return None
+
+
+def _text(value: object) -> str:
+    """A value as one line of field text: the payers' own data (names, numbers, periods) must not
+    break the message into lines of its own (a forged ``:21:`` or ``:32B:``)."""
+    text = "".join(" " if unicodedata.category(ch).startswith(("C", "Z")) else ch for ch in str(value))
+    return " ".join(text.split())
 
 
 def return_document_mt102(document: ReturnDocument) -> str:
@@ -116,13 +168,16 @@ def return_document_mt102(document: ReturnDocument) -> str:
     ``:32B:`` entries (reference.md §3.2: the banks' validator requires it). Normally there is one
     sequence B per returned line that carries money, with ``/RSN/`` its return reason code; when
     the lines do not add up to the total (``is_itemised``) there is one entry for the whole
-    amount, naming the payer, with ``/RSN/order_returned``. Raises ``NothingToPayBack`` when the
-    total is not positive."""
-    if document.total <= 0:
-        raise NothingToPayBack(document.number)
+    amount, naming the payer, with the latest period of the lines and ``/RSN/order_returned``.
+    Every value from the order is written as one line of text (``_text``). Raises
+    ``NoReturnMessage`` when the document cannot be paid back this way (``mt102_problem``)."""
+    problem = mt102_problem(document)
+    if problem is not None:
+        raise NoReturnMessage(problem)
     order = document.order
     today = timezone.localdate()
-    lines = [line for line in returned_lines(document) if line.amount is not None and line.amount > 0]
+    returned = returned_lines(document)
+    lines = [line for line in returned if line.amount is not None and line.amount > 0]
     parts = [
         f"{{1:F01{settings.STATE_CORPORATION_BIC}XXXX0000000000}}",
         "{2:I102SGROSS000000U3003}",
@@ -134,14 +189,14 @@ def return_document_mt102(document: ReturnDocument) -> str:
         f":52B:{settings.STATE_CORPORATION_BIC}",
         f":57B:{order.payer_bic}",
         f":59:{order.payer_account}",
-        f"/NAME/{order.payer_name}",
-        f"/IDN/{order.payer_idn}",
+        f"/NAME/{_text(order.payer_name)[:60]}",
+        f"/IDN/{_text(order.payer_idn)}",
         f":70:/NUM/{order.pk}",
         f"/DATE/{today:%y%m%d}",
-        f"/KNP/{order.knp}",
-        f"/ASSIGN/ВОЗВРАТ ПО П/П {order.number} ОТ {order.document_date:%d.%m.%Y}"
+        f"/KNP/{_text(order.knp)}",
+        f"/ASSIGN/ВОЗВРАТ ПО П/П {_text(order.number)} ОТ {order.document_date:%d.%m.%Y}"
         if order.document_date
-        else f"/ASSIGN/ВОЗВРАТ ПО П/П {order.number}",
+        else f"/ASSIGN/ВОЗВРАТ ПО П/П {_text(order.number)}",
     ]
     if is_itemised(document, lines):
         for index, line in enumerate(lines, start=1):
@@ -149,20 +204,24 @@ def return_document_mt102(document: ReturnDocument) -> str:
                 f":21:{index}",
                 f":32B:KZT{_mt_amount(line.amount)}",
                 ":70:/OPV/S",
-                f"/FM/{line.last_name}",
-                f"/NM/{line.first_name}",
-                f"/FT/{line.patronymic}",
+                f"/FM/{_text(line.last_name)}",
+                f"/NM/{_text(line.first_name)}",
+                f"/FT/{_text(line.patronymic)}",
                 f"/DT/{line.birth_date:%Y%m%d}" if line.birth_date else "/DT/",
-                f"/IDN/{line.iin}",
-                f"/PERIOD/{line.period:%m%Y}" if line.period else f"/PERIOD/{line.period_text}",
+                f"/IDN/{_text(line.iin)}",
+                f"/PERIOD/{line.period:%m%Y}" if line.period else f"/PERIOD/{_text(line.period_text)}",
                 f"/RSN/{line.reason}",
             ]
     else:
+        periods = [line.period for line in returned if line.period is not None]
+        period = max(periods) if periods else (order.document_date or order.received)
         parts += [
             ":21:1",
             f":32B:KZT{_mt_amount(document.total)}",
             ":70:/OPV/S",
-            f"/IDN/{order.payer_idn}",
+            f"/FM/{_text(order.payer_name)[:60]}",
+            f"/IDN/{_text(order.payer_idn)}",
+            f"/PERIOD/{period:%m%Y}",
             f"/RSN/{ReturnReason.ORDER_RETURNED}",
         ]
     parts += [f":32A:{today:%y%m%d}KZT{_mt_amount(document.total)}", "-}"]

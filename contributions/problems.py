@@ -60,12 +60,19 @@ class Problem:
 
 
 def _fill(template: str, params: dict[str, Any], *, translate: bool) -> str:
+    """The template (translated or not) with its parameters. A translation that does not fit the
+    parameters falls back to the English template; parameters that fit neither (a template
+    reworded since the row was stored) are shown after the template as they are, never an error
+    on the page."""
     values = {k: _word_param(v, translate=translate) for k, v in params.items()}
-    text = gettext(template) if translate else template
-    try:
-        return text % values if values else text
-    except (KeyError, ValueError, TypeError):  # a translation that lost a placeholder: say it in English
-        return template % values if values else template
+    candidates = [gettext(template), template] if translate else [template]
+    for text in candidates:
+        try:
+            return text % values if values else text
+        except (KeyError, ValueError, TypeError):
+            continue
+    shown = ", ".join(f"{k}={v}" for k, v in values.items())
+    return f"{template} ({shown})" if shown else template
 
 
 def _word_param(value: Any, *, translate: bool) -> Any:

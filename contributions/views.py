@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contributions.documents import NothingToPayBack, return_document_csv, return_document_mt102
+from contributions.documents import NoReturnMessage, return_document_csv, return_document_mt102
 from contributions.forms import (
     OrderFilterForm,
     OrderUploadForm,
@@ -171,10 +171,6 @@ def return_document_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _nothing_to_pay_back() -> str:
-    return str(gettext_lazy("The returned lines carry no money, so there is no payment to make; the CSV lists them."))
-
-
 @requires("contributions.view_orderline")
 @require_GET
 def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
@@ -184,8 +180,8 @@ def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpRes
     elif fmt == "mt102":
         try:
             response = HttpResponse(return_document_mt102(document), content_type="text/plain; charset=utf-8")
-        except NothingToPayBack:
-            return HttpResponse(_nothing_to_pay_back(), status=409, content_type="text/plain; charset=utf-8")
+        except NoReturnMessage as exc:
+            return HttpResponse(exc.worded(), status=409, content_type="text/plain; charset=utf-8")
     else:
         raise Http404
     response["Content-Disposition"] = f'attachment; filename="{document.number}.{fmt}"'

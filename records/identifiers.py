@@ -8,6 +8,7 @@ identifiers"): since Government Decree No. 853 of 2013 they need not match the p
 from __future__ import annotations
 
 import random
+import re
 from datetime import date
 from enum import StrEnum
 from functools import lru_cache
@@ -119,3 +120,15 @@ def make_bin(registered: date, *, rng: random.Random) -> str:
         digit = check_digit(first11)
         if digit is not None:
             return f"{first11}{digit}"
+
+
+_KZ_IBAN = re.compile(r"KZ[0-9]{2}[0-9]{3}[0-9A-Z]{13}")
+
+
+def is_kz_iban(value: str) -> bool:
+    """A Kazakh IBAN (``KZ``, two check digits, a three-digit bank code, a 13-character account)
+    whose ISO 13616 mod-97 remainder is 1. Used for the accounts a return payment names."""
+    if not _KZ_IBAN.fullmatch(value):
+        return False
+    rearranged = value[4:] + value[:4]
+    return int("".join(str(int(ch, 36)) for ch in rearranged)) % 97 == 1

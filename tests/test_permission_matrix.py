@@ -198,6 +198,14 @@ def test_a_forged_post_without_the_csrf_token_is_refused(name: str, make_user, s
     client = Client(enforce_csrf_checks=True)
     client.force_login(make_user(WRITING_VIEWS[name]))
     before = state_of_the_records()
-    response = client.post(url_for(name, sample), {"note": "forged", "decision": "approve"})
+    data = {"note": "forged", "decision": "approve"}
+    response = client.post(url_for(name, sample), data)
     assert response.status_code == 403
+    assert b"CSRF" in response.content  # refused for the missing token, not for the role
     assert state_of_the_records() == before
+    # The same request with the token gets past the check (control).
+    from django.middleware.csrf import _get_new_csrf_string
+
+    token = _get_new_csrf_string()
+    client.cookies["csrftoken"] = token
+    assert client.post(url_for(name, sample), data, HTTP_X_CSRFTOKEN=token).status_code != 403

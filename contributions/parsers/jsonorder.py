@@ -1,7 +1,7 @@
 """A payment order given to the API as a JSON body (already decoded by the caller)::
 
     {"reference", "number", "document_date": "YYYY-MM-DD",
-     "payer": {"idn", "name", "account"}, "payee": {"idn", "bic", "account"},
+     "payer": {"idn", "name", "account", "bic" (optional)}, "payee": {"idn", "bic", "account"},
      "knp", "total", "value_date": "YYYY-MM-DD",
      "lines": [{"iin", "last_name", "first_name", "patronymic", "birth_date": "YYYY-MM-DD",
                 "period": "YYYY-MM", "amount"}]}
@@ -163,6 +163,8 @@ def _fill(order: ParsedOrder, data: object) -> None:
         order.payer_idn = reader.string(payer, "idn", "payer.idn", non_empty=True)
         order.payer_name = clean_name(reader.string(payer, "name", "payer.name", non_empty=True))
         order.payer_account = reader.string(payer, "account", "payer.account", non_empty=True)
+        # Optional: the payer's bank, needed only to address a return payment (its MT102 ``:57B:``).
+        order.payer_bic = reader.string(payer, "bic", "payer.bic", required=False)
     payee = reader.mapping(data, "payee", "payee")
     if payee:
         order.payee_idn = reader.string(payee, "idn", "payee.idn", non_empty=True)

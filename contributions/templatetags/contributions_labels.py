@@ -7,7 +7,8 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
-from contributions.models import OrderStatus, ReturnReason
+from contributions.documents import mt102_problem
+from contributions.models import OrderStatus, ReturnDocument, ReturnReason
 from contributions.problems import word
 
 register = template.Library()
@@ -35,13 +36,20 @@ def duration_label(seconds: float | None) -> str:
     (orders take seconds), then minutes, hours and days (an order that waited for review)."""
     if seconds is None:
         return "—"
-    if seconds < 60:
+    if round(seconds, 1) < 60:
         return gettext("%(seconds)s s") % {"seconds": number_format(round(seconds, 1), decimal_pos=1)}
-    minutes = int(seconds // 60)
+    minutes, rest = divmod(round(seconds), 60)
     if minutes < 60:
-        return gettext("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": int(seconds % 60)}
+        return gettext("%(minutes)s min %(seconds)s s") % {"minutes": minutes, "seconds": rest}
     hours, minutes = divmod(minutes, 60)
     if hours < 24:
         return gettext("%(hours)s h %(minutes)s min") % {"hours": hours, "minutes": minutes}
     days, hours = divmod(hours, 24)
     return gettext("%(days)s d %(hours)s h") % {"days": days, "hours": hours}
+
+
+@register.filter
+def return_mt102_problem(document: ReturnDocument) -> str:
+    """Why the document has no MT102, in the reader's language; "" when it has one."""
+    problem = mt102_problem(document)
+    return gettext(problem) if problem else ""

@@ -10,12 +10,22 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from contributions.apps import check_return_account, is_kz_iban
-from contributions.documents import NothingToPayBack, return_document_csv, return_document_mt102
+from contributions.apps import check_return_account
+from contributions.documents import (
+    NO_DEBIT_ACCOUNT,
+    NOTHING_TO_PAY_BACK,
+    PAYER_ACCOUNT_UNKNOWN,
+    NoReturnMessage,
+    return_document_csv,
+    return_document_mt102,
+)
 from contributions.models import OrderStatus, PaymentOrder
+from contributions.parsers.base import ParsedFile
+from contributions.parsers.jsonorder import parse_json_order
 from contributions.parsers.mt102 import parse_mt102
 from contributions.parsers.tabular import COLUMNS
 from contributions.services import intake_file, order_resolve_review, process_order
+from records.identifiers import is_kz_iban
 from records.services import Actor
 from tests.conftest import PAYER, line_for, order_text
 
@@ -61,7 +71,10 @@ def test_an_order_whose_lines_do_not_add_up_is_paid_back_whole_in_one_entry(make
     assert document.total == Decimal("1.00")  # the money that arrived, not what the lines claim
     text = return_document_mt102(document)
     (back,) = parse_mt102(text.encode()).orders
-    assert all("/RSN/" in error.message for error in back.errors)  # our sub-field, unknown to payers' lists
+    # Our own reader knows all but the /RSN/ sub-field, which payers' lists do not have.
+    assert [error.message for error in back.errors] == ["unknown sub-field /RSN/ in :70:"]
+    assert mt102_lines(text, "/PERIOD/") == ["/PERIOD/102023"]  # the banks want a period somewhere
+    assert mt102_lines(text, "/FM/") == ['/FM/ТОО "СИНТЕТИКА"']  # the payer
     assert [(line.iin, line.amount) for line in back.lines] == [(PAYER, Decimal("1.00"))]
     assert back.total == Decimal("1.00")
     assert mt102_lines(text, "/RSN/") == ["/RSN/order_returned"]
@@ -84,21 +97,23 @@ def test_returned_lines_without_money_have_no_mt102(make_user, people) -> None:
     order = take_in(order_text([line_for(people[8]), line_for(people[9], amount="0")]))
     document = order.return_document
     assert document.total == Decimal("0.00")
-    with pytest.raises(NothingToPayBack):
+    with pytest.raises(NoReturnMessage) as refused:
         return_document_mt102(document)
+    assert refused.value.reason == NOTHING_TO_PAY_BACK
     client = Client()
     client.force_login(make_user("head_of_service"))
-    response = client.get(reverse("return_document_download", args=[document.pk, "mt102"]))
+    response = client.get(reverse("return_document_download", args=[document.pk, "mt102"]), HTTP_ACCEPT_LANGUAGE="ru")
     assert response.status_code == 409
+    assert "В возвращенных строках нет денег" in response.content.decode()
     assert client.get(reverse("return_document_download", args=[document.pk, "csv"])).status_code == 200
     page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert reverse("return_document_download", args=[document.pk, "csv"]) in page
     assert reverse("return_document_download", args=[document.pk, "mt102"]) not in page
+    api = client.get(reverse("api_return_document", args=[order.pk, "mt102"]))
+    assert (api.status_code, api.json()["detail"]) == (409, NOTHING_TO_PAY_BACK)
 
 
-def test_a_list_that_names_no_account_is_paid_back_from_the_configured_one(settings, people) -> None:
-    settings.STATE_CORPORATION_ACCOUNT = "KZ67009SS00368609110"
-    person = people[10]
+def csv_list(person) -> str:
     values = {
         **dict.fromkeys(COLUMNS, ""),
         **{"reference": "L1", "number": "7", "document_date": "2023-11-24", "payer_idn": PAYER},
@@ -106,10 +121,67 @@ def test_a_list_that_names_no_account_is_paid_back_from_the_configured_one(setti
         **{"iin": "123", "last_name": person.last_name, "first_name": person.first_name},
         **{"birth_date": f"{person.birth_date:%Y-%m-%d}", "period": "2023-10", "amount": "100.00"},
     }
-    order = take_in(",".join(COLUMNS) + "\n" + ",".join(values[c] for c in COLUMNS) + "\n", name="list.csv")
-    assert order.payee_account == ""
+    return ",".join(COLUMNS) + "\n" + ",".join(values[c] for c in COLUMNS) + "\n"
+
+
+def test_a_list_that_names_no_payer_account_has_no_mt102(people) -> None:
+    order = take_in(csv_list(people[10]), name="list.csv")
+    assert order.status == OrderStatus.RETURNED
+    with pytest.raises(NoReturnMessage) as refused:
+        return_document_mt102(order.return_document)
+    assert refused.value.reason == PAYER_ACCOUNT_UNKNOWN
+    assert "123" in return_document_csv(order.return_document)
+
+
+def test_an_order_not_paid_to_the_state_corporation_is_paid_back_from_the_configured_account(
+    settings, make_user, people
+) -> None:
+    order = take_in(order_text([line_for(people[11])], payee_idn="990140004654"))
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    order = order_resolve_review(order_id=order.pk, resolved_by=make_user("senior_specialist"), note="Не нам")
+    settings.STATE_CORPORATION_ACCOUNT = ""
+    with pytest.raises(NoReturnMessage) as refused:  # its :59: is not ours to pay from
+        return_document_mt102(order.return_document)
+    assert refused.value.reason == NO_DEBIT_ACCOUNT
+    settings.STATE_CORPORATION_ACCOUNT = "KZ67009SS00368609110"
     text = return_document_mt102(order.return_document)
     assert mt102_lines(text, ":50:/D/") == [":50:/D/KZ67009SS00368609110"]
+
+
+def test_the_payers_data_cannot_add_lines_to_the_return_message(settings, people) -> None:
+    settings.STATE_CORPORATION_ACCOUNT = "KZ67009SS00368609110"
+    person = people[12]
+    forged = "\r\n:21:9\r\n:32B:KZT999999,00"
+    body = {
+        "reference": "INJ1",
+        "number": "1",
+        "document_date": "2023-11-24",
+        "payer": {"idn": PAYER, "name": f"ТОО{forged}", "account": "KZ699990000000000001", "bic": "XXXXKZKA"},
+        "payee": {"idn": "160440007161", "bic": "GCVPKZ2A", "account": f"KZ429990000000000002{forged}"},
+        "knp": "012",
+        "total": "7000.00",
+        "value_date": "2023-11-24",
+        "lines": [
+            {
+                "iin": f"123{forged}",
+                "last_name": f"{person.last_name}{forged}",
+                "first_name": person.first_name,
+                "birth_date": person.birth_date.isoformat(),
+                "period": f"2023-10{forged}",
+                "amount": "7000.00",
+            }
+        ],
+    }
+    parsed = ParsedFile(encoding="utf-8", orders=[parse_json_order(body)])
+    (order,) = intake_file(raw=b"{}", file_name="api.json", door="api", actor=ACTOR, parsed=parsed).orders
+    process_order(order_id=order.pk, actor=ACTOR)
+    order.refresh_from_db()
+    assert order.status == OrderStatus.RETURNED
+    text = return_document_mt102(order.return_document)
+    assert mt102_lines(text, ":21:") == [":21:1"]
+    assert mt102_lines(text, ":32B:") == [":32B:KZT7000,00"]
+    assert mt102_lines(text, ":50:/D/") == [":50:/D/KZ67009SS00368609110"]  # the forged one is no IBAN
+    assert mt102_lines(text, "/IDN/")[-1] == "/IDN/123 :21:9 :32B:KZT999999,00"  # one line of text
 
 
 def test_check_deploy_warns_while_the_account_is_not_configured(settings) -> None:
@@ -134,7 +206,22 @@ def test_check_deploy_warns_while_the_account_is_not_configured(settings) -> Non
         ("KZ42999000000000000", False),
         ("DE89370400440532013000", False),
         ("KZ4299900000000000٠2", False),
+        ("KZ42AB90000000000002", False),  # the bank code is digits
+        ("kz429990000000000002", False),
     ],
 )
 def test_kz_iban(value: str, valid: bool) -> None:
     assert is_kz_iban(value) is valid
+
+
+def test_a_file_that_could_not_be_read_returned_in_full_is_listed(make_user) -> None:
+    (order,) = intake_file(raw=b"\x00junk", file_name="junk.bin", door="upload", actor=ACTOR).orders
+    head = make_user("head_of_service")
+    order = order_resolve_review(order_id=order.pk, resolved_by=head, note="Не читается")
+    client = Client()
+    client.force_login(head)
+    listing = client.get(reverse("return_document_list"))
+    assert listing.status_code == 200
+    assert order.return_document.number in listing.content.decode()
+    with pytest.raises(NoReturnMessage):  # nothing is known to pay back, nor to whom
+        return_document_mt102(order.return_document)

@@ -105,3 +105,58 @@ def test_the_admin_shows_problems_worded_and_escaped(make_user, people) -> None:
     assert "КНП 010 не входит в коды, которые зачисляет Госкорпорация" in html
     assert "строка 7: искаженное поле: &#x27;&lt;script&gt;&#x27;" in html
     assert "<script>'" not in html
+
+
+def test_stored_parameters_that_no_longer_fit_the_template_are_shown_not_raised() -> None:
+    stored = {"line": 2, "message": "unknown tag :%(tag)s:", "params": {"other": "1"}}
+    assert word(stored, translate=False) == "line 2: unknown tag :%(tag)s: (other=1)"
+    with translation.override("ru"):
+        assert word(stored).startswith("строка 2: unknown tag :%(tag)s:")
+
+
+def po_entries(path) -> list[dict[str, str]]:
+    """The entries of a .po file as {keyword: text} (msgid, msgstr, msgid_plural, ...)."""
+    import ast
+
+    entries: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    key = ""
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            if current:
+                entries.append(current)
+            current, key = {}, ""
+            continue
+        if line.startswith('"'):
+            current[key] += ast.literal_eval(line)
+            continue
+        key, _, rest = line.partition(" ")
+        current[key] = ast.literal_eval(rest)
+    if current:
+        entries.append(current)
+    return entries
+
+
+def test_every_translation_keeps_the_placeholders_of_its_message() -> None:
+    """msgfmt -c does not catch a named placeholder dropped or misspelt in a translation; a page
+    would then show the problem without its value (or in English)."""
+    import re
+    from pathlib import Path
+
+    from django.conf import settings
+
+    placeholder = re.compile(r"%\((\w+)\)[sd]")
+    files = sorted(Path(settings.BASE_DIR, "locale").glob("*/LC_MESSAGES/django.po"))
+    assert len(files) == 2
+    checked, wrong = 0, []
+    for po in files:
+        for entry in po_entries(po):
+            msgid, msgstr = entry.get("msgid", ""), entry.get("msgstr", "")
+            if not msgid or not msgstr:
+                continue
+            checked += 1
+            if sorted(placeholder.findall(msgid)) != sorted(placeholder.findall(msgstr)):
+                wrong.append((po.parent.parent.name, msgid, msgstr))
+    assert checked > 400
+    assert wrong == []

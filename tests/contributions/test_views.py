@@ -213,6 +213,7 @@ def test_an_administrator_without_a_role_is_not_told_he_has_none(admin_client) -
     [
         (None, "—", "—"),
         (2.345, "2.3 s", "2,3 с"),
+        (59.97, "1 min 0 s", "1 мин 0 с"),
         (125, "2 min 5 s", "2 мин 5 с"),
         (3 * 3600 + 60 * 7, "3 h 7 min", "3 ч 7 мин"),
         (2 * 86400 + 3600, "2 d 1 h", "2 д 1 ч"),
