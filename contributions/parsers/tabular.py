@@ -29,7 +29,7 @@ from django.utils.translation import gettext_noop
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError
 from contributions.parsers.mt102 import UTF8, clean_name, decode_text, parse_amount, parse_period
 
-__all__ = ["COLUMNS", "PAYEE_BIC", "PAYEE_IDN", "parse_csv", "parse_xlsx"]
+__all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "PAYEE_BIC", "PAYEE_IDN", "parse_csv", "parse_xlsx"]
 
 COLUMNS = (
     "reference",
@@ -48,8 +48,11 @@ COLUMNS = (
     "period",
     "amount",
 )
+# Optional: the payer's account (IBAN) and bank (BIC), which address a return payment (the MT102
+# of a return document); a list without them is taken in the same and its returns have no MT102.
+OPTIONAL_COLUMNS = ("payer_account", "payer_bic")
 _KEY_COLUMNS = ("payer_idn", "reference", "number", "document_date")
-_AGREEING_COLUMNS = ("payer_name", "knp", "total", "value_date")
+_AGREEING_COLUMNS = ("payer_name", "knp", "total", "value_date", *OPTIONAL_COLUMNS)
 PAYEE_BIC = "GCVPKZ2A"
 PAYEE_IDN = "160440007161"
 
@@ -114,7 +117,7 @@ def _header(cells: list[Cell], line: int) -> tuple[dict[str, int], list[ParseErr
     errors: list[ParseError] = []
     for index, cell in enumerate(cells):
         name = _text(cell).lstrip("\ufeff").strip().lower()
-        if name in COLUMNS:
+        if name in COLUMNS or name in OPTIONAL_COLUMNS:
             if name in positions:
                 errors.append(
                     ParseError(line, gettext_noop("column %(column)s appears twice in the header"), column=repr(name))
@@ -188,6 +191,8 @@ def _new_order(row: _Row, values: dict[str, Cell]) -> ParsedOrder:
         document_date=parse_list_date(values["document_date"]),
         payer_idn=_text(values["payer_idn"]),
         payer_name=clean_name(_text(values["payer_name"])),
+        payer_account=_text(values.get("payer_account", "")),
+        payer_bic=_text(values.get("payer_bic", "")),
         payee_bic=PAYEE_BIC,
         payee_idn=PAYEE_IDN,
         knp=_text(values["knp"]),
@@ -219,6 +224,8 @@ def _check_agreement(
     order: ParsedOrder, first: _Row, row: _Row, values: dict[str, Cell], positions: dict[str, int]
 ) -> None:
     for column in _AGREEING_COLUMNS:
+        if column not in positions:  # an optional column the list does not have
+            continue
         index = positions[column]
         first_value = first.cells[index] if index < len(first.cells) else ""
         if _comparable(column, values[column]) != _comparable(column, first_value):

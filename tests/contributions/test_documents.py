@@ -113,15 +113,16 @@ def test_returned_lines_without_money_have_no_mt102(make_user, people) -> None:
     assert (api.status_code, api.json()["detail"]) == (409, NOTHING_TO_PAY_BACK)
 
 
-def csv_list(person) -> str:
+def csv_list(person, **extra: str) -> str:
     values = {
         **dict.fromkeys(COLUMNS, ""),
         **{"reference": "L1", "number": "7", "document_date": "2023-11-24", "payer_idn": PAYER},
         **{"payer_name": "ТОО ПРИМЕР", "knp": "012", "total": "100.00", "value_date": "2023-11-24"},
         **{"iin": "123", "last_name": person.last_name, "first_name": person.first_name},
         **{"birth_date": f"{person.birth_date:%Y-%m-%d}", "period": "2023-10", "amount": "100.00"},
+        **extra,
     }
-    return ",".join(COLUMNS) + "\n" + ",".join(values[c] for c in COLUMNS) + "\n"
+    return ",".join(values) + "\n" + ",".join(values.values()) + "\n"
 
 
 def test_a_list_that_names_no_payer_account_has_no_mt102(people) -> None:
@@ -131,6 +132,16 @@ def test_a_list_that_names_no_payer_account_has_no_mt102(people) -> None:
         return_document_mt102(order.return_document)
     assert refused.value.reason == PAYER_ACCOUNT_UNKNOWN
     assert "123" in return_document_csv(order.return_document)
+
+
+def test_a_list_that_names_the_payer_account_is_paid_back_from_the_configured_account(settings, people) -> None:
+    settings.STATE_CORPORATION_ACCOUNT = "KZ67009SS00368609110"  # a list does not say where it paid
+    raw = csv_list(people[10], payer_account="KZ699990000000000001", payer_bic="XXXXKZKA")
+    order = take_in(raw, name="list.csv")
+    text = return_document_mt102(order.return_document)
+    assert mt102_lines(text, ":50:/D/") == [":50:/D/KZ67009SS00368609110"]
+    assert mt102_lines(text, ":57B:") == [":57B:XXXXKZKA"]
+    assert mt102_lines(text, ":59:") == [":59:KZ699990000000000001"]
 
 
 def test_an_order_not_paid_to_the_state_corporation_is_paid_back_from_the_configured_account(

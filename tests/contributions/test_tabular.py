@@ -201,6 +201,19 @@ def test_csv_disagreeing_order_columns(column: str, value: str) -> None:
     assert "line 2" in order.errors[0].message
 
 
+def test_csv_optional_payer_account_and_bank() -> None:
+    header = [*HEADER, "PAYER_ACCOUNT", "payer_bic"]
+    first, second = [*ROW_1, "KZ699990000000000001", "XXXXKZKA"], [*ROW_2, "KZ699990000000000001", "XXXXKZKA"]
+    order = only_order(parse_csv(csv_bytes([header, first, second])))
+    assert order.errors == []
+    assert (order.payer_account, order.payer_bic) == ("KZ699990000000000001", "XXXXKZKA")
+    assert (only_order(parse_csv(csv_bytes([HEADER, ROW_1]))).payer_account, "") == ("", "")  # without them
+    other = [*ROW_2, "KZ429990000000000002", "XXXXKZKA"]
+    disagreeing = only_order(parse_csv(csv_bytes([header, first, other])))
+    assert [error.line for error in disagreeing.errors] == [3]
+    assert "payer_account" in disagreeing.errors[0].message
+
+
 def test_csv_a_different_key_makes_another_order() -> None:
     result = parse_csv(csv_bytes([HEADER, ROW_1, with_value(ROW_2, "number", "102")]))
     assert [order.number for order in result.orders] == ["101", "102"]
