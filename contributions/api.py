@@ -4,11 +4,14 @@ and its return document (Rules, paragraph 6). Token or session authentication.""
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
@@ -25,7 +28,7 @@ from contributions.models import Door, OrderStatus, PaymentOrder
 from contributions.parsers.base import ParsedFile, ParseError
 from contributions.parsers.jsonorder import parse_json_order
 from contributions.selectors import order_summary
-from contributions.services import intake_file
+from contributions.services import intake_file, receipt_date_problem
 from records.access import log_access
 from records.api import model_permission
 from records.models import AccessLog
@@ -109,16 +112,21 @@ class OrderSubmitApi(APIView):
                 raw=raw, file_name=upload.name or "upload", door=Door.API, actor=actor, received=received
             )
         else:
-            if not request.content_type.startswith("application/json"):
+            if request.content_type != "application/json":
                 raise UnsupportedMediaType(request.content_type)
             # Read here, not through request.data: a body that is not JSON at all is still what
             # the payer sent, and is kept (with one order that needs review) like any broken file.
-            raw = request.body
+            try:
+                raw = request.body
+            except RequestDataTooBig:
+                limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+                message = f"A JSON body may be at most {limit} bytes: send a larger order as a file."
+                return Response({"detail": message}, status=413)
             data: Any = None
             problem: ParseError | None = None
             try:
                 data = json.loads(raw)
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, too deep, too long a number
                 problem = _json_problem(raw, exc)
             received = self._received(data)
             if problem is not None:
@@ -138,19 +146,28 @@ class OrderSubmitApi(APIView):
         if not value:
             return None
         try:
-            return date.fromisoformat(str(value))
+            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(value)):
+                raise ValueError(value)
+            received = date.fromisoformat(str(value))
         except ValueError:
             raise serializers.ValidationError({"received": ["Use the form YYYY-MM-DD."]}) from None
+        with translation.override("en"):  # the API's own messages are English
+            problem = receipt_date_problem(received)
+        if problem is not None:
+            raise serializers.ValidationError({"received": [problem]})
+        return received
 
 
-def _json_problem(raw: bytes, exc: ValueError) -> ParseError:
+def _json_problem(raw: bytes, exc: Exception) -> ParseError:
     """Where a body that is not JSON breaks, as the line of the file it concerns."""
     if isinstance(exc, json.JSONDecodeError):
         return ParseError(
             exc.lineno, gettext_noop("not valid JSON (column %(column)s): %(error)s"), column=exc.colno, error=exc.msg
         )
-    line = raw[: getattr(exc, "start", 0)].count(b"\n") + 1
-    return ParseError(line, gettext_noop("not valid JSON: the body is not UTF-8 text"))
+    if isinstance(exc, UnicodeDecodeError):
+        line = raw[: exc.start].count(b"\n") + 1
+        return ParseError(line, gettext_noop("not valid JSON: the body is not UTF-8 text"))
+    return ParseError(0, gettext_noop("not valid JSON: %(error)s"), error=type(exc).__name__)
 
 
 class OrderDetailApi(APIView):

@@ -34,6 +34,19 @@ def order_problems(order: ParsedOrder, *, known_knp: set[str]) -> list[Problem]:
     passing lines would be posted for more than it paid is found by ``process_order``.)"""
     problems = list(order.errors)
     at = order.first_line
+    # Longer keys would be stored cut, and a cut key could name another order.
+    if len(order.reference) > 35:
+        problems.append(Problem(at, gettext_noop("the reference is longer than %(longest)s characters"), longest=35))
+    if len(order.number) > 35:
+        problems.append(Problem(at, gettext_noop("the order number is longer than %(longest)s characters"), longest=35))
+    if order.payer_idn and identifier_error(order.payer_idn) is not None:
+        problems.append(
+            Problem(at, gettext_noop("the payer IIN/BIN %(idn)s is not valid"), idn=repr(order.payer_idn[:20]))
+        )
+    if order.total is not None and order.total <= 0:
+        problems.append(
+            Problem(at, gettext_noop("the order total %(total)s is not positive"), total=f"{order.total:.2f}")
+        )
     if not order.lines:
         problems.append(Problem(at, gettext_noop("the order has no lines")))
     if order.knp and order.knp not in known_knp:

@@ -43,7 +43,16 @@ def _amount(value: Decimal | None) -> str:
     return f"{(value or Decimal('0')):.2f}"
 
 
+def _cell(value: str) -> str:
+    """A payer's text as a CSV cell that a spreadsheet shows as text: one line, and a leading
+    ``=``, ``+``, ``-`` or ``@`` (a formula to Excel) quoted with an apostrophe (OWASP: CSV
+    injection)."""
+    text = _text(value)
+    return f"'{text}" if text.startswith(("=", "+", "-", "@")) else text
+
+
 def return_document_csv(document: ReturnDocument) -> str:
+    """The returned lines, as the payer sent them, with their reasons and the total paid back."""
     order = document.order
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -53,17 +62,17 @@ def return_document_csv(document: ReturnDocument) -> str:
         writer.writerow(
             [
                 document.number,
-                order.reference,
-                order.number,
+                _cell(order.reference),
+                _cell(order.number),
                 order.document_date.isoformat() if order.document_date else "",
-                order.payer_idn,
+                _cell(order.payer_idn),
                 line.sequence,
-                line.iin,
-                line.last_name,
-                line.first_name,
-                line.patronymic,
+                _cell(line.iin),
+                _cell(line.last_name),
+                _cell(line.first_name),
+                _cell(line.patronymic),
                 line.birth_date.isoformat() if line.birth_date else "",
-                f"{line.period:%Y-%m}" if line.period else line.period_text,
+                f"{line.period:%Y-%m}" if line.period else _cell(line.period_text),
                 _amount(line.amount),
                 line.reason,
                 str(ReturnReason(line.reason).label) if line.reason else "",

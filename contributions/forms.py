@@ -47,9 +47,12 @@ class OrderUploadForm(forms.Form):
     )
 
     def clean_received(self) -> Any:
+        from contributions.services import receipt_date_problem
+
         received = self.cleaned_data["received"]
-        if received > timezone.localdate():
-            raise ValidationError(_("The receipt date cannot be in the future."), code="future")
+        problem = receipt_date_problem(received)
+        if problem is not None:
+            raise ValidationError(problem, code="receipt_date")
         return received
 
 

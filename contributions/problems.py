@@ -55,8 +55,14 @@ class Problem:
         return {
             "line": self.line,
             "message": self.template,
-            "params": {k: v.as_json() if isinstance(v, Problem) else v for k, v in self.params.items()},
+            "params": {k: _storable_param(v) for k, v in self.params.items()},
         }
+
+
+def _storable_param(value: Any) -> Any:
+    if isinstance(value, Problem):
+        return value.as_json()
+    return storable(value) if isinstance(value, str) else value
 
 
 def _fill(template: str, params: dict[str, Any], *, translate: bool) -> str:
@@ -94,6 +100,11 @@ def word(entry: Any, *, translate: bool = True) -> str:
     if not line:
         return message
     return _fill(LINE_PREFIX, {"line": line, "message": message}, translate=translate)
+
+
+def storable(value: str) -> str:
+    """Text that PostgreSQL can store (no NUL, no lone surrogate from a JSON escape)."""
+    return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
 def stored(problems: list[Problem]) -> list[dict[str, Any]]:

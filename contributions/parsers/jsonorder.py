@@ -26,7 +26,8 @@ from typing import Any
 from django.utils.translation import gettext_noop
 
 from contributions.parsers.base import ParsedLine, ParsedOrder, ParseError
-from contributions.parsers.mt102 import clean_name, parse_amount, parse_period
+from contributions.parsers.mt102 import MAX_AMOUNT_DIGITS, clean_name, parse_amount, parse_period
+from contributions.problems import storable
 
 __all__ = ["parse_json_order"]
 
@@ -65,7 +66,7 @@ class _Reader:
             return ""
         if non_empty and not value.strip():
             self.error(path, gettext_noop("empty"))
-        return value.strip()
+        return storable(value.strip())
 
     def day(self, obj: Mapping[str, object], key: str, path: str, *, required: bool = True) -> date | None:
         """An ISO date. For an order date a value that is not a date is an error; for a
@@ -87,12 +88,12 @@ class _Reader:
             self.error(path, gettext_noop("expected a number or a string, got %(type)s"), type="bool")
             return None
         if isinstance(value, int):
-            if abs(value) >= 10**15:
+            if abs(value) >= 10**MAX_AMOUNT_DIGITS:
                 self.error(path, gettext_noop("out of range"))
                 return None
             return Decimal(value).quantize(_CENT)
         if isinstance(value, float):
-            if not math.isfinite(value) or abs(value) >= 1e15:
+            if not math.isfinite(value) or abs(value) >= 10.0**MAX_AMOUNT_DIGITS:
                 self.error(path, gettext_noop("out of range"))
                 return None
             exact = Decimal(repr(value))

@@ -44,6 +44,9 @@ KZ1048 = "kz1048"
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CENT = Decimal("0.01")
+# Digits before the decimal point of any amount (under 10 trillion KZT): what the database's
+# money columns hold with room to add up an order; a larger amount is an error, never cut.
+MAX_AMOUNT_DIGITS = 13
 _AMOUNT = re.compile(r"([+-]?)([0-9]+)(?:[.,]([0-9]*))?")
 
 
@@ -57,6 +60,13 @@ def decode_text(raw: bytes) -> tuple[str, str]:
     becomes U+FFFD) so that a truncated file is not turned into mojibake; KZ-1048 decoding
     replaces the one undefined byte (0x98) rather than failing.
     """
+    text, encoding = _decode(raw)
+    # NUL is no character of any of these encodings and cannot be stored as text: it becomes
+    # U+FFFD (a line padded with NULs is still read; a field with one fails its checks).
+    return (text.replace("\x00", "\ufffd") if "\x00" in text else text), encoding
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
     body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
     try:
         return body.decode(UTF8), UTF8
@@ -102,7 +112,7 @@ def parse_amount(text: str, *, allow_spaces: bool = False) -> tuple[Decimal | No
         return None, ParseError(
             0, gettext_noop("amount %(value)s has more than two decimals"), value=repr(text.strip())
         )
-    if len(whole) > 15:
+    if len(whole.lstrip("0")) > MAX_AMOUNT_DIGITS:
         return None, ParseError(0, gettext_noop("amount %(value)s is out of range"), value=repr(text.strip()))
     try:
         amount = Decimal(f"{sign}{whole}.{fraction or '0'}").quantize(_CENT)
@@ -181,7 +191,7 @@ class _Message:
 
 
 def _clean(line: str) -> str:
-    return line.strip().strip("\x00\x1a").strip()
+    return line.strip().strip("\ufffd\x1a").strip()  # (NUL padding arrives as U+FFFD)
 
 
 def _check_block2(message: _Message, line_no: int, text: str) -> None:
@@ -723,7 +733,7 @@ _EDGE_SPACE = re.compile(r"[^\S\n]\n|\n[^\S\n]")  # whitespace at the end or sta
 _HEAD = re.compile(r"\{1:[^\n{}]*\}\n\{2:[IO]102[^\n{}]*\}\n\{4:\n")
 _TRAILER_LINE = re.compile(r"\{5:(?:(?!\{4:)[^\n])*\n")
 _FAST_ENTRY = re.compile(
-    r":21:([0-9]{1,9})\n:32B:([A-Z]{3})([0-9]{1,15})(?:[.,]([0-9]{0,2}))?\n:70:(/{1,2}[A-Z]+/[^\n]*\n(?:/{1,2}[A-Z]+/[^\n]*\n)*)"
+    r":21:([0-9]{1,9})\n:32B:([A-Z]{3})([0-9]{1,13})(?:[.,]([0-9]{0,2}))?\n:70:(/{1,2}[A-Z]+/[^\n]*\n(?:/{1,2}[A-Z]+/[^\n]*\n)*)"
 )
 _FAST_SUBFIELD = re.compile(r"^/{1,2}([A-Z]+)/(.*)$", re.MULTILINE)
 _SEQUENCE_A_LINE_TAGS = _SEQUENCE_A_TAGS | {"70"}

@@ -9,6 +9,7 @@ final status, whatever that status is.
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from datetime import date, timedelta
@@ -16,14 +17,16 @@ from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from contributions.models import Door, OrderStatus, PaymentOrder
 from contributions.selectors import open_orders, order_summary
-from contributions.services import intake_file
+from contributions.services import intake_file, receipt_date_problem
 from contributions.tasks import process_order_task
 from records.models import WorkerHeartbeat
 from records.services import Actor
+
+logger = logging.getLogger(__name__)
 
 WORKER_ALIVE = timedelta(seconds=20)
 
@@ -43,6 +46,11 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, paths: list[Path], received: date | None, wait: bool, json: bool, **opts: Any) -> None:
         actor = Actor(label="command:ingest")
+        if received is not None:
+            with translation.override("en"):
+                problem = receipt_date_problem(received)
+            if problem is not None:
+                raise CommandError(f"--received {received.isoformat()}: {problem}")
         payloads = []
         for path in paths:
             try:
@@ -50,8 +58,14 @@ class Command(BaseCommand):
             except OSError as exc:
                 raise CommandError(f"{path}: {exc.strerror}") from exc
         order_ids: list[int] = []
+        failed: list[str] = []
         for path, raw in payloads:
-            result = intake_file(raw=raw, file_name=path.name, door=Door.COMMAND, actor=actor, received=received)
+            try:
+                result = intake_file(raw=raw, file_name=path.name, door=Door.COMMAND, actor=actor, received=received)
+            except Exception as exc:  # one file must not stop the others: reported below
+                logger.exception("ingest: %s could not be taken in", path)
+                failed.append(f"{path}: could not be taken in ({type(exc).__name__}: {exc})")
+                continue
             order_ids.extend(o.pk for o in result.orders)
         if wait:
             self._wait(order_ids, show_progress=not json and sys.stderr.isatty())
@@ -68,6 +82,10 @@ class Command(BaseCommand):
                 )
                 for error in summary["errors"]:
                     self.stdout.write(f"  {error}")
+        for failure in failed:
+            self.stderr.write(failure)
+        if failed:
+            raise CommandError(f"{len(failed)} file(s) could not be taken in; the others were")
         if wait and open_orders(order_ids).exists():
             raise CommandError("some orders did not reach a final status")
 
