@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from records.services import Actor, audit_record, with_history_context
 from standards.catalogue import load_catalogue
@@ -72,13 +73,47 @@ def _refresh_staff_flag(user: User) -> None:
     user.save(update_fields=["is_staff"])
 
 
+def can_assign(assigned_by: User, role: Role) -> bool:
+    """Whether a person may give (or take away) a role: a head may hand out only roles whose
+    permissions he holds himself, so nobody grants more than he has (the auditor and the API
+    client, whose rights no head holds, are given by an administrator); superusers any role."""
+    if assigned_by.is_superuser:
+        return True
+    if not assigned_by.has_perm("standards.assign_role"):
+        return False
+    granted = {
+        f"{app}.{codename}"
+        for app, codename in role.group.permissions.values_list("content_type__app_label", "codename")
+    }
+    return granted <= assigned_by.get_all_permissions()
+
+
+def assignable_roles(assigned_by: User) -> list[Role]:
+    return [role for role in Role.objects.select_related("group") if can_assign(assigned_by, role)]
+
+
+class RoleAssignmentRefused(PermissionDenied):
+    """A role change the person may not make; ``reason`` says why, in the active language."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
 @with_history_context
 @transaction.atomic
 def role_assign(*, user_id: int, role_key: str, assigned_by: User, remove: bool = False) -> None:
-    """Give a member of staff a role, or take it away (audited). Heads and administrators only."""
+    """Give a member of staff a role, or take it away (audited). Heads and administrators only,
+    never to themselves, and only roles they could hold out of their own permissions
+    (``can_assign``): the professional standard's head staffs his unit (2024 card 12, function
+    1); he does not raise himself or anyone above himself."""
     if not (assigned_by.is_superuser or assigned_by.has_perm("standards.assign_role")):
         raise PermissionDenied
     role = Role.objects.select_related("group").get(key=role_key)
+    if user_id == assigned_by.pk:
+        raise RoleAssignmentRefused(_("Nobody gives or takes away his own roles: ask another head."))
+    if not can_assign(assigned_by, role):
+        raise RoleAssignmentRefused(_("This role has rights you do not hold: an administrator assigns it."))
     user = User.objects.select_for_update().get(pk=user_id)
     if remove:
         user.groups.remove(role.group)

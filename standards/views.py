@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from records.access import requires
 from standards.forms import RoleAssignmentForm
 from standards.models import Role
-from standards.services import role_assign
+from standards.services import RoleAssignmentRefused, role_assign
 
 
 @requires("standards.view_role")
@@ -20,22 +20,27 @@ def role_list(request: HttpRequest) -> HttpResponse:
     roles = Role.objects.select_related("group").prefetch_related(
         "cards__standard", "cards__functions", "group__user_set"
     )
-    form = RoleAssignmentForm() if request.user.has_perm("standards.assign_role") else None
+    can_assign = request.user.has_perm("standards.assign_role")
+    form = RoleAssignmentForm(assigned_by=request.user) if can_assign else None  # type: ignore[arg-type]
     return render(request, "standards/role_list.html", {"roles": roles, "form": form})
 
 
 @requires("standards.assign_role")
 @require_POST
 def role_assign_view(request: HttpRequest) -> HttpResponse:
-    form = RoleAssignmentForm(request.POST)
+    form = RoleAssignmentForm(request.POST, assigned_by=request.user)  # type: ignore[arg-type]
     if form.is_valid():
-        role_assign(
-            user_id=form.cleaned_data["user"].pk,
-            role_key=form.cleaned_data["role"],
-            assigned_by=request.user,  # type: ignore[arg-type]
-            remove=form.cleaned_data["action"] == "remove",
-        )
-        messages.success(request, _("The role assignment was saved."))
+        try:
+            role_assign(
+                user_id=form.cleaned_data["user"].pk,
+                role_key=form.cleaned_data["role"],
+                assigned_by=request.user,  # type: ignore[arg-type]
+                remove=form.cleaned_data["action"] == "remove",
+            )
+        except RoleAssignmentRefused as refused:
+            messages.error(request, refused.reason)
+        else:
+            messages.success(request, _("The role assignment was saved."))
     else:
         messages.error(request, _("The role assignment was not saved: check the form."))
     return redirect("role_list")

@@ -60,13 +60,6 @@ def decode_text(raw: bytes) -> tuple[str, str]:
     becomes U+FFFD) so that a truncated file is not turned into mojibake; KZ-1048 decoding
     replaces the one undefined byte (0x98) rather than failing.
     """
-    text, encoding = _decode(raw)
-    # NUL is no character of any of these encodings and cannot be stored as text: it becomes
-    # U+FFFD (a line padded with NULs is still read; a field with one fails its checks).
-    return (text.replace("\x00", "\ufffd") if "\x00" in text else text), encoding
-
-
-def _decode(raw: bytes) -> tuple[str, str]:
     body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
     try:
         return body.decode(UTF8), UTF8
@@ -191,7 +184,7 @@ class _Message:
 
 
 def _clean(line: str) -> str:
-    return line.strip().strip("\ufffd\x1a").strip()  # (NUL padding arrives as U+FFFD)
+    return line.strip().strip("\x00\x1a").strip()
 
 
 def _check_block2(message: _Message, line_no: int, text: str) -> None:
@@ -849,6 +842,8 @@ def _fast_line(order: ParsedOrder, entry: _FastEntry, period_a: _Sub | None) -> 
 
 
 def _parse_text(text: str, encoding: str) -> ParsedFile:
+    if "\x00" in text:  # NUL padding at line ends is dropped; one inside a value is replaced
+        return _without_nul(_parse_general(text, encoding))
     try:
         canonical = _parse_canonical(text)
     except Exception:  # noqa: BLE001 - a bug of the shortcut must not lose the file: read it in full
@@ -856,6 +851,16 @@ def _parse_text(text: str, encoding: str) -> ParsedFile:
     if canonical is None:
         return _parse_general(text, encoding)
     return ParsedFile(encoding=encoding, orders=canonical)
+
+
+def _without_nul(parsed: ParsedFile) -> ParsedFile:
+    """NUL is no character of these encodings and cannot be stored as text: inside a value it
+    becomes U+FFFD (the value then fails its checks; the file's bytes are kept as sent)."""
+    for item in [*parsed.orders, *(line for order in parsed.orders for line in order.lines)]:
+        for name, value in vars(item).items():
+            if isinstance(value, str) and "\x00" in value:
+                setattr(item, name, value.replace("\x00", "\ufffd"))
+    return parsed
 
 
 def _parse_general(text: str, encoding: str) -> ParsedFile:

@@ -8,6 +8,7 @@ import json
 from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -35,7 +36,7 @@ def bank(make_user) -> APIClient:
     return client
 
 
-def json_order(person, **changes) -> dict:
+def json_order(person, **changes) -> dict[str, Any]:
     body = {
         "reference": "H1",
         "number": "1",
@@ -190,8 +191,7 @@ def test_ingest_refuses_a_receipt_date_in_the_future(tmp_path: Path, people) -> 
 
 def test_ingest_goes_on_after_a_file_that_fails_and_says_so(tmp_path: Path, people, monkeypatch) -> None:
     import contributions.management.commands.ingest as ingest
-
-    real = ingest.intake_file
+    from contributions.services import intake_file as real
 
     def failing(**kwargs):
         if kwargs["file_name"] == "bad.mt102":

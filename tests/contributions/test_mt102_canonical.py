@@ -269,4 +269,6 @@ def test_mutated_files_read_the_same_by_both_readers(edits: list[tuple[int, int,
         text = text[:at] + insert + text[at + cut :]
     assert_same_or_declined(text)
     raw = text.encode()
-    assert parse_mt102(raw) == mt102._parse_general(*decode_text(raw))
+    general = mt102._parse_general(*decode_text(raw))
+    # (a NUL inside a value is replaced after reading: it cannot be stored as text)
+    assert parse_mt102(raw) == (mt102._without_nul(general) if "\x00" in text else general)

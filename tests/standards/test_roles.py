@@ -98,7 +98,7 @@ def test_roles_link_their_profession_cards() -> None:
 
 
 def test_assignment_is_audited_and_sets_admin_access(make_user) -> None:
-    head = make_user("head_of_unit")
+    head = User.objects.create_superuser("administrator", password="x")  # auditors: an administrator
     clerk = make_user(None)
     role_assign(user_id=clerk.pk, role_key="auditor", assigned_by=head)
     clerk.refresh_from_db()
@@ -130,3 +130,48 @@ def test_docs_roles_page_is_current() -> None:
 
     page = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
     assert page.read_text(encoding="utf-8") == render_roles_doc(), "run: manage.py roles_doc > docs/roles.md"
+
+
+def test_a_head_gives_only_roles_within_his_own_rights_and_never_to_himself(make_user) -> None:
+    from standards.forms import RoleAssignmentForm
+    from standards.services import RoleAssignmentRefused
+
+    head = make_user("head_of_unit")
+    clerk = make_user(None)
+    role_assign(user_id=clerk.pk, role_key="senior_specialist", assigned_by=head)
+    assert clerk.groups.filter(role__key="senior_specialist").exists()
+    for key in ("head_of_service", "auditor", "api_client"):
+        with pytest.raises(RoleAssignmentRefused, match="rights you do not hold"):
+            role_assign(user_id=clerk.pk, role_key=key, assigned_by=head)
+    with pytest.raises(RoleAssignmentRefused, match="his own roles"):
+        role_assign(user_id=head.pk, role_key="specialist", assigned_by=head)
+    with pytest.raises(RoleAssignmentRefused, match="his own roles"):
+        role_assign(user_id=head.pk, role_key="head_of_unit", assigned_by=head, remove=True)
+    assert set(clerk.groups.values_list("role__key", flat=True)) == {"senior_specialist"}
+    assert set(head.groups.values_list("role__key", flat=True)) == {"head_of_unit"}
+    form = RoleAssignmentForm(assigned_by=head)
+    role_keys = [key for key, _ in form.fields["role"].choices]  # type: ignore[attr-defined]
+    users = list(form.fields["user"].queryset)  # type: ignore[attr-defined]
+    assert role_keys == ["specialist", "senior_specialist", "head_of_unit"]
+    assert head not in users
+    assert clerk in users
+
+
+def test_a_refused_assignment_through_the_page_says_why_and_changes_nothing(make_user) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    head = make_user("head_of_unit")
+    events = AuditEvent.objects.count()
+    client = Client()
+    client.force_login(head)
+    response = client.post(
+        reverse("role_assign"),
+        {"user": head.pk, "role": "head_of_service", "action": "assign"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert set(head.groups.values_list("role__key", flat=True)) == {"head_of_unit"}
+    assert AuditEvent.objects.count() == events
+    assert "The role assignment was not saved" in response.content.decode()
