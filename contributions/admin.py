@@ -15,7 +15,7 @@ from contributions.models import (
     ReturnDocument,
 )
 from contributions.problems import word
-from records.admin_export import LoggedExportMixin, ReadOnlyAdmin
+from records.admin_export import LoggedExportMixin, PersonalDataAdmin, ReadOnlyAdmin
 
 
 @admin.register(IncomingFile)
@@ -39,14 +39,14 @@ class PaymentOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(ReadOnlyAdmin):
+class OrderLineAdmin(PersonalDataAdmin, ReadOnlyAdmin):
     list_display = ["order", "sequence", "iin", "last_name", "first_name", "period", "amount", "status", "reason"]
     list_filter = ["status", "reason"]
     search_fields = ["=iin"]
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(ReadOnlyAdmin):
+class LedgerEntryAdmin(PersonalDataAdmin, ReadOnlyAdmin):
     """The personal account is append-only (a database trigger refuses updates and deletes)."""
 
     list_display = ["participant", "period", "kind", "amount", "payer_idn", "order", "received", "posted_at"]
@@ -60,7 +60,7 @@ class ReturnDocumentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(PersonalDataAdmin, ReadOnlyAdmin):
     list_display = ["request_number", "payer_idn", "amount", "status", "registered_by", "decided_by"]
     list_filter = ["status"]
 

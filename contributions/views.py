@@ -223,17 +223,24 @@ def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
 @require_GET
 def refund_list(request: HttpRequest) -> HttpResponse:
     refunds = Refund.objects.select_related("entry__participant", "registered_by", "decided_by")
-    return render(
+    page = Paginator(refunds, PAGE).get_page(request.GET.get("page"))
+    # The list names participants (IIN, entry): a read of personal data.
+    log_access(
         request,
-        "contributions/refund_list.html",
-        {"page": Paginator(refunds, PAGE).get_page(request.GET.get("page")), "decision_form": RefundDecisionForm()},
+        kind=AccessLog.Kind.SEARCH,
+        view="refund_list",
+        query={"page": page.number},
+        row_count=len(page.object_list),
     )
+    return render(request, "contributions/refund_list.html", {"page": page, "decision_form": RefundDecisionForm()})
 
 
 @requires("contributions.add_refund")
 @require_http_methods(["GET", "POST"])
 def refund_new(request: HttpRequest, entry_id: int) -> HttpResponse:
     entry = get_object_or_404(LedgerEntry.objects.select_related("participant"), pk=entry_id)
+    if request.method == "GET":
+        log_access(request, kind=AccessLog.Kind.VIEW, view="refund_new", participant=entry.participant)
     form = RefundRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -12,7 +12,7 @@ from import_export import resources
 from import_export.admin import ImportMixin
 
 from records.access import log_access
-from records.admin_export import LoggedExportMixin, ReadOnlyAdmin
+from records.admin_export import LoggedExportMixin, PersonalDataAdmin, ReadOnlyAdmin
 from records.models import (
     AccessLog,
     AuditEvent,
@@ -28,7 +28,7 @@ from records.services import Actor
 
 
 @admin.register(Participant)
-class ParticipantAdmin(ReadOnlyAdmin):
+class ParticipantAdmin(PersonalDataAdmin, ReadOnlyAdmin):
     """Participants come from payment orders and the registry through services (paragraph 9
     change records); the admin only reads them, and every opening is logged."""
 
@@ -46,7 +46,7 @@ class ParticipantAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PersonalDataChange)
-class PersonalDataChangeAdmin(ReadOnlyAdmin):
+class PersonalDataChangeAdmin(PersonalDataAdmin, ReadOnlyAdmin):
     list_display = ["participant", "field", "old_value", "new_value", "changed_on", "source"]
     list_filter = ["field", "changed_on"]
     search_fields = ["=participant__iin"]
@@ -96,7 +96,7 @@ class RegistryLoadAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RegistryPerson)
-class RegistryPersonAdmin(ReadOnlyAdmin):
+class RegistryPersonAdmin(PersonalDataAdmin, ReadOnlyAdmin):
     list_display = ["iin", "last_name", "first_name", "patronymic", "birth_date", "gender", "death_date"]
     search_fields = ["=iin", "last_name"]
 

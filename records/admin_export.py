@@ -7,7 +7,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from import_export.admin import ExportMixin
 
 from records.access import log_access
@@ -28,10 +28,36 @@ class LoggedExportMixin(ExportMixin):  # type: ignore[misc]
             request,
             kind=AccessLog.Kind.EXPORT,
             view=f"admin:{opts.app_label}.{opts.model_name}",
-            query={"filters": filters, "format": str(fmt) if fmt is not None else ""},
+            query={"filters": filters, "format": self._format_name(fmt)},
             row_count=len(dataset),
         )
         return dataset
+
+    def _format_name(self, fmt: object) -> str:
+        """The export form gives the format as its index in the list of formats: log its name."""
+        try:
+            return str(self.get_export_formats()[int(str(fmt))]().get_title())
+        except (TypeError, ValueError, IndexError):
+            return "" if fmt is None else str(fmt)
+
+
+class PersonalDataAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """An admin whose list shows personal data (IINs, names): opening the list, searching or
+    filtering it is logged like a search on the staff pages (Rules, paragraph 5)."""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        if response.status_code == 200 and self.has_view_permission(request):
+            opts = self.model._meta
+            changelist = (getattr(response, "context_data", None) or {}).get("cl")
+            log_access(
+                request,
+                kind=AccessLog.Kind.SEARCH,
+                view=f"admin:{opts.app_label}.{opts.model_name}_changelist",
+                query=dict(request.GET.lists()),
+                row_count=changelist.result_count if changelist is not None else None,
+            )
+        return response
 
 
 class ReadOnlyAdmin(LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]

@@ -182,3 +182,19 @@ def test_the_monthly_chart_shows_months_without_contributions_as_zero(people) ->
     assert [amount for _, amount in series] == ["7000.00", "0.00", "0.00", "7000.00", "7000.00"]
     # At most the last ``months`` months, ending with the latest period.
     assert monthly_contributions(participant, months=2) == [("2023-02", "7000.00"), ("2023-03", "7000.00")]
+
+
+def test_the_refund_pages_log_their_reads_of_personal_data(make_user, people) -> None:
+    from records.models import AccessLog
+
+    order = take_in(order_text([line_for(people[10])], reference="L1", number="1"))
+    entry = LedgerEntry.objects.get(order=order)
+    specialist = make_user("specialist")
+    client = Client()
+    client.force_login(specialist)
+    assert client.get(reverse("refund_new", args=[entry.pk])).status_code == 200
+    assert client.get(reverse("refund_list")).status_code == 200
+    opened = AccessLog.objects.get(view="refund_new")
+    assert (opened.user, opened.kind, opened.participant) == (specialist, "view", entry.participant)
+    listed = AccessLog.objects.get(view="refund_list")
+    assert (listed.kind, listed.row_count) == ("search", 0)

@@ -54,6 +54,27 @@ def test_auditor_exports_and_the_export_is_logged(make_user, participant) -> Non
     assert entry.view == "admin:records.participant"
     assert entry.row_count == 1
     assert entry.query["filters"] == {"gender__exact": ["M"]}
+    assert entry.query["format"] == "csv"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "records_participant",
+        "records_personaldatachange",
+        "records_registryperson",
+        "contributions_orderline",
+        "contributions_ledgerentry",
+        "contributions_refund",
+    ],
+)
+def test_opening_an_admin_list_of_personal_data_is_logged(make_user, participant, name: str) -> None:
+    auditor = make_user("auditor")
+    response = signed_in(auditor).get(reverse(f"admin:{name}_changelist"), {"q": participant.iin})
+    assert response.status_code == 200
+    app, model = name.split("_", 1)
+    entry = AccessLog.objects.get(view=f"admin:{app}.{model}_changelist")
+    assert (entry.user, entry.kind, entry.query) == (auditor, AccessLog.Kind.SEARCH, {"q": [participant.iin]})
 
 
 def test_head_of_service_may_not_export(make_user) -> None:
