@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from contributions.models import LineStatus, OrderLine, ReturnDocument, ReturnReason
-from records.identifiers import is_kz_iban
+from records.identifiers import is_kz_iban, is_valid_iin_bin
 
 CSV_HEADER = [
     "return_document",
@@ -110,6 +110,9 @@ PAYER_ACCOUNT_UNKNOWN = gettext_noop(
     "The order does not name the payer's account and bank (a CSV or XLSX list does not), so the "
     "payment back cannot be addressed; the CSV lists the lines."
 )
+PAYER_UNKNOWN = gettext_noop(
+    "The order does not name a valid payer IIN/BIN, so the payment back cannot be addressed; the CSV lists the lines."
+)
 NO_DEBIT_ACCOUNT = gettext_noop(
     "The State Corporation account to pay back from is not known: the order did not pay into one, "
     "and STATE_CORPORATION_ACCOUNT is not set to an IBAN."
@@ -156,6 +159,8 @@ def mt102_problem(document: ReturnDocument) -> str | None:
     if document.total <= 0:
         return NOTHING_TO_PAY_BACK
     order = document.order
+    if not is_valid_iin_bin(order.payer_idn):
+        return PAYER_UNKNOWN
     if not is_kz_iban(order.payer_account) or not _BIC.fullmatch(order.payer_bic):
         return PAYER_ACCOUNT_UNKNOWN
     if not debit_account(document):

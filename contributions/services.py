@@ -292,6 +292,7 @@ def _intake(
                     deadline=deadline,
                     status=OrderStatus.NEEDS_REVIEW,
                     is_original=False,
+                    created_at=now,
                     errors=stored(errors + deadline_errors),
                 )
             )
@@ -319,6 +320,7 @@ def _intake(
                         received=received,
                         deadline=deadline,
                         status=OrderStatus.DUPLICATE,
+                        created_at=now,  # before finished_at: a duplicate takes no time
                         is_original=False,
                         duplicate_of_id=existing.get(key),  # or the first in this file, once saved
                         finished_at=now,
@@ -333,6 +335,7 @@ def _intake(
                     received=received,
                     deadline=deadline,
                     status=status,
+                    created_at=now,
                     is_original=key is not None,
                     errors=stored(problems + deadline_errors),
                     **fields,
@@ -654,7 +657,8 @@ def order_resolve_review(*, order_id: int, resolved_by: User, note: str) -> Paym
     amount = lines.aggregate(total=Sum("amount"))["total"] or Decimal("0")
     count = lines.count()
     total = order.total if order.total is not None else amount
-    _create_return_document(order, count, total)
+    if count or total:  # a file nothing could be read from has nothing to list or pay back
+        _create_return_document(order, count, total)
     order.status = OrderStatus.RETURNED
     order.lines_returned, order.amount_returned = count, total
     order.resolved_by, order.resolution_note = resolved_by, note.strip()
@@ -692,6 +696,10 @@ def refund_register(
         raise DomainError(_("A refund entry cannot itself be refunded."))
     if amount <= 0 or amount > refundable(entry):
         raise DomainError(_("The amount must be positive and at most what is left to refund of the entry."))
+    if request_date > timezone.localdate():
+        raise DomainError(_("The payer's request cannot be dated in the future."))
+    if entry.refunds.filter(request_number=request_number.strip()).exclude(status=RefundStatus.REJECTED).exists():
+        raise DomainError(_("This request of the payer is already registered for this entry."))
     refund = Refund.objects.create(
         entry=entry,
         amount=amount,

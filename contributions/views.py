@@ -33,7 +33,14 @@ from contributions.models import (
     ReturnDocument,
 )
 from contributions.selectors import deadline_q, orders_filtered, return_reasons, status_counts
-from contributions.services import DomainError, intake_file, order_resolve_review, refund_decide, refund_register
+from contributions.services import (
+    DomainError,
+    intake_file,
+    order_resolve_review,
+    refund_decide,
+    refund_register,
+    refundable,
+)
 from records.access import log_access, requires
 from records.models import AccessLog
 from records.services import Actor
@@ -250,7 +257,9 @@ def refund_new(request: HttpRequest, entry_id: int) -> HttpResponse:
         else:
             messages.success(request, _("The refund was registered; a head approves it."))
             return redirect("refund_list")
-    return render(request, "contributions/refund_new.html", {"entry": entry, "form": form})
+    return render(
+        request, "contributions/refund_new.html", {"entry": entry, "form": form, "refundable": refundable(entry)}
+    )
 
 
 @requires("contributions.approve_refund")

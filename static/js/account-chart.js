@@ -5,11 +5,12 @@ document.addEventListener("DOMContentLoaded", function () {
   var canvas = document.getElementById("account-chart");
   if (!data || !canvas || typeof Chart === "undefined") { return; }
   var series = JSON.parse(data.textContent);
-  // Amounts in the page's language (kk/ru: "2 450,00"), as in the table below the chart.
-  var money = new Intl.NumberFormat(document.documentElement.lang || undefined, {
-    minimumFractionDigits: 2, maximumFractionDigits: 2
-  });
-  var whole = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 0 });
+  // Amounts in the page's language (kk/ru: "2 450,00"), as in the table below the chart. Kazakh
+  // writes numbers as Russian does; a browser without Kazakh number data falls back to Russian.
+  var lang = document.documentElement.lang || "kk";
+  var locales = lang === "en" ? ["en"] : [lang, "ru-RU"];
+  var money = new Intl.NumberFormat(locales, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+  var whole = new Intl.NumberFormat(locales, { maximumFractionDigits: 0 });
   new Chart(canvas, {
     type: "bar",
     data: {

@@ -15,11 +15,12 @@ from contributions.documents import (
     NO_DEBIT_ACCOUNT,
     NOTHING_TO_PAY_BACK,
     PAYER_ACCOUNT_UNKNOWN,
+    PAYER_UNKNOWN,
     NoReturnMessage,
     return_document_csv,
     return_document_mt102,
 )
-from contributions.models import OrderStatus, PaymentOrder
+from contributions.models import OrderStatus, PaymentOrder, ReturnDocument
 from contributions.parsers.base import ParsedFile
 from contributions.parsers.jsonorder import parse_json_order
 from contributions.parsers.mt102 import parse_mt102
@@ -225,14 +226,24 @@ def test_kz_iban(value: str, valid: bool) -> None:
     assert is_kz_iban(value) is valid
 
 
-def test_a_file_that_could_not_be_read_returned_in_full_is_listed(make_user) -> None:
-    (order,) = intake_file(raw=b"\x00junk", file_name="junk.bin", door="upload", actor=ACTOR).orders
+def test_an_order_without_a_payer_returned_in_full_is_listed(make_user, people) -> None:
+    (order,) = intake_file(
+        raw=order_text([line_for(people[13])], payer_idn="").encode(), file_name="o.mt102", door="upload", actor=ACTOR
+    ).orders
     head = make_user("head_of_service")
-    order = order_resolve_review(order_id=order.pk, resolved_by=head, note="Не читается")
+    order = order_resolve_review(order_id=order.pk, resolved_by=head, note="Нет плательщика")
     client = Client()
     client.force_login(head)
     listing = client.get(reverse("return_document_list"))
     assert listing.status_code == 200
     assert order.return_document.number in listing.content.decode()
-    with pytest.raises(NoReturnMessage):  # nothing is known to pay back, nor to whom
+    with pytest.raises(NoReturnMessage) as refused:  # nobody known to pay back to
         return_document_mt102(order.return_document)
+    assert refused.value.reason == PAYER_UNKNOWN
+
+
+def test_a_file_nothing_could_be_read_from_is_returned_without_a_document(make_user) -> None:
+    (order,) = intake_file(raw=b"\x00junk", file_name="junk.bin", door="upload", actor=ACTOR).orders
+    order = order_resolve_review(order_id=order.pk, resolved_by=make_user("head_of_service"), note="Не читается")
+    assert order.status == OrderStatus.RETURNED
+    assert not ReturnDocument.objects.filter(order=order).exists()

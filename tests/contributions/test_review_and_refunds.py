@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -198,3 +198,25 @@ def test_the_refund_pages_log_their_reads_of_personal_data(make_user, people) ->
     assert (opened.user, opened.kind, opened.participant) == (specialist, "view", entry.participant)
     listed = AccessLog.objects.get(view="refund_list")
     assert (listed.kind, listed.row_count) == ("search", 0)
+
+
+def test_a_refund_request_dated_in_the_future_or_registered_twice_is_refused(make_user, people) -> None:
+    from django.utils import timezone
+
+    from contributions.services import DomainError
+
+    order = take_in(order_text([line_for(people[11])], reference="L2", number="2"))
+    entry = LedgerEntry.objects.get(order=order)
+    specialist = make_user("specialist")
+    kwargs = {"entry_id": entry.pk, "amount": Decimal("1.00"), "reason": "x", "registered_by": specialist}
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    with pytest.raises(DomainError, match="future"):
+        refund_register(request_number="A-1", request_date=tomorrow, **kwargs)
+    refund_register(request_number="A-1", request_date=date(2023, 12, 1), **kwargs)
+    with pytest.raises(DomainError, match="already registered"):
+        refund_register(request_number="A-1", request_date=date(2023, 12, 1), **kwargs)
+    assert entry.refunds.count() == 1
+    client = Client()
+    client.force_login(specialist)
+    page = client.get(reverse("refund_new", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Left to refund of this entry: 6999" in page
