@@ -171,12 +171,9 @@ def _order_fields(parsed: ParsedOrder) -> dict[str, Any]:
         "payee_account": _clip(parsed.payee_account, 34),
         "knp": _clip(parsed.knp, 3),
         "value_date": parsed.value_date,
-        "total": parsed.total if parsed.total is not None and abs(parsed.total) < Decimal("1e13") else None,
+        "total": parsed.total,  # (the parsers refuse amounts the columns cannot hold: MAX_AMOUNT_DIGITS)
         "lines_total": len(parsed.lines),
-        "amount_lines": sum(
-            (ln.amount for ln in parsed.lines if ln.amount is not None and abs(ln.amount) < Decimal("1e13")),
-            Decimal("0"),
-        ),
+        "amount_lines": sum((ln.amount for ln in parsed.lines if ln.amount is not None), Decimal("0")),
     }
 
 
@@ -190,7 +187,6 @@ def _copy_lines(rows: list[tuple[Any, ...]]) -> None:
 
 
 def _line_row(order_id: int, line: ParsedLine) -> tuple[Any, ...]:
-    amount = line.amount if line.amount is not None and abs(line.amount) < Decimal("1e13") else None
     return (
         order_id,
         line.sequence,
@@ -202,7 +198,7 @@ def _line_row(order_id: int, line: ParsedLine) -> tuple[Any, ...]:
         line.birth_date,
         line.period,
         _clip(line.period_text, 20),
-        amount,
+        line.amount,
         LineStatus.PENDING,
         "",
     )

@@ -3,7 +3,6 @@ the deadline page for heads, the review queue and refunds."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django.contrib import messages
@@ -42,12 +41,12 @@ from contributions.services import (
     refundable,
 )
 from records.access import log_access, requires
+from records.identifiers import is_valid_iin_bin
 from records.models import AccessLog
 from records.services import Actor
 
 PAGE = 50
 PAYER_RETURNS = 20  # the latest return documents on the payer's page; the rest through the list
-IDN_DIGITS = re.compile(r"[0-9]{12}")
 
 
 def _orders_page(request: HttpRequest, orders: Any) -> Any:
@@ -167,9 +166,9 @@ def return_document_list(request: HttpRequest) -> HttpResponse:
     payer = request.GET.get("payer", "")
     documents = ReturnDocument.objects.select_related("order").order_by("-created_at", "-id")
     if payer:
-        if IDN_DIGITS.fullmatch(payer):
+        if is_valid_iin_bin(payer):
             documents = documents.filter(order__payer_idn=payer)
-        else:  # a payer that is not twelve digits matches nothing (never "everything")
+        else:  # a payer that is not an IIN/BIN matches nothing (never "everything")
             documents, payer = documents.none(), ""
     return render(
         request,

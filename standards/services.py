@@ -81,15 +81,13 @@ def can_assign(assigned_by: User, role: Role) -> bool:
         return True
     if not assigned_by.has_perm("standards.assign_role"):
         return False
-    granted = {
-        f"{app}.{codename}"
-        for app, codename in role.group.permissions.values_list("content_type__app_label", "codename")
-    }
+    granted = {f"{perm.content_type.app_label}.{perm.codename}" for perm in role.group.permissions.all()}
     return granted <= assigned_by.get_all_permissions()
 
 
 def assignable_roles(assigned_by: User) -> list[Role]:
-    return [role for role in Role.objects.select_related("group") if can_assign(assigned_by, role)]
+    roles = Role.objects.select_related("group").prefetch_related("group__permissions__content_type")
+    return [role for role in roles if can_assign(assigned_by, role)]
 
 
 class RoleAssignmentRefused(PermissionDenied):
