@@ -11,10 +11,14 @@ from django.http import HttpRequest, HttpResponse
 from import_export.admin import ExportMixin
 
 from records.access import log_access
+from records.export_formats import EXPORT_FORMATS
 from records.models import AccessLog
 
 
 class LoggedExportMixin(ExportMixin):  # type: ignore[misc]
+    # Formats that keep payers' text from becoming spreadsheet formulas (records.export_formats).
+    export_formats = EXPORT_FORMATS
+
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("records.export_data")
 

