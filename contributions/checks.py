@@ -16,7 +16,7 @@ from django.utils.translation import gettext_noop
 
 from contributions.models import ReturnReason
 from contributions.parsers.base import ParsedLine, ParsedOrder
-from contributions.problems import Problem
+from contributions.problems import Amount, Problem
 from records.identifiers import identifier_error
 from records.registry import RegistryRecord
 
@@ -45,7 +45,7 @@ def order_problems(order: ParsedOrder, *, known_knp: set[str]) -> list[Problem]:
         )
     if order.total is not None and order.total <= 0:
         problems.append(
-            Problem(at, gettext_noop("the order total %(total)s is not positive"), total=f"{order.total:.2f}")
+            Problem(at, gettext_noop("the order total %(total)s is not positive"), total=Amount(order.total))
         )
     if not order.lines:
         problems.append(Problem(at, gettext_noop("the order has no lines")))
@@ -79,8 +79,8 @@ def order_problems(order: ParsedOrder, *, known_knp: set[str]) -> list[Problem]:
                 Problem(
                     at,
                     gettext_noop("the lines add up to %(sum)s, the order total is %(total)s"),
-                    sum=f"{line_sum:.2f}",
-                    total=f"{order.total:.2f}",
+                    sum=Amount(line_sum),
+                    total=Amount(order.total),
                 )
             )
     return problems

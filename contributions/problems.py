@@ -6,18 +6,33 @@ page in Kazakh, Russian or English. So a problem is stored as its English messag
 gettext msgid, marked with ``gettext_noop``) with its parameters and the line of the file it
 concerns, and is worded only when shown: in the reader's language on the pages, in English (the
 stable wording) in ``ingest --json`` and the API. A parameter may itself be a problem (an amount
-parser's reason inside ``:32B: ...``) and is worded the same way.
+parser's reason inside ``:32B: ...``) and is worded the same way. An amount (``Amount``) is stored
+as its plain figure and written as the reader's language writes money (``35 000,00`` on a kk/ru
+page, ``35000.00`` in English output).
 
 Rows stored before problems had templates hold plain English strings; they are shown as they are.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext, gettext_noop
 
 LINE_PREFIX = gettext_noop("line %(line)s: %(message)s")
+
+
+@dataclass(frozen=True)
+class Amount:
+    """A sum of money inside a problem, e.g. the order total."""
+
+    value: Decimal
+
+    def as_json(self) -> dict[str, str]:
+        return {"amount": f"{self.value:.2f}"}
 
 
 class Problem:
@@ -60,7 +75,7 @@ class Problem:
 
 
 def _storable_param(value: Any) -> Any:
-    if isinstance(value, Problem):
+    if isinstance(value, (Problem, Amount)):
         return value.as_json()
     return storable(value) if isinstance(value, str) else value
 
@@ -84,6 +99,16 @@ def _fill(template: str, params: dict[str, Any], *, translate: bool) -> str:
 def _word_param(value: Any, *, translate: bool) -> Any:
     if isinstance(value, Problem):
         return _fill(value.template, value.params, translate=translate)
+    if isinstance(value, Amount):
+        value = value.as_json()
+    if isinstance(value, dict) and set(value) == {"amount"}:
+        figure = str(value["amount"])
+        if not translate:
+            return figure
+        try:
+            return number_format(Decimal(figure), decimal_pos=2, force_grouping=True)
+        except ArithmeticError:
+            return figure
     if isinstance(value, dict) and "message" in value:
         return _fill(str(value["message"]), dict(value.get("params") or {}), translate=translate)
     return value

@@ -42,7 +42,7 @@ from contributions.models import (
 )
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
 from contributions.parsers.detect import parse_file
-from contributions.problems import Problem, storable, stored
+from contributions.problems import Amount, Problem, storable, stored
 from records.db import bound_cursor, code_array, number_array
 from records.identifiers import identifier_error
 from records.registry import LOOKUP_BY_IIN, RegistryRecord, get_registry
@@ -555,8 +555,8 @@ def _hold_for_review(order_id: int, amount_posted: Decimal, total: Decimal) -> N
     problem = Problem(
         0,
         gettext_noop("the lines that pass add up to %(posted)s, more than the order pays (%(total)s)"),
-        posted=f"{amount_posted:.2f}",
-        total=f"{total:.2f}",
+        posted=Amount(amount_posted),
+        total=Amount(total),
     )
     order = PaymentOrder.objects.get(pk=order_id)
     order.status = OrderStatus.NEEDS_REVIEW

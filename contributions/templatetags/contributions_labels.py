@@ -3,7 +3,10 @@ labels, never raw codes such as ``partially_returned``)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
+from django.template.defaultfilters import floatformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
@@ -28,6 +31,16 @@ def return_reason_label(code: str) -> str:
 def order_problem(entry: object) -> str:
     """A problem stored on an order, worded in the reader's language and naming its line."""
     return word(entry)
+
+
+@register.filter
+def money(value: Decimal | None) -> str:
+    """An amount in tenge as the reader's language writes it: two decimals and grouped thousands
+    (``35 000,00`` in kk/ru, ``35,000.00`` in en); "—" when there is none. Only on pages: form
+    values and files keep plain numbers."""
+    if value is None or value == "":
+        return "—"
+    return str(floatformat(value, "2g"))
 
 
 @register.filter

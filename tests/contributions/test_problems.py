@@ -16,7 +16,7 @@ from django.utils import translation
 
 from contributions.models import OrderStatus, PaymentOrder
 from contributions.parsers.mt102 import parse_mt102
-from contributions.problems import Problem, word
+from contributions.problems import Amount, Problem, word
 from contributions.services import intake_file
 from records.services import Actor
 from tests.conftest import line_for, order_text
@@ -43,6 +43,33 @@ def test_a_reason_inside_a_problem_is_translated_too() -> None:
     stored = json.loads(json.dumps(problem.as_json()))  # as it comes back from the JSON column
     with translation.override("ru"):
         assert word(stored).endswith(":32B: в сумме '12,345' больше двух знаков после запятой")
+
+
+def test_an_amount_in_a_problem_is_written_as_the_readers_language_writes_money() -> None:
+    from decimal import Decimal
+
+    problem = Problem(
+        0,
+        "the lines add up to %(sum)s, the order total is %(total)s",
+        sum=Amount(Decimal("35000")),
+        total=Amount(Decimal("1234567.5")),
+    )
+    stored = json.loads(json.dumps(problem.as_json()))
+    assert stored["params"] == {"sum": {"amount": "35000.00"}, "total": {"amount": "1234567.50"}}
+    # The programs' doors keep plain figures.
+    assert word(stored, translate=False) == "the lines add up to 35000.00, the order total is 1234567.50"
+    with translation.override("en"):
+        assert word(stored) == "the lines add up to 35,000.00, the order total is 1,234,567.50"
+    with translation.override("ru"):
+        assert "35\xa0000,00" in word(stored)
+        assert "1\xa0234\xa0567,50" in word(stored)
+    with translation.override("kk"):
+        assert "35\xa0000,00" in word(stored)
+    # Rows stored before amounts were marked hold plain strings, shown as they are.
+    with translation.override("ru"):
+        assert "35000.00" in word(
+            {"line": 0, "message": stored["message"], "params": {"sum": "35000.00", "total": "1.00"}}
+        )
 
 
 def test_text_stored_before_problems_had_templates_is_shown_as_it_is() -> None:

@@ -219,4 +219,4 @@ def test_a_refund_request_dated_in_the_future_or_registered_twice_is_refused(mak
     client = Client()
     client.force_login(specialist)
     page = client.get(reverse("refund_new", args=[entry.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
-    assert "Left to refund of this entry: 6999" in page
+    assert "Left to refund of this entry: 6,999.00." in page

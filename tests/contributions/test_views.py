@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -225,6 +226,26 @@ def test_processing_time_is_worded_in_the_readers_language(seconds, english, rus
     assert duration_label(seconds) == english
     with translation.override("ru"):
         assert duration_label(seconds) == russian
+
+
+@pytest.mark.parametrize(
+    ("value", "english", "russian"),
+    [
+        (None, "—", "—"),
+        (Decimal("0"), "0.00", "0,00"),
+        (Decimal("35000"), "35,000.00", "35\xa0000,00"),
+        (Decimal("-1234567.5"), "-1,234,567.50", "-1\xa0234\xa0567,50"),
+    ],
+)
+def test_money_is_written_with_grouped_thousands_in_the_readers_language(value, english, russian) -> None:
+    from contributions.templatetags.contributions_labels import money
+
+    with translation.override("en"):
+        assert money(value) == english
+    with translation.override("ru"):
+        assert money(value) == russian
+    with translation.override("kk"):
+        assert money(value) == russian
 
 
 def test_the_favicon_is_the_apps_icon(client) -> None:
