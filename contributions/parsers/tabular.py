@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 from django.utils.translation import gettext_noop
 
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import Decimal
 
-import openpyxl  # type: ignore[import-untyped]
+import openpyxl
 import pytest
 
 from contributions.parsers.base import ParsedFile, ParsedOrder
