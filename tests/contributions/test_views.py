@@ -252,3 +252,35 @@ def test_the_favicon_is_the_apps_icon(client) -> None:
     response = client.get("/favicon.ico")
     assert response.status_code == 301
     assert response["Location"].endswith("img/favicon.svg")
+
+
+def test_the_personal_account_is_read_a_page_at_a_time_newest_first(settings, people, make_user) -> None:
+    """A participant with more entries than a page: the newest periods first, the rest on the
+    next page of the account (its own page parameter, so other lists keep theirs)."""
+    from contributions.panels import ACCOUNT_PAGE_SIZE
+
+    person = people[3]
+    months = ACCOUNT_PAGE_SIZE + 5
+    periods = [(2010 * 12 + i) for i in range(months)]
+    lines = [line_for(person, period=f"{p % 12 + 1:02d}{p // 12}") for p in periods]
+    raw = order_text(lines, reference="ACC1", number="1")
+    (order,) = intake_file(
+        raw=raw.encode(), file_name="a.mt102", door="upload", actor=Actor(label="test"), received=date(2023, 11, 24)
+    ).orders
+    process_order(order_id=order.pk, actor=Actor(label="test"))
+    participant = PaymentOrder.objects.get(pk=order.pk).entries.first().participant
+    client = Client()
+    client.force_login(make_user("specialist"))
+    url = reverse("participant_detail", args=[participant.pk])
+
+    first = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    newest, oldest = periods[-1], periods[0]
+    assert f"{newest // 12}-{newest % 12 + 1:02d}" in first
+    assert f"{oldest // 12}-{oldest % 12 + 1:02d}" not in first
+    assert first.count("<td>Social contribution</td>") == ACCOUNT_PAGE_SIZE
+    assert "?account_page=2" in first
+
+    second = client.get(url, {"account_page": 2}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{oldest // 12}-{oldest % 12 + 1:02d}" in second
+    assert second.count("<td>Social contribution</td>") == 5
+    assert "Page 2 of 2" in second
