@@ -258,6 +258,7 @@ def test_the_personal_account_is_read_a_page_at_a_time_newest_first(settings, pe
     """A participant with more entries than a page: the newest periods first, the rest on the
     next page of the account (its own page parameter, so other lists keep theirs)."""
     from contributions.panels import ACCOUNT_PAGE_SIZE
+    from records.models import Participant
 
     person = people[3]
     months = ACCOUNT_PAGE_SIZE + 5
@@ -268,7 +269,7 @@ def test_the_personal_account_is_read_a_page_at_a_time_newest_first(settings, pe
         raw=raw.encode(), file_name="a.mt102", door="upload", actor=Actor(label="test"), received=date(2023, 11, 24)
     ).orders
     process_order(order_id=order.pk, actor=Actor(label="test"))
-    participant = PaymentOrder.objects.get(pk=order.pk).entries.first().participant
+    participant = Participant.objects.get(iin=person.iin)
     client = Client()
     client.force_login(make_user("specialist"))
     url = reverse("participant_detail", args=[participant.pk])
