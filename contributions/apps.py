@@ -13,9 +13,20 @@ class ContributionsConfig(AppConfig):
 
     def ready(self) -> None:
         from contributions.panels import personal_account_panel
+        from records.access import VIEW_LABELS
         from records.panels import register_participant_panel
 
         register_participant_panel(personal_account_panel)
+        VIEW_LABELS.update(
+            {
+                "order_detail": _("Payment order page"),
+                "refund_list": _("Refund list"),
+                "refund_new": _("Refund request form"),
+                "return_document_download": _("Return document download"),
+                "api:return_document": _("API: return document"),
+                "command:account": _("Command: account"),
+            }
+        )
         post_migrate.connect(_seed_purpose_codes_if_empty, sender=self, dispatch_uid="contributions.seed_knp")
         checks.register(check_return_account, checks.Tags.compatibility, deploy=True)
 

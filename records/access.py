@@ -11,9 +11,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from ipware import get_client_ip
 
 from records.models import AccessLog, Participant
@@ -69,6 +72,37 @@ def log_access(
         row_count=row_count,
         ip_address=client_address(request),
     )
+
+
+# What each logged view is called on the access log page; apps above ``records`` add theirs in
+# their ``ready()`` (imports flow downwards). A name that is not here is shown as it is.
+VIEW_LABELS: dict[str, Any] = {
+    "participant_detail": _("Participant page"),
+    "participant_search": _("Participant search"),
+    "api:participant_detail": _("API: participant"),
+    "admin:participant_change": _("Admin: participant"),
+    "admin:registryperson_change": _("Admin: registry record"),
+}
+
+
+def view_label(view: str) -> str:
+    """The logged view in the reader's language: the page, the API call, the command, or the
+    admin list or export of a model (``admin:app.model_changelist``, ``admin:app.model``)."""
+    if view in VIEW_LABELS:
+        return str(VIEW_LABELS[view])
+    if view.startswith("admin:") and "." in view:
+        label = view.removeprefix("admin:")
+        is_list = label.endswith("_changelist")
+        app_label, _dot, model_name = label.removesuffix("_changelist").partition(".")
+        try:
+            model = apps.get_model(app_label, model_name)
+        except LookupError:
+            return view
+        name = str(model._meta.verbose_name_plural)
+        if is_list:
+            return gettext("Admin list: %(model)s") % {"model": name}
+        return gettext("Admin export: %(model)s") % {"model": name}
+    return view
 
 
 def participant_for_user(request: HttpRequest, pk: int, *, view: str) -> Participant:

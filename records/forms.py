@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from records.identifiers import validate_iin_bin
+from records.models import AccessLog
 
 
 class ParticipantSearchForm(forms.Form):
@@ -27,3 +28,19 @@ class ParticipantSearchForm(forms.Form):
         if not data.get("iin") and not (data.get("last_name") and data.get("first_name")):
             raise ValidationError(_("Enter an IIN, or a surname and a first name."), code="incomplete")
         return data
+
+
+class AccessLogFilterForm(forms.Form):
+    """Who read what, when: the questions an auditor asks of the access log (Rules, paragraph 5)."""
+
+    kind = forms.ChoiceField(label=_("What"), required=False, choices=[("", "—"), *AccessLog.Kind.choices])
+    user = forms.CharField(label=_("Who (user name)"), required=False, max_length=150, strip=True)
+    iin = forms.CharField(label=_("Participant IIN"), required=False, max_length=12, strip=True)
+    date_from = forms.DateField(label=_("From"), required=False)
+    date_to = forms.DateField(label=_("To"), required=False)
+
+    def clean_iin(self) -> str:
+        iin: str = self.cleaned_data["iin"]
+        if iin:
+            validate_iin_bin(iin)
+        return iin

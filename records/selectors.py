@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from records.models import AccessLog, Participant, PersonalDataChange
 
@@ -20,5 +23,23 @@ def participant_changes(participant: Participant) -> QuerySet[PersonalDataChange
     return participant.changes.order_by("-recorded_at", "-id")
 
 
-def access_log() -> QuerySet[AccessLog]:
-    return AccessLog.objects.select_related("user", "participant").order_by("-at", "-id")
+def access_log(
+    *, kind: str = "", user: str = "", iin: str = "", date_from: date | None = None, date_to: date | None = None
+) -> QuerySet[AccessLog]:
+    """The access log, newest first; dates are whole local (Asia/Almaty) days."""
+    entries = AccessLog.objects.select_related("user", "participant")
+    if kind:
+        entries = entries.filter(kind=kind)
+    if user:
+        entries = entries.filter(Q(user__username__iexact=user) | Q(actor_label__iexact=user))
+    if iin:
+        entries = entries.filter(participant__iin=iin)
+    if date_from:
+        entries = entries.filter(at__gte=_day_start(date_from))
+    if date_to:
+        entries = entries.filter(at__lt=_day_start(date_to + timedelta(days=1)))
+    return entries.order_by("-at", "-id")
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from records.access import LOGGED_IN, log_access, participant_for_user, public, requires
-from records.forms import ParticipantSearchForm
+from records.forms import AccessLogFilterForm, ParticipantSearchForm
 from records.models import AccessLog
 from records.panels import participant_panels
 from records.selectors import access_log, participant_changes, participant_search
@@ -80,5 +80,11 @@ def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires("records.view_accesslog")
 @require_GET
 def access_log_view(request: HttpRequest) -> HttpResponse:
-    page = Paginator(access_log(), 50).get_page(request.GET.get("page"))
-    return render(request, "records/access_log.html", {"page": page})
+    form = AccessLogFilterForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        entries = AccessLog.objects.none()  # a filter that is wrong matches nothing, not everything
+    else:
+        filters = form.cleaned_data if form.is_bound else {}
+        entries = access_log(**{k: v for k, v in filters.items() if v})
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "records/access_log.html", {"form": form, "page": page})

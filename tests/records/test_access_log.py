@@ -94,3 +94,55 @@ def test_auditor_and_heads_read_the_log_a_specialist_cannot(make_user, participa
         assert specialist.username in page.content.decode()
     assert signed_in(specialist).get(reverse("access_log")).status_code == 403
     assert signed_in(make_user("senior_specialist")).get(reverse("access_log")).status_code == 403
+
+
+def test_the_log_is_filtered_by_who_what_whom_and_when(make_user, participant, people) -> None:
+    """An auditor's questions: what did this user open, who opened this participant, on which
+    days (whole local days). A filter that is wrong matches nothing, never everything."""
+    from datetime import datetime, timedelta
+
+    from django.utils import timezone
+
+    specialist = make_user("specialist", username="spec-a")
+    other = make_user("specialist", username="spec-b")
+    signed_in(specialist).get(reverse("participant_detail", args=[participant.pk]))
+    signed_in(other).get(reverse("participant_search"), {"iin": participant.iin})
+    old = AccessLog.objects.create(user=other, kind=AccessLog.Kind.EXPORT, view="admin:records.participant")
+    almaty_noon = timezone.make_aware(datetime(2026, 1, 15, 12, 0))
+    AccessLog.objects.filter(pk=old.pk).update(at=almaty_noon)
+    auditor = signed_in(make_user("auditor"))
+
+    def rows(**filters) -> list[tuple[str, str]]:
+        response = auditor.get(reverse("access_log"), filters, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        return [(e.user.username, e.kind) for e in response.context["page"].object_list if e.user]
+
+    assert rows(user="spec-a") == [("spec-a", "view")]
+    assert sorted(rows(user="SPEC-B")) == [("spec-b", "export"), ("spec-b", "search")]
+    assert rows(iin=participant.iin) == [("spec-a", "view")]
+    assert rows(kind="export") == [("spec-b", "export")]
+    assert rows(date_from="2026-01-15", date_to="2026-01-15") == [("spec-b", "export")]
+    assert rows(date_to=str(almaty_noon.date() - timedelta(days=1))) == []
+    # A wrong filter: an error on the page and no rows.
+    response = auditor.get(reverse("access_log"), {"iin": "123"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.context["page"].paginator.count == 0
+    assert "invalid-feedback" in response.content.decode() or "is-invalid" in response.content.decode()
+
+
+def test_the_log_names_views_in_the_readers_language(make_user, participant) -> None:
+    from django.utils import translation
+
+    from records.access import view_label
+
+    assert view_label("participant_detail") == "Participant page"
+    assert view_label("admin:records.participant_changelist") == "Admin list: participants"
+    assert view_label("admin:contributions.ledgerentry") == "Admin export: personal account entries"
+    assert view_label("order_detail") == "Payment order page"  # registered by contributions
+    assert view_label("something:else") == "something:else"
+    assert view_label("admin:nosuch.model_changelist") == "admin:nosuch.model_changelist"
+    with translation.override("ru"):
+        assert view_label("participant_detail") != "Participant page"
+        assert view_label("admin:records.participant_changelist").startswith("Админ")
+    signed_in(make_user("specialist")).get(reverse("participant_detail", args=[participant.pk]))
+    page = signed_in(make_user("auditor")).get(reverse("access_log"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert ">Participant page<" in page
