@@ -6,9 +6,10 @@ document.addEventListener("DOMContentLoaded", function () {
   if (!data || !canvas || typeof Chart === "undefined") { return; }
   var series = JSON.parse(data.textContent);
   // Amounts in the page's language (kk/ru: "2 450,00"), as in the table below the chart. Kazakh
-  // writes numbers as Russian does; a browser without Kazakh number data falls back to Russian.
+  // writes numbers as Russian does (config/formats/kk). Browsers' own Kazakh number data is not
+  // to be trusted: Chromium claims "kk" and writes "35,000", so Kazakh pages use Russian rules.
   var lang = document.documentElement.lang || "kk";
-  var locales = lang === "en" ? ["en"] : [lang, "ru-RU"];
+  var locales = lang === "en" ? ["en"] : ["ru-RU"];
   var money = new Intl.NumberFormat(locales, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
   var whole = new Intl.NumberFormat(locales, { maximumFractionDigits: 0 });
   new Chart(canvas, {
