@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import admin
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 from import_export.admin import ExportMixin
 
 from records.access import log_access
@@ -23,6 +25,17 @@ class LoggedExportMixin(ExportMixin):  # type: ignore[misc]
         return request.user.has_perm("records.export_data")
 
     def get_data_for_export(self, request: HttpRequest, queryset: QuerySet[Any], **kwargs: Any) -> Any:
+        # Counted before anything is built; the library shows a ValueError's text on the export
+        # form, and nothing is exported or logged.
+        rows = queryset.count()
+        if rows > settings.EXPORT_MAX_ROWS:
+            raise ValueError(
+                gettext(
+                    "The export would hold %(rows)s rows, more than the %(limit)s one export may hold. "
+                    "Filter the list first (for example by date), then export each part."
+                )
+                % {"rows": rows, "limit": settings.EXPORT_MAX_ROWS}
+            )
         dataset = super().get_data_for_export(request, queryset, **kwargs)
         filters = dict(request.GET.lists())
         export_form = kwargs.get("export_form")

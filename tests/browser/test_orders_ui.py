@@ -63,7 +63,9 @@ def test_upload_watch_progress_and_open_the_account(
     expect(page.locator("body")).to_contain_text("2023-11")
     expect(page.locator(".app-card").filter(has_text="2023-11").first).to_contain_text("14\u00a0000,00")
     # The chart writes its amounts as the table does (kk: "7 000"), never "7,000".
-    ticks = page.evaluate("() => Chart.getChart(document.getElementById('account-chart')).scales.y.ticks.map(t => t.label)")
+    ticks = page.evaluate(
+        "() => Chart.getChart(document.getElementById('account-chart')).scales.y.ticks.map(t => t.label)"
+    )
     assert any("\u00a0000" in str(t) for t in ticks), ticks
     assert not any("," in str(t) for t in ticks), ticks
     shot(page, "account-kk.png")

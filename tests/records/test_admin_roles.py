@@ -136,3 +136,37 @@ def test_exports_never_turn_payers_text_into_spreadsheet_formulas(make_user, par
 
     tsv = _export(client, "tsv").decode("utf-8")
     assert "'@SUM(1+1)" in tsv
+
+
+def test_an_export_larger_than_the_limit_is_refused_with_a_reason(settings, make_user, participant, people) -> None:
+    """Exports are built in memory: above EXPORT_MAX_ROWS the auditor is asked to filter first,
+    and nothing is exported or logged."""
+    from records.services import Actor, participant_create
+
+    participant_create(
+        iin=people[5].iin,
+        actor=Actor(label="test"),
+        source="test",
+        last_name=people[5].last_name,
+        first_name=people[5].first_name,
+        patronymic=people[5].patronymic,
+        birth_date=people[5].birth_date,
+        gender=people[5].gender,
+    )
+    settings.EXPORT_MAX_ROWS = 1
+    client = signed_in(make_user("auditor"))
+    response = client.post(
+        reverse("admin:records_participant_export"),
+        {"format": "0", "resource": "0", "participantresource_iin": "on"},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert response.status_code == 200
+    assert "Content-Disposition" not in response
+    assert "The export would hold 2 rows, more than the 1 one export may hold" in response.content.decode()
+    assert not AccessLog.objects.filter(kind=AccessLog.Kind.EXPORT).exists()
+    # Filtered down to the limit, it goes through.
+    response = client.post(
+        reverse("admin:records_participant_export") + f"?q={participant.iin}",
+        {"format": "0", "resource": "0", "participantresource_iin": "on"},
+    )
+    assert response["Content-Disposition"].startswith("attachment")
