@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -12,6 +13,11 @@ from records import api as records_api
 from records import views as records_views
 from records.access import public
 from standards import views as standards_views
+
+# The admin is named like the app it administers (Django's default reads "Django administration").
+admin.site.site_header = _("Personalized records: administration")
+admin.site.site_title = _("Personalized records")
+admin.site.index_title = _("Administration")
 
 urlpatterns = [
     path("", records_views.home, name="home"),

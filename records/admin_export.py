@@ -7,19 +7,39 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from import_export.admin import ExportMixin
+from import_export.forms import SelectableFieldsExportForm
 
 from records.access import log_access
 from records.export_formats import EXPORT_FORMATS
 from records.models import AccessLog
 
 
+class ExportFieldsForm(SelectableFieldsExportForm):  # type: ignore[misc]
+    """The export form names each field as the rest of the admin does, in the reader's language
+    (the library writes ``Payer Idn``), with the column it becomes in the file, which stays the
+    field's name so that auditors' tools can rely on it."""
+
+    def _get_field_label(self, resource: Any, field_name: str) -> str:
+        field = resource.fields.get(field_name)
+        column = field.column_name if field is not None else field_name
+        model = getattr(resource._meta, "model", None)
+        try:
+            verbose = model._meta.get_field(field_name).verbose_name  # type: ignore[union-attr]
+        except (AttributeError, FieldDoesNotExist):  # not a model field of the resource
+            return str(super()._get_field_label(resource, field_name))
+        return f"{capfirst(verbose)} ({column})"
+
+
 class LoggedExportMixin(ExportMixin):  # type: ignore[misc]
     # Formats that keep payers' text from becoming spreadsheet formulas (records.export_formats).
     export_formats = EXPORT_FORMATS
+    export_form_class = ExportFieldsForm
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         return request.user.has_perm("records.export_data")

@@ -120,3 +120,47 @@ def test_every_string_of_ours_is_in_the_catalogue(language: str) -> None:
     known = set(catalogue(language))
     missing = sorted(s for s in source_msgids() if s not in known and "\\" not in s)
     assert not missing, f"run makemessages and translate: {missing[:20]}"
+
+
+PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%[sd]|\{[a-z_]*\}|<[^>]+>")
+
+
+def test_the_vendor_catalogue_is_complete_and_keeps_placeholders() -> None:
+    """locale/vendor: Kazakh for Django's and django-import-export's messages that their own
+    Kazakh catalogues lack; every entry translated, with the msgid's placeholders and tags."""
+    folder = ROOT / "locale" / "vendor" / "kk" / "LC_MESSAGES"
+    po = (folder / "django.po").read_text(encoding="utf-8")
+    assert "#, fuzzy" not in po
+    assert not re.search(r'msgstr(\[\d\])? ""\n\n', po.split("\n\n", 1)[1] + "\n\n"), "an empty msgstr"
+    with (folder / "django.mo").open("rb") as handle:
+        entries = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
+    assert len(entries) > 150
+    for key, text in entries.items():
+        msgid = key[0] if isinstance(key, tuple) else key
+        if not msgid:
+            continue  # the header
+        msgid = msgid.split("\x04", 1)[-1]  # without a context
+        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(msgid)), (msgid, text)
+
+
+@pytest.mark.django_db
+def test_django_form_errors_and_the_admin_export_are_in_kazakh(make_user) -> None:
+    """Messages of Django and django-import-export that staff meet (a form error, the admin's
+    export page) are in Kazakh on a Kazakh page, not in English."""
+    from django import forms
+
+    field = forms.DecimalField(max_digits=16, decimal_places=2)
+    with translation.override("kk"):  # the messages are lazy: worded inside the language
+        with pytest.raises(forms.ValidationError) as raised:
+            field.clean("1.234")
+        assert raised.value.messages == ["Ондық үтірден кейін ең көбі 2 цифр болуы тиіс."]
+        with pytest.raises(forms.ValidationError) as raised:
+            forms.CharField().clean("a\x00b")
+        assert raised.value.messages == ["Нөлдік таңбаларға рұқсат етілмейді."]
+
+    client = Client()
+    client.force_login(make_user("auditor"))
+    page = client.get(reverse("admin:records_participant_export"), HTTP_ACCEPT_LANGUAGE="kk").content.decode()
+    text = visible_text(page)
+    assert "Экспорттау" in text
+    assert "This exporter will export the following fields" not in text

@@ -153,7 +153,9 @@ USE_TZ = True
 USE_I18N = True
 LANGUAGE_CODE = env.str("DJANGO_LANGUAGE_CODE", default="kk")
 LANGUAGES = [("kk", _("Kazakh")), ("ru", _("Russian")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Ours first; then Kazakh for Django's and django-import-export's own messages that their
+# catalogues lack (locale/vendor, kept by hand).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]
 FORMAT_MODULE_PATH = ["config.formats"]
 
 STATIC_URL = "static/"

@@ -170,3 +170,13 @@ def test_an_export_larger_than_the_limit_is_refused_with_a_reason(settings, make
         {"format": "0", "resource": "0", "participantresource_iin": "on"},
     )
     assert response["Content-Disposition"].startswith("attachment")
+
+
+def test_the_export_form_names_fields_in_the_readers_language(make_user) -> None:
+    """Fields are labelled as in the rest of the admin (not ``Payer Idn``), with the file's
+    column name, which stays the field's name."""
+    client = signed_in(make_user("auditor"))
+    page = client.get(reverse("admin:contributions_ledgerentry_export"), HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "ИИН/БИН плательщика (payer_idn)" in page
+    assert "Payer Idn" not in page
+    assert "Персонифицированный учет: администрирование" in page  # not "Django administration"
