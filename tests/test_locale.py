@@ -4,6 +4,7 @@ catalogue is left untranslated in a Kazakh or Russian page."""
 from __future__ import annotations
 
 import gettext
+import json
 import re
 from html import unescape
 from pathlib import Path
@@ -129,18 +130,19 @@ def test_the_vendor_catalogue_is_complete_and_keeps_placeholders() -> None:
     """locale/vendor: Kazakh for Django's and django-import-export's messages that their own
     Kazakh catalogues lack; every entry translated, with the msgid's placeholders and tags."""
     folder = ROOT / "locale" / "vendor" / "kk" / "LC_MESSAGES"
-    po = (folder / "django.po").read_text(encoding="utf-8")
-    assert "#, fuzzy" not in po
-    assert not re.search(r'msgstr(\[\d\])? ""\n\n', po.split("\n\n", 1)[1] + "\n\n"), "an empty msgstr"
-    with (folder / "django.mo").open("rb") as handle:
-        entries = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
-    assert len(entries) > 150
-    for key, text in entries.items():
-        msgid = key[0] if isinstance(key, tuple) else key
-        if not msgid:
-            continue  # the header
-        msgid = msgid.split("\x04", 1)[-1]  # without a context
-        assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(msgid)), (msgid, text)
+    for domain, least in (("django", 250), ("djangojs", 50)):
+        po = (folder / f"{domain}.po").read_text(encoding="utf-8")
+        assert "#, fuzzy" not in po
+        assert not re.search(r'msgstr(\[\d\])? ""\n\n', po.split("\n\n", 1)[1] + "\n\n"), "an empty msgstr"
+        with (folder / f"{domain}.mo").open("rb") as handle:
+            entries = gettext.GNUTranslations(handle)._catalog  # type: ignore[attr-defined]
+        assert len(entries) > least
+        for key, text in entries.items():
+            msgid = key[0] if isinstance(key, tuple) else key
+            if not msgid:
+                continue  # the header
+            msgid = msgid.split("\x04", 1)[-1]  # without a context
+            assert sorted(PLACEHOLDER.findall(text)) == sorted(PLACEHOLDER.findall(msgid)), (msgid, text)
 
 
 @pytest.mark.django_db
@@ -164,3 +166,8 @@ def test_django_form_errors_and_the_admin_export_are_in_kazakh(make_user) -> Non
     text = visible_text(page)
     assert "Экспорттау" in text
     assert "This exporter will export the following fields" not in text
+    index = client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="kk").content.decode()
+    assert "Start typing to filter" not in index
+    # The admin's JavaScript messages (calendar, select widgets).
+    script = client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE="kk").content.decode()
+    assert json.dumps("Қаңтар")[1:-1] in script or "Қаңтар" in script
