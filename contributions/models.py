@@ -36,7 +36,12 @@ class IncomingFile(models.Model):
     encoding = models.CharField(_("encoding"), max_length=20, blank=True)
     received = models.DateField(_("receipt date"))
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("submitted by"),
     )
     submitted_label = models.CharField(_("submitted by"), max_length=150)
     created_at = models.DateTimeField(_("taken in at"), auto_now_add=True)
@@ -102,7 +107,9 @@ class PaymentOrder(models.Model):
     guarantees one original per payer, reference, number and document date.
     """
 
-    file = models.ForeignKey(IncomingFile, on_delete=models.PROTECT, related_name="orders")
+    file = models.ForeignKey(
+        IncomingFile, on_delete=models.PROTECT, related_name="orders", verbose_name=_("incoming file")
+    )
     position = models.PositiveIntegerField(_("position in the file"))
     first_line = models.PositiveIntegerField(_("first line in the file"), default=0)
     reference = models.CharField(_("reference"), max_length=35, blank=True)
@@ -128,8 +135,15 @@ class PaymentOrder(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True
     )
-    is_original = models.BooleanField(default=True)
-    duplicate_of = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="duplicates")
+    is_original = models.BooleanField(default=True, verbose_name=_("original"))
+    duplicate_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="duplicates",
+        verbose_name=_("duplicate of"),
+    )
     lines_total = models.PositiveIntegerField(_("lines"), default=0)
     lines_posted = models.PositiveIntegerField(_("lines posted"), default=0)
     lines_returned = models.PositiveIntegerField(_("lines returned"), default=0)
@@ -150,7 +164,12 @@ class PaymentOrder(models.Model):
     )
     flagged_at = models.DateTimeField(_("flagged at"), null=True, blank=True)
     resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("resolved by"),
     )
     resolution_note = models.TextField(_("resolution"), blank=True)
     created_at = models.DateTimeField(_("taken in at"), default=timezone.now)
@@ -239,7 +258,9 @@ class OrderLine(models.Model):
     """One individual of an order's list, as sent, with the outcome of the line checks."""
 
     # Indexed through line_sequence_unique (order, sequence): a separate index would only cost.
-    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, related_name="lines", db_index=False)
+    order = models.ForeignKey(
+        PaymentOrder, on_delete=models.PROTECT, related_name="lines", db_index=False, verbose_name=_("payment order")
+    )
     sequence = models.PositiveIntegerField(_("sequence"))
     file_line = models.PositiveIntegerField(_("line in the file"), default=0)
     iin = models.CharField(_("IIN"), max_length=40)
@@ -283,17 +304,34 @@ class LedgerEntry(models.Model):
     an append-only row is its own history."""
 
     # Indexed through entry_participant_period_idx.
-    participant = models.ForeignKey(Participant, on_delete=models.PROTECT, related_name="entries", db_index=False)
+    participant = models.ForeignKey(
+        Participant, on_delete=models.PROTECT, related_name="entries", db_index=False, verbose_name=_("participant")
+    )
     period = models.DateField(_("period"))
     kind = models.CharField(_("kind"), max_length=12, choices=EntryKind.choices)
     amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     payer_idn = models.CharField(_("payer IIN/BIN"), max_length=12)
-    order = models.ForeignKey(PaymentOrder, on_delete=models.PROTECT, null=True, blank=True, related_name="entries")
-    line = models.OneToOneField(OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="entry")
+    order = models.ForeignKey(
+        PaymentOrder,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="entries",
+        verbose_name=_("payment order"),
+    )
+    line = models.OneToOneField(
+        OrderLine, on_delete=models.PROTECT, null=True, blank=True, related_name="entry", verbose_name=_("order line")
+    )
     received = models.DateField(_("receipt date"))
     posted_at = models.DateTimeField(_("posted at"), default=timezone.now)
     corrects = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="corrections", db_index=False
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrections",
+        db_index=False,
+        verbose_name=_("corrects"),
     )
 
     class Meta:
@@ -323,7 +361,9 @@ class LedgerEntry(models.Model):
 class ReturnDocument(models.Model):
     """The document that returns an order's failed lines to the payer (Rules, paragraph 6)."""
 
-    order = models.OneToOneField(PaymentOrder, on_delete=models.PROTECT, related_name="return_document")
+    order = models.OneToOneField(
+        PaymentOrder, on_delete=models.PROTECT, related_name="return_document", verbose_name=_("payment order")
+    )
     number = models.CharField(_("number"), max_length=30, unique=True)
     lines_count = models.PositiveIntegerField(_("lines"))
     total = models.DecimalField(_("total"), max_digits=16, decimal_places=2)
@@ -350,22 +390,36 @@ class Refund(models.Model):
     paragraphs 7(4) and 9): registered by a specialist, approved by a head who is not the person
     who registered it, then posted as a negative entry that corrects the original one."""
 
-    entry = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="refunds")
+    entry = models.ForeignKey(
+        LedgerEntry, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("personal account entry")
+    )
     amount = models.DecimalField(_("amount to refund"), max_digits=16, decimal_places=2)
     payer_idn = models.CharField(_("payer IIN/BIN"), max_length=12)
     request_number = models.CharField(_("payer's request number"), max_length=50)
     request_date = models.DateField(_("payer's request date"))
     reason = models.TextField(_("reason"))
     status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.REGISTERED)
-    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
+    )
     registered_at = models.DateTimeField(_("registered at"), default=timezone.now)
     decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decision_note = models.TextField(_("decision note"), blank=True)
     posted_entry = models.OneToOneField(
-        LedgerEntry, on_delete=models.PROTECT, null=True, blank=True, related_name="refund_posted"
+        LedgerEntry,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="refund_posted",
+        verbose_name=_("posted entry"),
     )
 
     class Meta:

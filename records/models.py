@@ -143,10 +143,20 @@ class PersonalDataChange(models.Model):
     changed_on = models.DateField(_("date of change"))
     source = models.CharField(_("source"), max_length=255)
     registry_load = models.ForeignKey(
-        RegistryLoad, on_delete=models.PROTECT, null=True, blank=True, related_name="changes"
+        RegistryLoad,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="changes",
+        verbose_name=_("registry load"),
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -210,11 +220,18 @@ class AuditEvent(models.Model):
     """A domain event written by a service in the same transaction as the change it records."""
 
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
     )
     actor_label = models.CharField(_("actor"), max_length=150, help_text=_("User name, command or task."))
     action = models.CharField(_("action"), max_length=100, db_index=True)
-    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, null=True, blank=True)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("content type")
+    )
     object_pk = models.CharField(_("object"), max_length=64, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
@@ -241,7 +258,12 @@ class AccessLog(models.Model):
         EXPORT = "export", _("Exported data")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("user"),
     )
     actor_label = models.CharField(_("actor"), max_length=150, blank=True, help_text=_("Command or system."))
     at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
@@ -269,8 +291,8 @@ class WorkerHeartbeat(models.Model):
     """A Celery worker's sign of life, so ``manage.py ingest --wait`` knows whether a worker will
     take its orders (kombu's filesystem broker of the quick start cannot answer a ping)."""
 
-    hostname = models.CharField(max_length=200, unique=True)
-    seen_at = models.DateTimeField(db_index=True)
+    hostname = models.CharField(max_length=200, unique=True, verbose_name=_("host name"))
+    seen_at = models.DateTimeField(db_index=True, verbose_name=_("last seen at"))
 
     class Meta:
         verbose_name = _("worker heartbeat")

@@ -44,7 +44,9 @@ class ProfessionalStandard(TranslatedNameMixin, models.Model):
 
 
 class ProfessionCard(TranslatedNameMixin, models.Model):
-    standard = models.ForeignKey(ProfessionalStandard, on_delete=models.CASCADE, related_name="cards")
+    standard = models.ForeignKey(
+        ProfessionalStandard, on_delete=models.CASCADE, related_name="cards", verbose_name=_("professional standard")
+    )
     number = models.PositiveSmallIntegerField(_("number"))
     code = models.CharField(_("profession code"), max_length=20, blank=True)
     name_kk = models.CharField(_("name (Kazakh)"), max_length=400)
@@ -63,7 +65,9 @@ class ProfessionCard(TranslatedNameMixin, models.Model):
 
 
 class LaborFunction(TranslatedNameMixin, models.Model):
-    card = models.ForeignKey(ProfessionCard, on_delete=models.CASCADE, related_name="functions")
+    card = models.ForeignKey(
+        ProfessionCard, on_delete=models.CASCADE, related_name="functions", verbose_name=_("profession card")
+    )
     number = models.PositiveSmallIntegerField(_("number"))
     name_kk = models.TextField(_("name (Kazakh)"))
     name_ru = models.TextField(_("name (Russian)"))
@@ -90,7 +94,7 @@ class Role(models.Model):
     profession cards behind it. Created and kept in step by ``manage.py sync_roles``."""
 
     key = models.SlugField(_("key"), max_length=50, unique=True)
-    group = models.OneToOneField("auth.Group", on_delete=models.PROTECT, related_name="role")
+    group = models.OneToOneField("auth.Group", on_delete=models.PROTECT, related_name="role", verbose_name=_("group"))
     cards = models.ManyToManyField(ProfessionCard, blank=True, related_name="roles", verbose_name=_("profession cards"))
     synced_at = models.DateTimeField(_("synchronised at"), auto_now=True)
 
