@@ -171,3 +171,20 @@ def test_django_form_errors_and_the_admin_export_are_in_kazakh(make_user) -> Non
     # The admin's JavaScript messages (calendar, select widgets).
     script = client.get(reverse("admin:jsi18n"), HTTP_ACCEPT_LANGUAGE="kk").content.decode()
     assert json.dumps("Қаңтар")[1:-1] in script or "Қаңтар" in script
+
+
+def test_every_field_of_ours_has_a_translatable_name() -> None:
+    """A field without a verbose name shows its Python name (``Payer Idn``, ``Participant``) in
+    the Kazakh and Russian admin, filters and export form."""
+    from django.apps import apps
+    from django.utils.functional import Promise
+
+    unnamed = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        if model._meta.app_label in {"records", "contributions", "standards", "payments"}
+        and not hasattr(model, "pgh_obj")  # row-history copies (django-pghistory) keep their own names
+        for field in model._meta.concrete_fields
+        if not field.auto_created and not isinstance(field.verbose_name, Promise)
+    ]
+    assert not unnamed
