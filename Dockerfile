@@ -63,5 +63,6 @@ USER app
 
 EXPOSE 8000
 
-# Workers: WEB_CONCURRENCY (read by gunicorn); more options through GUNICORN_CMD_ARGS.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm"]
+# Workers: WEB_CONCURRENCY (read by gunicorn); more options through GUNICORN_CMD_ARGS. A request
+# may take up to 120 s: an admin export of EXPORT_MAX_ROWS rows is built in the request.
+CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--access-logfile", "-", "--worker-tmp-dir", "/dev/shm", "--timeout", "120"]

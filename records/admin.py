@@ -13,6 +13,7 @@ from import_export.admin import ImportMixin
 
 from records.access import log_access
 from records.admin_export import LoggedExportMixin, PersonalDataAdmin, ReadOnlyAdmin
+from records.export_formats import starts_a_formula
 from records.models import (
     AccessLog,
     AuditEvent,
@@ -115,6 +116,15 @@ class CalendarDayResource(resources.ModelResource):  # type: ignore[misc]
         fields = ["date", "is_working", "kind", "name_kk", "name_ru", "name_en", "note"]
         skip_unchanged = True
         use_transactions = True
+
+    def before_import_row(self, row: Any, **kwargs: Any) -> None:
+        """Undo the apostrophe our CSV/TSV export puts before text that reads as a formula
+        (records.export_formats), so that an exported, edited and re-imported calendar keeps its
+        names and notes as they were."""
+        for name in ("name_kk", "name_ru", "name_en", "note"):
+            value = row.get(name)
+            if isinstance(value, str) and value.startswith("'") and starts_a_formula(value[1:]):
+                row[name] = value[1:]
 
     def before_save_instance(self, instance: CalendarDay, row: Any, **kwargs: Any) -> None:
         instance.source = CalendarDay.Source.ADMIN  # imported by an administrator: kept by refreshes

@@ -10,8 +10,9 @@ from django.contrib import admin
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.formats import number_format
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import ngettext
 from import_export.admin import ExportMixin
 from import_export.forms import SelectableFieldsExportForm
 
@@ -50,11 +51,17 @@ class LoggedExportMixin(ExportMixin):  # type: ignore[misc]
         rows = queryset.count()
         if rows > settings.EXPORT_MAX_ROWS:
             raise ValueError(
-                gettext(
+                ngettext(
+                    "The export would hold %(rows)s row, more than the %(limit)s one export may hold. "
+                    "Filter the list first (for example by date), then export each part.",
                     "The export would hold %(rows)s rows, more than the %(limit)s one export may hold. "
-                    "Filter the list first (for example by date), then export each part."
+                    "Filter the list first (for example by date), then export each part.",
+                    rows,
                 )
-                % {"rows": rows, "limit": settings.EXPORT_MAX_ROWS}
+                % {
+                    "rows": number_format(rows, force_grouping=True),
+                    "limit": number_format(settings.EXPORT_MAX_ROWS, force_grouping=True),
+                }
             )
         dataset = super().get_data_for_export(request, queryset, **kwargs)
         filters = dict(request.GET.lists())

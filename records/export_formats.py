@@ -6,14 +6,19 @@ the registry sent (names, references, problems). A cell that starts with ``=`` (
 option (``IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT``) deletes the ``=``, which changes the
 audited data, so these formats keep every value:
 
-- XLSX writes every text value as a text cell, so ``=...`` is shown as written, never computed;
-- CSV and TSV, which have no cell types, put an apostrophe before such a value (the spreadsheet
-  convention for "text", shown by no spreadsheet) unless it is a plain number such as ``-150.00``.
-  The exact value is always in the XLSX and JSON exports.
+- XLSX writes every text value as a text cell (also ``#N/A`` and the like, which the library
+  writes as error cells), so it is shown as written, never computed;
+- CSV and TSV, which have no cell types, quote every field, so a spreadsheet that splits on
+  another separator (``;`` in Russian and Kazakh Excel) cannot cut a value into a new cell, and
+  put an apostrophe before a value that starts (after spaces) with ``=``, ``+``, ``-`` or ``@``
+  unless it is a plain number such as ``-150.00`` (the spreadsheet convention for "text"). The
+  exact value is always in the XLSX and JSON exports, and the calendar's CSV import takes the
+  apostrophe off again (``records.admin.CalendarDayResource``).
 """
 
 from __future__ import annotations
 
+import csv
 import io
 import re
 from typing import Any
@@ -21,14 +26,17 @@ from typing import Any
 from import_export.formats import base_formats
 from openpyxl import load_workbook
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
+def starts_a_formula(value: str) -> bool:
+    text = value.lstrip(" ")
+    return text.startswith(FORMULA_START) and not _PLAIN_NUMBER.fullmatch(text)
+
+
 def _as_text(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.fullmatch(value):
-        return f"'{value}"
-    return value
+    return f"'{value}" if isinstance(value, str) and starts_a_formula(value) else value
 
 
 def _quote_formulas(dataset: Any) -> Any:
@@ -40,31 +48,37 @@ def _quote_formulas(dataset: Any) -> Any:
 
 class CSV(base_formats.CSV):  # type: ignore[misc]
     def export_data(self, dataset: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("quoting", csv.QUOTE_ALL)
         return super().export_data(_quote_formulas(dataset), **kwargs)
 
 
 class TSV(base_formats.TSV):  # type: ignore[misc]
     def export_data(self, dataset: Any, **kwargs: Any) -> Any:
+        kwargs.setdefault("quoting", csv.QUOTE_ALL)
         return super().export_data(_quote_formulas(dataset), **kwargs)
+
+
+def _may_become_a_cell_type(dataset: Any) -> bool:
+    """Whether openpyxl could take a value for a formula (``=...``) or an error (``#N/A``)."""
+    return any(isinstance(cell, str) and cell[:1] in ("=", "#") for row in dataset for cell in row)
 
 
 class XLSX(base_formats.XLSX):  # type: ignore[misc]
     def export_data(self, dataset: Any, **kwargs: Any) -> Any:
-        """The library's workbook, with every cell it took for a formula made a text cell again
-        (nothing exported from the database is a formula)."""
+        """The library's workbook, with every cell it took for a formula or an error made a text
+        cell again (nothing exported from the database is either). Reopened only when a value
+        could have been taken so: a second pass over a large workbook doubles its time."""
         data = super().export_data(dataset, **kwargs)
+        if not _may_become_a_cell_type(dataset):
+            return data
         book = load_workbook(io.BytesIO(data))
-        changed = False
         for sheet in book.worksheets:
             for row in sheet.iter_rows():
                 for cell in row:
-                    if cell.data_type == "f":
-                        text = cell.value
+                    if cell.data_type in ("f", "e"):
+                        text = str(cell.value)
                         cell.value = text
                         cell.data_type = "s"
-                        changed = True
-        if not changed:
-            return data
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()

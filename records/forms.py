@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -44,3 +45,15 @@ class AccessLogFilterForm(forms.Form):
         if iin:
             validate_iin_bin(iin)
         return iin
+
+    def clean_date_to(self) -> date | None:
+        day: date | None = self.cleaned_data["date_to"]
+        if day is not None and day >= date.max:
+            raise ValidationError(_("Enter a date before %(limit)s."), code="out_of_range", params={"limit": date.max})
+        return day
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
+            self.add_error("date_to", ValidationError(_("The end date is before the start date."), code="range"))
+        return data

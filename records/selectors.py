@@ -26,14 +26,22 @@ def participant_changes(participant: Participant) -> QuerySet[PersonalDataChange
 def access_log(
     *, kind: str = "", user: str = "", iin: str = "", date_from: date | None = None, date_to: date | None = None
 ) -> QuerySet[AccessLog]:
-    """The access log, newest first; dates are whole local (Asia/Almaty) days."""
+    """The access log, newest first; dates are whole local (Asia/Almaty) days. An IIN finds
+    the reads of that participant and the searches that named it (the participant search, the
+    admin's list search, a registry record opened in the admin)."""
     entries = AccessLog.objects.select_related("user", "participant")
     if kind:
         entries = entries.filter(kind=kind)
     if user:
         entries = entries.filter(Q(user__username__iexact=user) | Q(actor_label__iexact=user))
     if iin:
-        entries = entries.filter(participant__iin=iin)
+        # Reads of the participant, and searches or registry views that named the IIN.
+        entries = entries.filter(
+            Q(participant__iin=iin)
+            | Q(query__iin=iin)
+            | Q(query__q__contains=[iin])
+            | Q(query__filters__q__contains=[iin])
+        )
     if date_from:
         entries = entries.filter(at__gte=_day_start(date_from))
     if date_to:

