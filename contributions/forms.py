@@ -58,7 +58,7 @@ class OrderUploadForm(forms.Form):
 
 class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *OrderStatus.choices])
-    payer = forms.CharField(label=_("Payer IIN/BIN"), required=False, max_length=12)
+    payer = forms.CharField(label=_("Payer IIN/BIN"), required=False, max_length=12, validators=[validate_iin_bin])
     received_from = forms.DateField(label=_("Received from"), required=False)
     received_to = forms.DateField(label=_("Received to"), required=False)
     deadline_state = forms.ChoiceField(
@@ -72,12 +72,6 @@ class OrderFilterForm(forms.Form):
             ("missed", _("Finished late")),
         ],
     )
-
-    def clean_payer(self) -> str:
-        payer: str = self.cleaned_data["payer"].strip()
-        if payer:
-            validate_iin_bin(payer)
-        return payer
 
 
 class ResolveReviewForm(forms.Form):

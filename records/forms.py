@@ -14,15 +14,9 @@ from records.models import AccessLog
 class ParticipantSearchForm(forms.Form):
     """Exact IIN, or surname and first name (both required together)."""
 
-    iin = forms.CharField(label=_("IIN"), max_length=12, required=False, strip=True)
+    iin = forms.CharField(label=_("IIN"), max_length=12, required=False, validators=[validate_iin_bin])
     last_name = forms.CharField(label=_("Surname"), max_length=100, required=False, strip=True)
     first_name = forms.CharField(label=_("First name"), max_length=100, required=False, strip=True)
-
-    def clean_iin(self) -> str:
-        iin: str = self.cleaned_data["iin"]
-        if iin:
-            validate_iin_bin(iin)
-        return iin
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -36,15 +30,9 @@ class AccessLogFilterForm(forms.Form):
 
     kind = forms.ChoiceField(label=_("What"), required=False, choices=[("", "—"), *AccessLog.Kind.choices])
     user = forms.CharField(label=_("Who (user name)"), required=False, max_length=150, strip=True)
-    iin = forms.CharField(label=_("Participant IIN"), required=False, max_length=12, strip=True)
+    iin = forms.CharField(label=_("Participant IIN"), required=False, max_length=12, validators=[validate_iin_bin])
     date_from = forms.DateField(label=_("From"), required=False)
     date_to = forms.DateField(label=_("To"), required=False)
-
-    def clean_iin(self) -> str:
-        iin: str = self.cleaned_data["iin"]
-        if iin:
-            validate_iin_bin(iin)
-        return iin
 
     def clean_date_to(self) -> date | None:
         day: date | None = self.cleaned_data["date_to"]

@@ -7,8 +7,4 @@ from django import template
 from records.access import view_label
 
 register = template.Library()
-
-
-@register.filter
-def access_view_label(view: str) -> str:
-    return view_label(view)
+register.filter("access_view_label", view_label)
