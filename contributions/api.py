@@ -4,7 +4,6 @@ and its return document (Rules, paragraph 6). Token or session authentication.""
 from __future__ import annotations
 
 import json
-import re
 from datetime import date
 from typing import Any
 
@@ -26,7 +25,7 @@ from rest_framework.views import APIView
 from contributions.documents import NoReturnMessage, return_document_csv, return_document_mt102
 from contributions.models import Door, OrderStatus, PaymentOrder
 from contributions.parsers.base import ParsedFile, ParseError
-from contributions.parsers.jsonorder import parse_json_order
+from contributions.parsers.jsonorder import iso_date, parse_json_order
 from contributions.selectors import order_summary
 from contributions.services import intake_file, receipt_date_problem
 from records.access import log_access
@@ -145,12 +144,9 @@ class OrderSubmitApi(APIView):
         value = data.get("received") if hasattr(data, "get") else None
         if not value:
             return None
-        try:
-            if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", str(value)):
-                raise ValueError(value)
-            received = date.fromisoformat(str(value))
-        except ValueError:
-            raise serializers.ValidationError({"received": ["Use the form YYYY-MM-DD."]}) from None
+        received = iso_date(str(value))
+        if received is None:
+            raise serializers.ValidationError({"received": ["Use the form YYYY-MM-DD."]})
         with translation.override("en"):  # the API's own messages are English
             problem = receipt_date_problem(received)
         if problem is not None:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils.translation import gettext_noop
 
-from contributions.models import ReturnReason
+from contributions.models import PaymentOrder, ReturnReason
 from contributions.parsers.base import ParsedLine, ParsedOrder
 from contributions.problems import Amount, Problem
 from records.identifiers import identifier_error
@@ -28,6 +28,10 @@ def normalise_name(value: str) -> str:
     return text.replace("ё", "е")
 
 
+# The longest reference or order number the columns hold (MT102 :20: and /NUM/: 35 characters).
+KEY_LENGTH: int = PaymentOrder._meta.get_field("reference").max_length  # type: ignore[assignment]
+
+
 def order_problems(order: ParsedOrder, *, known_knp: set[str]) -> list[Problem]:
     """Why the order itself is wrong (empty when it is fine): parse errors, no lines, Σ lines ≠
     total, a KNP that is not posted, a payee that is not the State Corporation. (An order whose
@@ -35,10 +39,14 @@ def order_problems(order: ParsedOrder, *, known_knp: set[str]) -> list[Problem]:
     problems = list(order.errors)
     at = order.first_line
     # Longer keys would be stored cut, and a cut key could name another order.
-    if len(order.reference) > 35:
-        problems.append(Problem(at, gettext_noop("the reference is longer than %(longest)s characters"), longest=35))
-    if len(order.number) > 35:
-        problems.append(Problem(at, gettext_noop("the order number is longer than %(longest)s characters"), longest=35))
+    if len(order.reference) > KEY_LENGTH:
+        problems.append(
+            Problem(at, gettext_noop("the reference is longer than %(longest)s characters"), longest=KEY_LENGTH)
+        )
+    if len(order.number) > KEY_LENGTH:
+        problems.append(
+            Problem(at, gettext_noop("the order number is longer than %(longest)s characters"), longest=KEY_LENGTH)
+        )
     if order.payer_idn and identifier_error(order.payer_idn) is not None:
         problems.append(
             Problem(at, gettext_noop("the payer IIN/BIN %(idn)s is not valid"), idn=repr(order.payer_idn[:20]))

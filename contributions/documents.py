@@ -78,7 +78,7 @@ def return_document_csv(document: ReturnDocument) -> str:
                 str(ReturnReason(line.reason).label) if line.reason else "",
             ]
         )
-    lines_sum = sum((line.amount or Decimal("0") for line in lines), Decimal("0"))
+    lines_sum = _lines_sum(lines)
     if lines_sum != document.total:  # an order returned in full whose lines did not add up
         writer.writerow([document.number, "", "", "", "", "", "", "", "", "", "", "lines", _amount(lines_sum), "", ""])
     writer.writerow([document.number, "", "", "", "", "", "", "", "", "", "", "total", _amount(document.total), "", ""])
@@ -137,7 +137,11 @@ def is_itemised(document: ReturnDocument, lines: list[OrderLine]) -> bool:
     what is paid back. Otherwise the list itself was what was wrong (an order returned in full
     after review because its lines did not add up to its total, or could not be read), and the
     payer gets the whole amount back in one entry."""
-    return sum((line.amount or Decimal("0") for line in lines), Decimal("0")) == document.total
+    return _lines_sum(lines) == document.total
+
+
+def _lines_sum(lines: list[OrderLine]) -> Decimal:
+    return sum((line.amount or Decimal("0") for line in lines), Decimal("0"))
 
 
 def debit_account(document: ReturnDocument) -> str:

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
-from contributions.checks import line_reason, order_problems
+from contributions.checks import KEY_LENGTH, line_reason, order_problems
 from contributions.models import (
     EntryKind,
     IncomingFile,
@@ -159,8 +159,8 @@ def _clip(value: str, size: int) -> str:
 def _order_fields(parsed: ParsedOrder) -> dict[str, Any]:
     return {
         "first_line": parsed.first_line,
-        "reference": _clip(parsed.reference, 35),
-        "number": _clip(parsed.number, 35),
+        "reference": _clip(parsed.reference, KEY_LENGTH),
+        "number": _clip(parsed.number, KEY_LENGTH),
         "document_date": parsed.document_date,
         "payer_idn": _clip(parsed.payer_idn, 12),
         "payer_name": _clip(parsed.payer_name, 200),

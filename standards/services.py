@@ -107,7 +107,7 @@ def role_assign(*, user_id: int, role_key: str, assigned_by: User, remove: bool 
     1); he does not raise himself or anyone above himself."""
     if not (assigned_by.is_superuser or assigned_by.has_perm("standards.assign_role")):
         raise PermissionDenied
-    role = Role.objects.select_related("group").get(key=role_key)
+    role = Role.objects.select_related("group").prefetch_related("group__permissions__content_type").get(key=role_key)
     if user_id == assigned_by.pk:
         raise RoleAssignmentRefused(_("Nobody gives or takes away his own roles: ask another head."))
     if not can_assign(assigned_by, role):

@@ -74,7 +74,7 @@ class _Reader:
         text = self.string(obj, key, path, required=required, non_empty=required)
         if not text:
             return None
-        parsed = _iso_date(text)
+        parsed = iso_date(text)
         if parsed is None and required:
             self.error(path, gettext_noop("%(value)s is not a date (YYYY-MM-DD)"), value=repr(text[:30]))
         return parsed
@@ -121,7 +121,7 @@ class _Reader:
         return value
 
 
-def _iso_date(text: str) -> date | None:
+def iso_date(text: str) -> date | None:
     match = re.fullmatch(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", text)
     if match is None:
         return None

@@ -27,6 +27,7 @@ from typing import Any
 from django.utils.translation import gettext_noop
 
 from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError
+from contributions.problems import storable
 
 __all__ = [
     "KZ1048",
@@ -842,15 +843,15 @@ def _fast_line(order: ParsedOrder, entry: _FastEntry, period_a: _Sub | None) -> 
 
 
 def _parse_text(text: str, encoding: str) -> ParsedFile:
-    if "\x00" in text:  # NUL padding at line ends is dropped; one inside a value is replaced
-        return _without_nul(_parse_general(text, encoding))
     try:
-        canonical = _parse_canonical(text)
+        canonical = _parse_canonical(text)  # None for any text with NUL
     except Exception:  # noqa: BLE001 - a bug of the shortcut must not lose the file: read it in full
         canonical = None
-    if canonical is None:
-        return _parse_general(text, encoding)
-    return ParsedFile(encoding=encoding, orders=canonical)
+    if canonical is not None:
+        return ParsedFile(encoding=encoding, orders=canonical)
+    parsed = _parse_general(text, encoding)
+    # NUL padding at line ends is dropped; one inside a value is replaced.
+    return _without_nul(parsed) if "\x00" in text else parsed
 
 
 def _without_nul(parsed: ParsedFile) -> ParsedFile:
@@ -859,7 +860,7 @@ def _without_nul(parsed: ParsedFile) -> ParsedFile:
     for item in [*parsed.orders, *(line for order in parsed.orders for line in order.lines)]:
         for name, value in vars(item).items():
             if isinstance(value, str) and "\x00" in value:
-                setattr(item, name, value.replace("\x00", "\ufffd"))
+                setattr(item, name, storable(value))
     return parsed
 
 
