@@ -45,6 +45,12 @@ class IncomingFile(models.Model):
     )
     submitted_label = models.CharField(_("submitted by"), max_length=150)
     created_at = models.DateTimeField(_("taken in at"), auto_now_add=True)
+    split_at = models.DateTimeField(
+        _("split into orders at"),
+        null=True,
+        blank=True,
+        help_text=_("Empty while the stored file waits to be read and split into payment orders."),
+    )
 
     class Meta:
         verbose_name = _("incoming file")
@@ -136,6 +142,13 @@ class PaymentOrder(models.Model):
         _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True
     )
     is_original = models.BooleanField(default=True, verbose_name=_("original"))
+    key = models.CharField(
+        _("duplicate key"),
+        max_length=100,
+        blank=True,
+        help_text=_("Payer IIN/BIN, reference, number and document date, normalised (see docs/intake.md)."),
+    )
+    content_sha256 = models.CharField(_("content checksum"), max_length=64, blank=True)
     duplicate_of = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -184,15 +197,8 @@ class PaymentOrder(models.Model):
             ("monitor_deadlines", _("Can see orders due today and late orders")),
         ]
         constraints = [
-            models.UniqueConstraint(
-                fields=["payer_idn", "reference", "number", "document_date"],
-                condition=Q(is_original=True),
-                name="order_one_original_per_key",
-            ),
-            models.CheckConstraint(
-                condition=Q(is_original=False) | (~Q(reference="") & ~Q(number="") & Q(document_date__isnull=False)),
-                name="order_original_has_a_key",
-            ),
+            models.UniqueConstraint(fields=["key"], condition=Q(is_original=True), name="order_one_original_per_key"),
+            models.CheckConstraint(condition=Q(is_original=False) | ~Q(key=""), name="order_original_has_a_key"),
             models.CheckConstraint(
                 condition=~Q(status="duplicate") | Q(duplicate_of__isnull=False), name="order_duplicate_points_to_first"
             ),

@@ -5,13 +5,16 @@ from __future__ import annotations
 from celery import shared_task
 from django.db import OperationalError
 
-from contributions.services import flag_deadlines, order_count_failed_attempt, process_order, sweep_orders
+from contributions.services.deadlines import flag_deadlines
+from contributions.services.intake import sweep_files
+from contributions.services.posting import order_count_failed_attempt, process_order
+from contributions.services.queueing import ORDERS_QUEUE, PROCESS_ORDER_TASK, sweep_orders
 from records.services import Actor
 
 
 @shared_task(
-    name="contributions.process_order",
-    queue="orders",
+    name=PROCESS_ORDER_TASK,
+    queue=ORDERS_QUEUE,
     acks_late=True,
     autoretry_for=(OperationalError,),
     retry_backoff=5,
@@ -32,7 +35,8 @@ def process_order_task(order_id: int) -> str:
 
 @shared_task(name="contributions.sweep_orders", acks_late=True, max_retries=0)
 def sweep_orders_task() -> dict[str, int]:
-    """Queue orders never queued (broker down at intake) or stuck in processing, and flag open
-    orders due today and late ones."""
+    """Split stored files left unsplit, queue orders never queued (broker down at intake) or
+    stuck in processing, and flag open orders due today and late ones."""
+    split = sweep_files()
     queued = sweep_orders()
-    return {"queued": queued, **flag_deadlines()}
+    return {"files_split": split, "queued": queued, **flag_deadlines()}

@@ -53,16 +53,20 @@ R = TypeVar("R")
 
 
 def with_history_context(func: Callable[P, R]) -> Callable[P, R]:
-    """Attach the acting user, command or task (the ``actor`` or ``assigned_by`` argument) to the
-    row history that database triggers write during the service (django-pghistory context)."""
+    """Attach the acting user, command or task (the service's ``actor`` argument, an ``Actor``
+    or a ``User``) to the row history that database triggers write during the service
+    (django-pghistory context). A service called without an actor is a programming error: it
+    raises instead of writing history that names nobody."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         actor = kwargs.get("actor")
         if actor is None and kwargs.get("assigned_by") is not None:
-            actor = Actor.of(kwargs["assigned_by"])  # type: ignore[arg-type]
+            actor = kwargs["assigned_by"]
         if not isinstance(actor, Actor):
-            return func(*args, **kwargs)
+            if not isinstance(actor, AbstractBaseUser):
+                raise TypeError(f"{func.__qualname__}() needs its actor as the keyword argument 'actor'")
+            actor = Actor.of(actor)
         with pghistory.context(actor=actor.label):
             return func(*args, **kwargs)
 

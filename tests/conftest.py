@@ -147,6 +147,31 @@ def make_user(db):
 
 
 @pytest.fixture
+def specialist(make_user):
+    return make_user("specialist")
+
+
+@pytest.fixture
+def senior_specialist(make_user):
+    return make_user("senior_specialist")
+
+
+@pytest.fixture
+def head_of_unit(make_user):
+    return make_user("head_of_unit")
+
+
+@pytest.fixture
+def head_of_service(make_user):
+    return make_user("head_of_service")
+
+
+@pytest.fixture
+def auditor(make_user):
+    return make_user("auditor")
+
+
+@pytest.fixture
 def participant(db):
     from datetime import date
 
@@ -202,6 +227,33 @@ def line_for(person, *, amount: str = "7000,00", period: str = "102023", **chang
     return LineSpec(**spec)
 
 
+RECEIVED = "2023-11-24"  # the receipt date of the test orders (a working day the calendar holds)
+
+
+def take_in(
+    raw: str | bytes, *, name: str = "o.mt102", door: str = "command", process: bool = True, enqueue: bool = False
+):
+    """The one way tests take a file in: through ``intake_file`` like every door, received on
+    ``RECEIVED``; with ``process`` each open order is processed in this process (no worker).
+    Returns the file's orders as stored afterwards, in file order."""
+    from datetime import date
+
+    from contributions.models import OrderStatus, PaymentOrder
+    from contributions.services import intake_file, process_order
+    from records.services import Actor
+
+    actor = Actor(label="test")
+    raw = raw.encode() if isinstance(raw, str) else raw
+    result = intake_file(
+        raw=raw, file_name=name, door=door, actor=actor, received=date.fromisoformat(RECEIVED), enqueue=enqueue
+    )
+    if process:
+        for order in result.orders:
+            if order.status == OrderStatus.RECEIVED:
+                process_order(order_id=order.pk, actor=actor)
+    return list(PaymentOrder.objects.filter(pk__in=[o.pk for o in result.orders]).order_by("position"))
+
+
 def order_text(lines, *, reference: str = "SO231124000009", number: str = "501", **kwargs) -> str:
     from datetime import date
 
@@ -238,7 +290,7 @@ def sample(participant, people):  # URL kwargs of sample objects, by URL name
         request_number="R",
         request_date=date(2023, 12, 1),
         reason="r",
-        registered_by=registrar,
+        actor=registrar,
     )
     return {
         "participant_detail": {"pk": participant.pk},

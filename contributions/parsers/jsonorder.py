@@ -2,7 +2,7 @@
 
     {"reference", "number", "document_date": "YYYY-MM-DD",
      "payer": {"idn", "name", "account", "bic" (optional)}, "payee": {"idn", "bic", "account"},
-     "knp", "total", "value_date": "YYYY-MM-DD",
+     "knp", "total", "currency" (optional, KZT by default), "value_date": "YYYY-MM-DD",
      "lines": [{"iin", "last_name", "first_name", "patronymic", "birth_date": "YYYY-MM-DD",
                 "period": "YYYY-MM", "amount"}]}
 
@@ -16,6 +16,7 @@ Never raises.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 from collections.abc import Mapping
@@ -25,11 +26,11 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
-from contributions.parsers.base import ParsedLine, ParsedOrder, ParseError
+from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError
 from contributions.parsers.mt102 import MAX_AMOUNT_DIGITS, clean_name, parse_amount, parse_period
 from contributions.problems import storable
 
-__all__ = ["parse_json_order"]
+__all__ = ["parse_json_file", "parse_json_order"]
 
 _MISSING = object()
 _CENT = Decimal("0.01")
@@ -174,7 +175,8 @@ def _fill(order: ParsedOrder, data: object) -> None:
     order.knp = reader.string(data, "knp", "knp", non_empty=True)
     order.total = reader.money(data, "total", "total")
     order.value_date = reader.day(data, "value_date", "value_date")
-    order.currency = "KZT"
+    # Optional: an order in any other currency than the default KZT needs review.
+    order.currency = reader.string(data, "currency", "currency", required=False, non_empty=True).upper() or "KZT"
     lines = data.get("lines", _MISSING)
     if lines is _MISSING or lines is None:
         reader.error("lines", gettext_noop("missing"))
@@ -197,3 +199,27 @@ def parse_json_order(data: object) -> ParsedOrder:
             ParseError(0, gettext_noop("body could not be parsed (%(error)s)"), error=type(exc).__name__)
         )
     return order
+
+
+def parse_json_file(raw: bytes) -> ParsedFile:
+    """A JSON body or file: one order, either the order itself or ``{"order": {...}, ...}`` (the
+    API's envelope, which may also carry ``received``). A body that is not JSON gives a problem
+    naming where it breaks, and its order needs review. Never raises."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, too deep, too long a number
+        return ParsedFile(encoding="utf-8", errors=[_json_problem(raw, exc)])
+    order = data.get("order", data) if isinstance(data, dict) else data
+    return ParsedFile(encoding="utf-8", orders=[parse_json_order(order)])
+
+
+def _json_problem(raw: bytes, exc: Exception) -> ParseError:
+    """Where a body that is not JSON breaks, as the line of the file it concerns."""
+    if isinstance(exc, json.JSONDecodeError):
+        return ParseError(
+            exc.lineno, gettext_noop("not valid JSON (column %(column)s): %(error)s"), column=exc.colno, error=exc.msg
+        )
+    if isinstance(exc, UnicodeDecodeError):
+        line = raw[: exc.start].count(b"\n") + 1
+        return ParseError(line, gettext_noop("not valid JSON: the body is not UTF-8 text"))
+    return ParseError(0, gettext_noop("not valid JSON: %(error)s"), error=type(exc).__name__)

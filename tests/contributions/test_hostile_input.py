@@ -21,9 +21,9 @@ from rest_framework.test import APIClient
 from contributions.documents import return_document_csv
 from contributions.models import IncomingFile, LedgerEntry, OrderStatus, PaymentOrder
 from contributions.problems import word
-from contributions.services import intake_file, process_order
+from contributions.services import intake_file
 from records.services import Actor
-from tests.conftest import PAYER, line_for, order_text
+from tests.conftest import PAYER, line_for, order_text, take_in
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor(label="test")
@@ -60,14 +60,6 @@ def json_order(person, **changes) -> dict[str, Any]:
     }
     body.update(changes)
     return body
-
-
-def take_in(raw: str | bytes, name: str = "o.mt102") -> list[PaymentOrder]:
-    raw = raw.encode() if isinstance(raw, str) else raw
-    result = intake_file(raw=raw, file_name=name, door="upload", actor=ACTOR, received=date(2023, 11, 24))
-    for order in result.orders:
-        process_order(order_id=order.pk, actor=ACTOR)
-    return [PaymentOrder.objects.get(pk=o.pk) for o in result.orders]
 
 
 def problems(order: PaymentOrder) -> list[str]:
@@ -212,12 +204,12 @@ def test_ingest_goes_on_after_a_file_that_fails_and_says_so(tmp_path: Path, peop
 
 
 def test_a_value_the_database_refuses_still_keeps_the_bytes(people, monkeypatch) -> None:
-    import contributions.services as services
+    import contributions.services.intake as intake
 
     def refused(rows) -> None:
         raise DataError("invalid byte sequence")
 
-    monkeypatch.setattr(services, "_copy_lines", refused)
+    monkeypatch.setattr(intake, "_copy_lines", refused)
     raw = order_text([line_for(people[17])]).encode()
     result = intake_file(raw=raw, file_name="o.mt102", door="upload", actor=ACTOR, received=date(2023, 11, 24))
     (order,) = result.orders

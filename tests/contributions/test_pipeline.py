@@ -317,7 +317,7 @@ def test_processing_writes_history_with_the_acting_task(people) -> None:
 def test_a_posted_line_without_its_entry_posts_nothing(people, monkeypatch) -> None:
     """The outcome statement checks its own work: should a posted line find no participant, the
     order is not posted at all (and stays open for another attempt)."""
-    from contributions import services
+    from contributions.services import posting as services
 
     real = services._participants_for
 

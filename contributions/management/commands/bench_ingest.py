@@ -474,8 +474,8 @@ DECLARE
 BEGIN
     SELECT array_agg(id ORDER BY id), array_agg(iin ORDER BY id) INTO ids, iins FROM records_participant;
     INSERT INTO contributions_incomingfile
-        (door, file_name, raw, sha256, size, encoding, received, submitted_label, created_at)
-    VALUES ('command', 'floor', '', '0', 0, 'utf-8', '{received}', 'bench floor', now())
+        (door, file_name, raw, sha256, size, encoding, received, submitted_label, created_at, split_at)
+    VALUES ('command', 'floor', '', '0', 0, 'utf-8', '{received}', 'bench floor', now(), now())
     RETURNING id INTO new_file;
     COMMIT;
     FOR i IN 1..{orders} LOOP
@@ -483,9 +483,10 @@ BEGIN
             (file_id, position, first_line, reference, number, document_date, payer_idn, payer_name,
              payer_account, payer_bic, payee_idn, payee_bic, payee_account, knp, received, status, is_original, errors,
              lines_total, amount_lines, lines_posted, lines_returned, amount_posted, amount_returned,
-             attempts, resolution_note, deadline_flag, created_at)
+             attempts, resolution_note, deadline_flag, created_at, key, content_sha256)
         VALUES (new_file, i, 1, 'FLOOR' || i, i::text, '{received}', '150540012348', '', '', '', '', '', '', '012',
-                '{received}', 'received', false, '[]', {per}, 0, 0, 0, 0, 0, 0, '', '', now())
+                '{received}', 'received', false, '[]', {per}, 0, 0, 0, 0, 0, 0, '', '', now(),
+                '150540012348|FLOOR' || i || '|' || i || '|{received}', md5(i::text) || md5(i::text))
         RETURNING id INTO new_order;
         INSERT INTO contributions_orderline
             (order_id, sequence, file_line, iin, last_name, first_name, patronymic, birth_date, period,

@@ -1,0 +1,429 @@
+"""Stage 1, intake: from the bytes a door received to stored payment orders and their lines.
+
+Rules, paragraph 6; conventions: "Incoming payment orders". Every door (upload page, API file,
+API JSON, ``manage.py ingest``) hands the raw bytes to ``intake_file``, which works as an inbox:
+
+1. ``store_file`` commits the raw bytes and their checksum in a transaction of their own, before
+   anything is derived from them: nothing a payer sent is ever lost;
+2. ``split_file`` reads the stored file (the format is detected from its content, JSON included)
+   and splits it into orders and lines in a second transaction. Should that fail for any reason,
+   it is rolled back and the file gets one order that needs review naming the error; a file
+   left unsplit (the database went away in between) is split again by ``sweep_files``;
+3. the open orders are queued after commit (``queueing``) for ``posting``.
+
+Duplicates (conventions: "Incoming payment orders"): the key (payer IIN/BIN, reference, number,
+document date) is normalised before comparison, so ``0777`` and ``777`` or a lowercase reference
+cannot post the same money twice. An order with a key taken before *and the same contents* is a
+``duplicate``; the same key with *other* contents is a conflict that needs review. Only an order
+that is right as a whole claims its key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
+from contributions.checks import KEY_LENGTH, order_problems
+from contributions.models import IncomingFile, LineStatus, OrderStatus, PaymentOrder
+from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
+from contributions.parsers.detect import parse_file
+from contributions.problems import Problem, storable, stored
+from contributions.services.common import purpose_kinds
+from contributions.services.queueing import enqueue_orders
+from records.services import Actor, audit_record, with_history_context
+from records.working_days import CalendarNotLoaded, deadline_for
+
+logger = logging.getLogger(__name__)
+
+LINE_COLUMNS = (
+    "order_id",
+    "sequence",
+    "file_line",
+    "iin",
+    "last_name",
+    "first_name",
+    "patronymic",
+    "birth_date",
+    "period",
+    "period_text",
+    "amount",
+    "status",
+    "reason",
+)
+
+
+@dataclass
+class IntakeResult:
+    file: IncomingFile
+    orders: list[PaymentOrder]
+
+
+def receipt_date_problem(received: date) -> str | None:
+    """Why a receipt date given at a door cannot be taken (in the active language), or None.
+
+    The receipt date is the bank-statement date the money arrived (conventions, "Within one
+    working day"): never in the future, and a day of a year the working-day calendar holds, or
+    the order would have no deadline."""
+    if received > timezone.localdate():
+        return _("The receipt date cannot be in the future.")
+    try:
+        deadline_for(received)
+    except CalendarNotLoaded as exc:
+        return _("The working-day calendar has no data for %(year)s, so the order would have no deadline.") % {
+            "year": exc.year
+        }
+    return None
+
+
+def _deadline(received: date) -> tuple[datetime | None, list[Problem]]:
+    try:
+        return deadline_for(received), []
+    except CalendarNotLoaded as exc:
+        return None, [
+            Problem(
+                0,
+                gettext_noop("the working-day calendar has no data for %(year)s: the deadline could not be set"),
+                year=exc.year,
+            )
+        ]
+
+
+def _text(value: str) -> str:
+    return " ".join(unicodedata.normalize("NFKC", value).split()).upper()
+
+
+def order_key(order: ParsedOrder) -> str | None:
+    """The normalised duplicate key, or None when the order has none: payer IIN/BIN, reference
+    (case and spacing ignored), number (also leading zeros ignored) and document date."""
+    key = order.duplicate_key
+    if key is None:
+        return None
+    payer, reference, number, on = key
+    return "|".join((payer.strip(), _text(reference), _text(number).lstrip("0") or "0", on.isoformat()))
+
+
+def _amount(value: Decimal | None) -> str:
+    return "" if value is None else format(value.quantize(Decimal("0.01")), "f")
+
+
+def content_checksum(order: ParsedOrder, key: str | None) -> str:
+    """SHA-256 of what the order says (key, parties, totals and every line, in order): two orders
+    with the same key are the same order only when this is equal too."""
+    parts: list[str] = [
+        key or "",
+        order.payer_name,
+        order.payer_account,
+        order.payer_bic,
+        order.payee_idn,
+        order.payee_bic,
+        order.payee_account,
+        order.knp,
+        str(order.value_date or ""),
+        order.currency,
+        _amount(order.total),
+    ]
+    for line in order.lines:
+        period = line.period.isoformat() if line.period else line.period_text
+        parts += [line.iin, line.last_name, line.first_name, line.patronymic, str(line.birth_date or "")]
+        parts += [period, _amount(line.amount)]
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def _lock_payers(payers: set[str]) -> None:
+    """Serialise intake per payer so two files with the same order cannot both be originals."""
+    with connection.cursor() as cursor:
+        for payer in sorted(payers):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [f"payer:{payer}"])
+
+
+def _existing_originals(keys: list[str]) -> dict[str, tuple[int, str]]:
+    """Key -> (order id, content checksum) of the originals already taken in."""
+    if not keys:
+        return {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT key, id, content_sha256 FROM contributions_paymentorder WHERE is_original AND key = ANY(%s)",
+            [keys],
+        )
+        return {key: (pk, checksum) for key, pk, checksum in cursor.fetchall()}
+
+
+def _clip(value: str, size: int) -> str:
+    # Only an order that needs review can hold a value longer than its column (order_problems):
+    # it is stored cut for staff to see, never posted.
+    return value[:size]
+
+
+def _order_fields(parsed: ParsedOrder) -> dict[str, Any]:
+    return {
+        "first_line": parsed.first_line,
+        "reference": _clip(parsed.reference, KEY_LENGTH),
+        "number": _clip(parsed.number, KEY_LENGTH),
+        "document_date": parsed.document_date,
+        "payer_idn": _clip(parsed.payer_idn, 12),
+        "payer_name": _clip(parsed.payer_name, 200),
+        "payer_account": _clip(parsed.payer_account, 34),
+        "payer_bic": _clip(parsed.payer_bic, 11),
+        "payee_idn": _clip(parsed.payee_idn, 12),
+        "payee_bic": _clip(parsed.payee_bic, 11),
+        "payee_account": _clip(parsed.payee_account, 34),
+        "knp": _clip(parsed.knp, 3),
+        "value_date": parsed.value_date,
+        "total": parsed.total,  # (the parsers refuse amounts the columns cannot hold: MAX_AMOUNT_DIGITS)
+        "lines_total": len(parsed.lines),
+        "amount_lines": sum((ln.amount for ln in parsed.lines if ln.amount is not None), Decimal("0")),
+    }
+
+
+def _copy_lines(rows: list[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    statement = f"COPY contributions_orderline ({', '.join(LINE_COLUMNS)}) FROM STDIN"
+    with connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def _line_row(order_id: int, line: ParsedLine) -> tuple[Any, ...]:
+    return (
+        order_id,
+        line.sequence,
+        line.file_line,
+        _clip(line.iin, 40),
+        _clip(line.last_name, 200),
+        _clip(line.first_name, 200),
+        _clip(line.patronymic, 200),
+        line.birth_date,
+        line.period,
+        _clip(line.period_text, 20),
+        line.amount,
+        LineStatus.PENDING,
+        "",
+    )
+
+
+def store_file(*, raw: bytes, file_name: str, door: str, actor: Actor, received: date) -> IncomingFile:
+    """Commit what was sent, byte for byte with its checksum, in a transaction of its own: the
+    first thing every door does, so no later failure can lose it."""
+    with transaction.atomic():
+        incoming = IncomingFile.objects.create(
+            door=door,
+            file_name=_clip(storable(file_name), 255),
+            raw=raw,
+            sha256=hashlib.sha256(raw).hexdigest(),
+            size=len(raw),
+            received=received,
+            submitted_by=actor.user,
+            submitted_label=actor.label,
+        )
+        audit_record(
+            actor=actor,
+            action="files.store",
+            obj=incoming,
+            data={"door": door, "sha256": incoming.sha256, "size": incoming.size, "received": received.isoformat()},
+        )
+    return incoming
+
+
+@with_history_context
+def intake_file(
+    *,
+    raw: bytes,
+    file_name: str,
+    door: str,
+    actor: Actor,
+    received: date | None = None,
+    enqueue: bool = True,
+) -> IntakeResult:
+    """Store what was sent, then split it into orders and hand each open one to the pipeline."""
+    received = received or timezone.localdate()
+    incoming = store_file(raw=raw, file_name=file_name, door=door, actor=actor, received=received)
+    orders = split_file(file_id=incoming.pk, actor=actor, enqueue=enqueue, raw=raw)
+    return IntakeResult(incoming, orders)
+
+
+@with_history_context
+def split_file(*, file_id: int, actor: Actor, enqueue: bool = True, raw: bytes | None = None) -> list[PaymentOrder]:
+    """Read a stored file and write its orders and lines, in one transaction; idempotent (a file
+    already split returns its orders). Any failure while doing so rolls that transaction back
+    and gives the file one order that needs review naming the error, so staff see it.
+
+    ``raw`` spares reading back the bytes the caller has just stored."""
+    try:
+        orders = _split(file_id, actor, raw=raw)
+    except Exception as exc:
+        logger.exception("payment order file %s could not be split into orders; kept for review", file_id)
+        problem = Problem(
+            0,
+            gettext_noop("the file could not be taken in as read (%(error)s): a staff member must review it"),
+            error=type(exc).__name__,
+        )
+        orders = _split(file_id, actor, failure=problem)
+    open_ids = [o.pk for o in orders if o.status == OrderStatus.RECEIVED and o.queued_at is None]
+    if enqueue and open_ids:
+        transaction.on_commit(lambda: enqueue_orders(open_ids))
+    return orders
+
+
+def _split(
+    file_id: int, actor: Actor, *, raw: bytes | None = None, failure: Problem | None = None
+) -> list[PaymentOrder]:
+    with transaction.atomic():
+        incoming = IncomingFile.objects.select_for_update().defer("raw").get(pk=file_id)
+        if incoming.split_at is not None:
+            return list(incoming.orders.order_by("position"))
+        if failure is None:
+            parsed = parse_file(bytes(incoming.raw) if raw is None else raw, incoming.file_name)
+        else:
+            parsed = ParsedFile(encoding="", errors=[failure])
+        incoming.encoding = _clip(parsed.encoding, 20)
+        incoming.split_at = timezone.now()
+        incoming.save(update_fields=["encoding", "split_at"])
+        orders = _write_orders(incoming, parsed)
+        audit_record(
+            actor=actor,
+            action="orders.intake",
+            obj=incoming,
+            data={
+                "door": incoming.door,
+                "orders": len(orders),
+                "sha256": incoming.sha256,
+                "received": incoming.received.isoformat(),
+            },
+        )
+    return orders
+
+
+def _write_orders(incoming: IncomingFile, parsed: ParsedFile) -> list[PaymentOrder]:
+    """One ``PaymentOrder`` per message, with its final status when it is settled here
+    (a duplicate, an order wrong as a whole, a conflict), and its lines."""
+    now = timezone.now()
+    received = incoming.received
+    deadline, deadline_errors = _deadline(received)
+    if not parsed.orders:
+        errors = list(parsed.errors) or [Problem(0, gettext_noop("the file holds no payment order"))]
+        order = PaymentOrder.objects.create(
+            file=incoming,
+            position=1,
+            first_line=parsed.errors[0].line if parsed.errors else 0,
+            received=received,
+            deadline=deadline,
+            status=OrderStatus.NEEDS_REVIEW,
+            is_original=False,
+            created_at=now,
+            errors=stored(errors + deadline_errors),
+        )
+        return [order]
+    knp = set(purpose_kinds(received))
+    problems_of = [order_problems(order, known_knp=knp) for order in parsed.orders]
+    # Only an order that is right as a whole claims its key: one that needs review (its key may be
+    # cut, garbled or someone else's) neither blocks the order it names nor makes the payer's
+    # corrected order a duplicate.
+    keys = [None if problems else order_key(p) for p, problems in zip(parsed.orders, problems_of, strict=True)]
+    _lock_payers({p.payer_idn for p, key in zip(parsed.orders, keys, strict=True) if key is not None})
+    existing = _existing_originals([k for k in keys if k is not None])
+    first_in_file: dict[str, tuple[int, str]] = {}  # key -> (index in originals, checksum)
+    originals: list[tuple[ParsedOrder, PaymentOrder]] = []
+    duplicates: list[tuple[int, PaymentOrder]] = []  # (index of the first in this file or -1, order)
+    for position, order in enumerate(parsed.orders, start=1):
+        key, problems = keys[position - 1], list(problems_of[position - 1])
+        checksum = content_checksum(order, key)
+        fields = _order_fields(order)
+        if key is not None and (key in existing or key in first_in_file):
+            first_id, first_checksum = existing.get(key) or (None, first_in_file[key][1])
+            if checksum == first_checksum:
+                duplicate = PaymentOrder(
+                    file=incoming,
+                    position=position,
+                    received=received,
+                    deadline=deadline,
+                    status=OrderStatus.DUPLICATE,
+                    created_at=now,  # before finished_at: a duplicate takes no time
+                    is_original=False,
+                    key=key,
+                    content_sha256=checksum,
+                    duplicate_of_id=first_id,  # or the first in this file, once saved
+                    finished_at=now,
+                    **fields,
+                )
+                duplicates.append((first_in_file[key][0] if key in first_in_file else -1, duplicate))
+                continue
+            problems.append(_conflict(order, first_id, first_in_file, key, originals))
+            key = None
+        status = OrderStatus.NEEDS_REVIEW if problems else OrderStatus.RECEIVED
+        original = PaymentOrder(
+            file=incoming,
+            position=position,
+            received=received,
+            deadline=deadline,
+            status=status,
+            created_at=now,
+            is_original=key is not None,
+            key=key or "",
+            content_sha256=checksum,
+            errors=stored(problems + deadline_errors),
+            **fields,
+        )
+        if key is not None:
+            first_in_file[key] = (len(originals), checksum)
+        originals.append((order, original))
+    PaymentOrder.objects.bulk_create([o for _, o in originals])
+    for index, duplicate in duplicates:
+        if index >= 0:
+            duplicate.duplicate_of_id = originals[index][1].pk
+    PaymentOrder.objects.bulk_create([d for _, d in duplicates])
+    _copy_lines([_line_row(saved.pk, line) for parsed_order, saved in originals for line in parsed_order.lines])
+    return sorted([o for _, o in originals] + [d for _, d in duplicates], key=lambda o: o.position)
+
+
+def _conflict(
+    order: ParsedOrder,
+    first_id: int | None,
+    first_in_file: dict[str, tuple[int, str]],
+    key: str,
+    originals: list[tuple[ParsedOrder, PaymentOrder]],
+) -> Problem:
+    """The same key as an order taken in before, with other contents: not a duplicate to drop
+    silently but a conflict for staff (conventions: "Incoming payment orders")."""
+    if first_id is not None:
+        return Problem(
+            order.first_line,
+            gettext_noop(
+                "payment order %(order)s has the same payer, reference, number and document date"
+                " but other contents: a staff member must review this order"
+            ),
+            order=first_id,
+        )
+    first = originals[first_in_file[key][0]][0]
+    return Problem(
+        order.first_line,
+        gettext_noop(
+            "the order at line %(first)s of this file has the same payer, reference, number and"
+            " document date but other contents: a staff member must review this order"
+        ),
+        first=first.first_line,
+    )
+
+
+def sweep_files(*, older_than: timedelta = timedelta(seconds=60)) -> int:
+    """Split stored files left unsplit (the process or the database went away between storing
+    and splitting); run by beat with the order sweep. Returns how many were split."""
+    cutoff = timezone.now() - older_than
+    ids = list(
+        IncomingFile.objects.filter(split_at__isnull=True, created_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for file_id in ids:
+        split_file(file_id=file_id, actor=Actor(label="task:contributions.sweep_orders"))
+    return len(ids)
