@@ -10,7 +10,7 @@ import socket
 import subprocess
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 
 import kombu.pools
@@ -213,3 +213,106 @@ def _answers(port: int) -> bool:
             return conn.recv(16).startswith(b"+PONG")
     except OSError:
         return False
+
+
+@contextmanager
+def order_row_locked(order_id: int) -> Iterator[psycopg.Connection]:
+    """Hold the order's row lock from another connection: a worker claiming it waits."""
+    other = _connect()
+    try:
+        other.execute("SELECT 1 FROM contributions_paymentorder WHERE id = %s FOR UPDATE", [order_id])
+        yield other
+    finally:
+        other.rollback()
+        other.close()
+
+
+def claims_waiting(order_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND query ILIKE %s AND query ILIKE %s",
+            ["%FOR UPDATE OF o%", "%contributions_paymentorder%"],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_one_order_delivered_to_two_workers_at_once_posts_once(people, tmp_path: Path) -> None:
+    """Two worker processes receive the same order at the same moment (a redelivery while the
+    first still works): the second waits for the first's row lock, then finds the order final."""
+    url = private_broker_url()
+    with broker(url):
+        name = connection.settings_dict["NAME"]
+        workers = [start_celery_worker(name, tmp_path / f"w{n}.log", broker_url=url) for n in (1, 2)]
+        try:
+            (order,) = take_in(order_text([line_for(p) for p in people[1:6]]), process=False)
+            with order_row_locked(order.pk):
+                process_order_task.delay(order.pk)
+                process_order_task.delay(order.pk)
+                wait_until(
+                    lambda: claims_waiting(order.pk) == 2, describe=lambda: workers[0].output() + workers[1].output()
+                )
+            wait_until(lambda: final(order.pk))
+            marker = take_in_one(order_text([line_for(people[7])], reference="MARK2", number="2"))
+            wait_until(lambda: final(marker.pk))
+        finally:
+            for worker in workers:
+                _kill_tree(worker)
+    posted = PaymentOrder.objects.get(pk=order.pk)
+    assert (posted.status, posted.lines_posted, posted.attempts) == (OrderStatus.POSTED, 5, 1)
+    assert LedgerEntry.objects.filter(order_id=order.pk).count() == 5
+    both = "".join(w.output() for w in workers)
+    assert both.count("contributions.process_order[") >= 2  # each worker received it
+
+
+def test_a_task_that_meets_an_operational_error_is_retried_and_posts(people, tmp_path: Path) -> None:
+    """The worker cannot take the order's lock in time (``lock_timeout``: an ``OperationalError``,
+    as when the database is briefly unavailable): Celery retries the task (``autoretry_for``)
+    and the retry, on a fresh connection, posts the order once."""
+    url = private_broker_url()
+    name = connection.settings_dict["NAME"]
+    with connection.cursor() as cursor:
+        cursor.execute(f'ALTER DATABASE "{name}" SET lock_timeout = 500')
+    try:
+        with broker(url):
+            worker = start_celery_worker(name, tmp_path / "retry.log", broker_url=url)
+            try:
+                (order,) = take_in(order_text([line_for(p) for p in people[1:4]]), process=False)
+                with order_row_locked(order.pk):
+                    process_order_task.delay(order.pk)
+                    wait_until(lambda: "Retry in" in worker.output(), describe=worker.output)
+                    with connection.cursor() as cursor:
+                        cursor.execute(f'ALTER DATABASE "{name}" RESET lock_timeout')
+                wait_until(lambda: final(order.pk), timeout=90, describe=worker.output)
+            finally:
+                _kill_tree(worker)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'ALTER DATABASE "{name}" RESET lock_timeout')
+    assert "LockNotAvailable" in worker.output() or "lock timeout" in worker.output()
+    posted = PaymentOrder.objects.get(pk=order.pk)
+    assert posted.status == OrderStatus.POSTED
+    assert LedgerEntry.objects.filter(order_id=order.pk).count() == 3
+
+
+def test_the_periodic_sweep_on_a_worker_splits_stored_files_and_queues_orders(
+    celery_worker: CeleryWorker, people
+) -> None:
+    """What beat runs every minute (``contributions.sweep_orders``), run by a real worker: a file
+    stored but never split (the process died in between) is split, and its order, never queued,
+    is queued and posted."""
+    from contributions.models import IncomingFile
+    from contributions.services.intake import store_file
+    from contributions.tasks import sweep_orders_task
+
+    raw = order_text([line_for(people[20])], reference="SWEPT", number="3").encode()
+    stored = store_file(raw=raw, file_name="left.mt102", door="command", actor=ACTOR, received=date(2023, 11, 24))
+    IncomingFile.objects.filter(pk=stored.pk).update(created_at=stored.created_at - timedelta(minutes=5))
+    sweep_orders_task.delay()
+    wait_until(lambda: IncomingFile.objects.get(pk=stored.pk).split_at is not None, describe=celery_worker.output)
+    (order,) = PaymentOrder.objects.filter(file_id=stored.pk)
+    PaymentOrder.objects.filter(pk=order.pk).update(created_at=order.created_at - timedelta(minutes=5))
+    sweep_orders_task.delay()
+    wait_until(lambda: final(order.pk), describe=celery_worker.output)
+    assert PaymentOrder.objects.get(pk=order.pk).status == OrderStatus.POSTED
