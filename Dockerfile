@@ -55,6 +55,7 @@ RUN DJANGO_SECRET_KEY="build-only-collectstatic-key-9f3Kq2Lx7Vb1Zt5Nw8Rc4Hy6Jm0P
     DJANGO_ALLOWED_HOSTS="localhost" \
     DATABASE_URL="postgres://build:build@localhost:5432/build" \
     CELERY_BROKER_URL="redis://localhost:6379/0" \
+    DJANGO_CACHE_URL="redis://localhost:6379/1" \
     python manage.py collectstatic --noinput \
     && mkdir -p /app/media \
     && chown app:app /app/media

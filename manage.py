@@ -1,5 +1,9 @@
 #!/usr/bin/env python
-"""Django's command-line utility for administrative tasks."""
+"""Django's command-line utility for administrative tasks.
+
+The settings come from ``DJANGO_SETTINGS_MODULE`` (the environment, or ``.env`` written by the
+quick start); without it, production (``config.bootstrap``).
+"""
 
 import sys
 
@@ -7,7 +11,7 @@ import sys
 def main() -> None:
     from config.bootstrap import bootstrap
 
-    bootstrap(default_settings="config.settings.dev")
+    bootstrap()
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

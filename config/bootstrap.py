@@ -5,6 +5,14 @@ variables already set in the environment, picks the settings module, and, when t
 env file names an embedded PostgreSQL data folder and no ``DATABASE_URL`` is set,
 starts (or attaches to) that server so every ``manage.py`` call works after the
 quick start. Real deployments set ``DATABASE_URL`` and never touch the embedded server.
+
+The settings module is always chosen explicitly: ``DJANGO_SETTINGS_MODULE`` in the
+environment (Dockerfile, docker-compose.yml, the test run) or in ``.env`` (the quick start
+writes ``config.settings.dev`` there). When neither names one, every entry point falls
+back to the production settings, which refuse to start without their secrets: a forgotten
+variable fails closed, never into DEBUG with the development key. There is one fallback
+for all entry points because whichever imports the ``config`` package first (it loads
+``config.celery``, which bootstraps) decides it for the whole process.
 """
 
 from __future__ import annotations
@@ -39,9 +47,13 @@ def read_env_file(path: Path | None = None) -> None:
         os.environ.setdefault(key.strip(), value)
 
 
-def bootstrap(*, default_settings: str) -> None:
+PRODUCTION_SETTINGS = "config.settings.production"
+
+
+def bootstrap() -> None:
+    """Prepare the process's environment before Django loads its settings (idempotent)."""
     read_env_file()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", default_settings)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", PRODUCTION_SETTINGS)
     pgdata = os.environ.get("EMBEDDED_PGDATA")
     if pgdata and not os.environ.get("DATABASE_URL"):
         from config.embedded import ensure_embedded_database

@@ -1,4 +1,8 @@
-"""The Celery application. Tasks live in each app's ``tasks.py`` and are thin and id-based."""
+"""The Celery application. Tasks live in each app's ``tasks.py`` and are thin and id-based.
+
+``config/__init__.py`` imports this module, so importing the ``config`` package bootstraps the
+process here: the settings ``DJANGO_SETTINGS_MODULE`` names, production when nothing does.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from celery.signals import task_postrun, task_prerun, worker_ready
 
 from config.bootstrap import bootstrap
 
-bootstrap(default_settings="config.settings.dev")
+bootstrap()
 
 app = Celery("gfss")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -1,10 +1,13 @@
-"""WSGI entry point (gunicorn in production)."""
+"""WSGI entry point (gunicorn in production).
+
+Runs the settings ``DJANGO_SETTINGS_MODULE`` names; without it, production (``config.bootstrap``).
+"""
 
 from __future__ import annotations
 
 from config.bootstrap import bootstrap
 
-bootstrap(default_settings="config.settings.production")
+bootstrap()
 
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 

@@ -20,9 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 LOCAL = ROOT / ".local"
 ENV_FILE = ROOT / ".env"
 PASSWORD_FILE = LOCAL / "admin-password"
+DEV_SETTINGS = "config.settings.dev"
 sys.path.insert(0, str(ROOT))
-
-from config.bootstrap import bootstrap  # noqa: E402
 
 
 def write_env_file() -> None:
@@ -31,7 +30,7 @@ def write_env_file() -> None:
     ENV_FILE.write_text(
         "# Written by scripts/start.sh for the embedded quick start; read by every manage.py call.\n"
         "# Set DATABASE_URL (and CELERY_BROKER_URL) in the environment to use other servers.\n"
-        "DJANGO_SETTINGS_MODULE=config.settings.dev\n"
+        f"DJANGO_SETTINGS_MODULE={DEV_SETTINGS}\n"
         f"DJANGO_SECRET_KEY={secrets.token_urlsafe(50)}\n"
         "EMBEDDED_PGDATA=.local/pgdata\n"
         "EMBEDDED_PGDATABASE=gfss\n"
@@ -39,6 +38,15 @@ def write_env_file() -> None:
         encoding="utf-8",
     )
     ENV_FILE.chmod(0o600)
+
+
+def env_file_settings() -> str | None:
+    """The settings module ``.env`` names, if any (a value there wins over the quick start's)."""
+    for line in ENV_FILE.read_text(encoding="utf-8").splitlines():
+        key, _, value = line.strip().partition("=")
+        if key.strip() == "DJANGO_SETTINGS_MODULE":
+            return value.strip().strip("\"'") or None
+    return None
 
 
 def manage(*args: str, env: dict[str, str]) -> None:
@@ -57,8 +65,14 @@ def admin_password() -> str:
 def main() -> None:
     LOCAL.mkdir(exist_ok=True)
     write_env_file()
+    # The quick start runs the development settings, chosen explicitly: the entry points fall
+    # back to production when nothing names the settings (config.bootstrap). Set before the
+    # first import of the config package, which bootstraps and so fixes the choice.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", env_file_settings() or DEV_SETTINGS)
     print("Starting PostgreSQL (embedded) ...", flush=True)
-    bootstrap(default_settings="config.settings.dev")  # this process holds the server
+    from config.bootstrap import bootstrap
+
+    bootstrap()  # this process holds the server
     env = dict(os.environ)
     broker_dir = LOCAL / "celery-broker"
     (broker_dir / "processed").mkdir(parents=True, exist_ok=True)

@@ -28,3 +28,6 @@ class StandardsConfig(AppConfig):
 
     def ready(self) -> None:
         post_migrate.connect(sync_roles_after_migrate, sender=self, dispatch_uid="standards.sync_roles")
+        from standards import signals
+
+        signals.connect()

@@ -17,6 +17,9 @@ from django.utils.translation import gettext_lazy as _
 
 AUDITOR_MANDATE = "auditor"
 API_MANDATE = "api"  # banks and state systems that submit payment orders (Rules, paragraph 6)
+# The role of those systems' accounts. A machine account holds it and nothing else, and no
+# person's account holds it (standards.services.machine_account_refusal).
+API_ROLE_KEY = "api_client"
 
 
 @dataclass(frozen=True)
@@ -165,7 +168,7 @@ ROLES: tuple[RoleSpec, ...] = (
 ROLES = (
     *ROLES,
     RoleSpec(
-        key="api_client",
+        key=API_ROLE_KEY,
         group_name="Bank or state system (API)",
         title=_("Bank or state system (API)"),
         description=_("Submits payment orders through the API and reads their status and return documents."),

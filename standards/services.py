@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from django.contrib.auth.models import Group, Permission, User
@@ -12,7 +13,7 @@ from django.utils.translation import gettext as _
 from records.services import Actor, audit_record, with_history_context
 from standards.catalogue import load_catalogue
 from standards.models import LaborFunction, ProfessionalStandard, ProfessionCard, Role
-from standards.roles import ROLES, ROLES_BY_KEY
+from standards.roles import API_ROLE_KEY, ROLES, ROLES_BY_KEY
 
 
 @dataclass
@@ -90,6 +91,38 @@ def assignable_roles(assigned_by: User) -> list[Role]:
     return [role for role in roles if can_assign(assigned_by, role)]
 
 
+def api_group_id() -> int | None:
+    return Role.objects.filter(key=API_ROLE_KEY).values_list("group_id", flat=True).first()
+
+
+def machine_account_refusal(
+    *,
+    groups: Collection[int],
+    added: Collection[int] = (),
+    is_superuser: bool = False,
+    is_staff: bool = False,
+    own_permissions: bool = False,
+) -> str | None:
+    """Why one account cannot hold ``groups`` (group ids, as they would be after the change)
+    with these flags, or None when it can.
+
+    A bank's or state system's account (the API role) signs in with a token its system keeps;
+    whatever else the account held would widen that token to every participant's data, against
+    access only as far as the duties require (Rules, paragraph 5). So the API role comes alone:
+    no other role or group, no permission of its own, no staff or superuser status; and a
+    person's account never holds it. ``added`` says which groups the change adds, to tell
+    which of the two the change breaks.
+    """
+    api_group = api_group_id()
+    if api_group is None or api_group not in groups:
+        return None
+    if len(set(groups)) == 1 and not (is_superuser or is_staff or own_permissions):
+        return None
+    if api_group in added:
+        return _("The API role is only for the account of a bank or a state system; this account is a person's.")
+    return _("This is the account of a bank or a state system: it holds the API role and nothing else.")
+
+
 class RoleAssignmentRefused(PermissionDenied):
     """A role change the person may not make; ``reason`` says why, in the active language."""
 
@@ -104,7 +137,8 @@ def role_assign(*, user_id: int, role_key: str, assigned_by: User, remove: bool 
     """Give a member of staff a role, or take it away (audited). Heads and administrators only,
     never to themselves, and only roles they could hold out of their own permissions
     (``can_assign``): the professional standard's head staffs his unit (2024 card 12, function
-    1); he does not raise himself or anyone above himself."""
+    1); he does not raise himself or anyone above himself. A bank's or state system's account
+    holds the API role alone (``machine_account_refusal``)."""
     if not (assigned_by.is_superuser or assigned_by.has_perm("standards.assign_role")):
         raise PermissionDenied
     role = Role.objects.select_related("group").prefetch_related("group__permissions__content_type").get(key=role_key)
@@ -116,6 +150,15 @@ def role_assign(*, user_id: int, role_key: str, assigned_by: User, remove: bool 
     if remove:
         user.groups.remove(role.group)
     else:
+        refusal = machine_account_refusal(
+            groups={*user.groups.values_list("pk", flat=True), role.group_id},
+            added={role.group_id},
+            is_superuser=user.is_superuser,
+            is_staff=user.is_staff,
+            own_permissions=user.user_permissions.exists(),
+        )
+        if refusal:
+            raise RoleAssignmentRefused(refusal)
         user.groups.add(role.group)
     _refresh_staff_flag(user)
     audit_record(

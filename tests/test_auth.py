@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth.models import User
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +44,47 @@ def test_security_headers_on_pages(client: Client) -> None:
     assert "script-src 'self'" in csp
     assert "unsafe-inline" not in csp
     assert response["X-Frame-Options"] == "DENY"
+
+
+def wrong_passwords(client: Client, count: int, *, forwarded_for: list[str] | None = None) -> list[int]:
+    """Post ``count`` wrong passwords for "clerk"; each with the next X-Forwarded-For, if given."""
+    codes = []
+    for attempt in range(count):
+        headers = {"X-Forwarded-For": forwarded_for[attempt % len(forwarded_for)]} if forwarded_for else {}
+        response = client.post(reverse("login"), {"username": "clerk", "password": "wrong"}, headers=headers)
+        codes.append(response.status_code)
+    return codes
+
+
+def test_a_forged_forwarded_for_does_not_escape_the_lockout() -> None:
+    """Without a trusted proxy, X-Forwarded-For is anyone's to write: rotating it must not give
+    each attempt a fresh address (it used to, and 15 wrong passwords never locked)."""
+    User.objects.create_user("clerk", password="the-right-password-1")
+    client = Client(REMOTE_ADDR="198.51.100.20")
+    codes = wrong_passwords(client, 15, forwarded_for=[f"203.0.113.{n}" for n in range(1, 16)])
+    # The fifth failure (AXES_FAILURE_LIMIT) locks the username for this address.
+    assert codes == [200] * 4 + [429] * 11
+    response = client.post(
+        reverse("login"),
+        {"username": "clerk", "password": "the-right-password-1"},
+        HTTP_X_FORWARDED_FOR="203.0.113.99",
+    )
+    assert response.status_code == 429
+    assert "_auth_user_id" not in client.session
+
+
+@override_settings(TRUSTED_PROXIES=["10.0.0.0/24"])
+def test_behind_a_trusted_proxy_the_lockout_takes_the_forwarded_client() -> None:
+    User.objects.create_user("clerk", password="the-right-password-1")
+    proxy = Client(REMOTE_ADDR="10.0.0.2")
+    # The proxy appends the address it saw; what the client put on the left is never believed.
+    forged = [f"192.0.2.{n}, 203.0.113.7" for n in range(1, 16)]
+    assert wrong_passwords(proxy, 15, forwarded_for=forged)[5:] == [429] * 10
+    # Another client through the same proxy is not locked out by the first one's failures.
+    response = proxy.post(
+        reverse("login"),
+        {"username": "clerk", "password": "the-right-password-1"},
+        HTTP_X_FORWARDED_FOR="203.0.113.8",
+    )
+    assert response.status_code == 302
+    assert "_auth_user_id" in proxy.session

@@ -5,10 +5,12 @@ Environment-specific modules (dev, test, production) import this and override a 
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import django_stubs_ext
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 django_stubs_ext.monkeypatch()  # lets admin.ModelAdmin[Model] and friends be subscripted at run time
@@ -72,15 +74,25 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
+# The reverse proxies whose X-Forwarded-For is believed: addresses or networks (10.0.0.5,
+# 172.16.0.0/12). None by default: anyone can send the header, so without a trusted proxy the
+# client is whoever connected (REMOTE_ADDR). records.access.client_address is the one reader,
+# for the login lockout, the access log and the API throttles.
+TRUSTED_PROXIES: list[str] = env.list("DJANGO_TRUSTED_PROXIES", default=[])
+for _proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(_proxy.strip(), strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {_proxy!r} is not an address or a network.") from None
+
 # Brute-force lockout (django-axes): 5 failures of one username from one address lock it for
-# an hour. Behind the production proxy, the client address comes from X-Forwarded-For.
+# an hour. The address is the client's as records.access.client_address reads it.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_HOURS", default=1)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-AXES_IPWARE_PROXY_COUNT = env.int("AXES_PROXY_COUNT", default=0)
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+AXES_CLIENT_IP_CALLABLE = "records.access.client_address"
 
 # Content-Security-Policy: only the app's own scripts, styles, images and fonts; no inline code.
 CONTENT_SECURITY_POLICY = {
@@ -169,6 +181,9 @@ STORAGES = {
 }
 
 
+# One cache per process: enough for the quick start. Production shares one in Redis.
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
@@ -176,6 +191,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Applied to every API view: per client address (anonymous) and per account. The counts
+    # live in the default cache, which production shares between processes (Redis).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "records.throttling.AnonRateThrottle",
+        "records.throttling.UserRateThrottle",
+    ],
     "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "600/min"},
 }
 SPECTACULAR_SETTINGS = {

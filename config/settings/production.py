@@ -31,6 +31,13 @@ CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)  # noqa: F405
 
+# One cache for every gunicorn worker and container: the API's throttle counts live there, and a
+# cache per process would let each of them allow the whole rate. Redis, required.
+CACHE_URL = env.str("DJANGO_CACHE_URL")
+if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+    raise ImproperlyConfigured("DJANGO_CACHE_URL must be a Redis URL (redis://host:6379/1).")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},

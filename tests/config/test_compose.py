@@ -445,6 +445,8 @@ def test_dockerfile_collectstatic_env_satisfies_production_settings() -> None:
     assert len(set(secret)) >= 5
     assert variables["DJANGO_ALLOWED_HOSTS"]
     assert urlsplit(variables["DATABASE_URL"]).scheme in {"postgres", "postgresql"}
+    missing = required_env_names(settings_source("production")) - set(variables)
+    assert not missing, f"collectstatic runs the production settings, which require {sorted(missing)}"
 
 
 def test_dockerfile_copies_the_application() -> None:

@@ -22,6 +22,7 @@ PRODUCTION_ENV = {
     "DJANGO_ALLOWED_HOSTS": "records.example.kz",
     "DATABASE_URL": "postgres://gfss:secret@db.example.kz:5432/gfss",
     "CELERY_BROKER_URL": "redis://redis.example.kz:6379/0",
+    "DJANGO_CACHE_URL": "redis://redis.example.kz:6379/1",
     "STATE_CORPORATION_ACCOUNT": "KZ429990000000000002",  # fictional, valid check digits
 }
 
@@ -64,6 +65,32 @@ def test_check_deploy_is_clean_when_configured_as_the_readme_says() -> None:
     result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=PRODUCTION_ENV)
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_production_shares_one_cache_between_processes() -> None:
+    """The API's throttle counts live in the cache: one per process would multiply the rates."""
+    show = "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])"
+    result = run_manage("shell", "-c", show, env=PRODUCTION_ENV)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "django.core.cache.backends.redis.RedisCache"
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_CACHE_URL"}
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "DJANGO_CACHE_URL" in result.stderr
+    result = run_manage("check", env={**PRODUCTION_ENV, "DJANGO_CACHE_URL": "locmem://"})
+    assert result.returncode != 0
+    assert "must be a Redis URL" in result.stderr
+
+
+def test_trusted_proxies_are_addresses_or_networks() -> None:
+    show = "from django.conf import settings; print(settings.TRUSTED_PROXIES)"
+    env = {**PRODUCTION_ENV, "DJANGO_TRUSTED_PROXIES": "10.0.0.5,172.16.0.0/12"}
+    result = run_manage("shell", "-c", show, env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "['10.0.0.5', '172.16.0.0/12']"
+    result = run_manage("check", env={**PRODUCTION_ENV, "DJANGO_TRUSTED_PROXIES": "nginx"})
+    assert result.returncode != 0
+    assert "'nginx' is not an address or a network" in result.stderr
 
 
 def test_time_zone_and_languages() -> None:
