@@ -132,5 +132,21 @@ def storable(value: str) -> str:
     return value.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
 
 
+# The most problems kept for one order or file: a reviewer reads the first ones, and megabytes of
+# garbage after a message must not store tens of thousands of them.
+MAX_PROBLEMS = 100
+
+
+def capped(problems: list[Problem], limit: int = MAX_PROBLEMS) -> list[Problem]:
+    """The first ``limit`` problems and, when there are more, one that counts the others (at the
+    line of the first one left out)."""
+    if len(problems) <= limit:
+        return list(problems)
+    left_out = problems[limit:]
+    summary = Problem(left_out[0].line, gettext_noop("%(count)s further problems are not listed"), count=len(left_out))
+    return [*problems[:limit], summary]
+
+
 def stored(problems: list[Problem]) -> list[dict[str, Any]]:
-    return [problem.as_json() for problem in problems]
+    """Problems as ``PaymentOrder.errors`` stores them, at most ``MAX_PROBLEMS`` (``capped``)."""
+    return [problem.as_json() for problem in capped(problems)]

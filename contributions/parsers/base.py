@@ -9,6 +9,7 @@ as text/None so the line check can return that line with its reason.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -22,7 +23,7 @@ ParseError = Problem  # a problem found while reading a file: a line and a messa
 class ParsedLine:
     """One individual of the list (MT102 sequence B, a CSV/XLSX row, a JSON item)."""
 
-    sequence: int  # :21: number, or the row's position (1-based)
+    sequence: int  # the line's position in its order (1-based): unique within the order
     file_line: int  # where the line starts in the file (1-based; 0 for JSON)
     iin: str  # as given, stripped (may be invalid: the line check returns it)
     last_name: str
@@ -32,6 +33,10 @@ class ParsedLine:
     period: date | None  # first day of the month; None when missing or not a real month
     period_text: str  # as given
     amount: Decimal | None  # None when missing or not a number
+    # MT102: the :21: number as written (sequence numbers are checked by the parser, and are not
+    # stored as ``sequence``: a repeated number must not clash in the lines' unique index).
+    number_text: str = ""
+    currency: str = ""  # MT102 :32B: currency; "" where the format has none per line
 
 
 @dataclass
@@ -53,7 +58,8 @@ class ParsedOrder:
     knp: str = ""  # /KNP/
     assign: str = ""  # /ASSIGN/ purpose text
     value_date: date | None = None  # :32A: date (YYMMDD)
-    currency: str = ""  # :32A: currency
+    currency: str = ""  # :32A: currency (CSV/XLSX and JSON: as given, KZT by default)
+    currency_line: int = 0  # where the currency is written (MT102: the :32A: line)
     total: Decimal | None = None  # :32A: amount
     lines: list[ParsedLine] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
@@ -74,3 +80,27 @@ class ParsedFile:
     encoding: str
     orders: list[ParsedOrder] = field(default_factory=list)
     errors: list[ParseError] = field(default_factory=list)
+
+
+def attach_problems(parsed: ParsedFile, problems: list[ParseError]) -> None:
+    """Give problems of the file's text (e.g. bytes that are not characters of its encoding) to
+    the orders whose text holds their lines, so that exactly those orders need review: to the
+    order of the nearest order start or list line at or before the problem's line, and one
+    before every order (a list's header, text before the first message) to the first order, as
+    the MT102 reader does with stray text. A file without orders keeps them as its own errors."""
+    if not problems:
+        return
+    if not parsed.orders:
+        parsed.errors.extend(problems)
+        parsed.errors.sort(key=lambda problem: problem.line)
+        return
+    anchors = sorted(
+        {(order.first_line, index) for index, order in enumerate(parsed.orders)}
+        | {(line.file_line, index) for index, order in enumerate(parsed.orders) for line in order.lines}
+    )
+    starts = [line for line, _ in anchors]
+    for problem in problems:
+        at = bisect_right(starts, problem.line) - 1
+        parsed.orders[anchors[at][1] if at >= 0 else 0].errors.append(problem)
+    for order in parsed.orders:
+        order.errors.sort(key=lambda problem: problem.line)

@@ -26,13 +26,15 @@ from typing import Any
 
 from django.utils.translation import gettext_noop
 
-from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError
+from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError, attach_problems
 from contributions.problems import storable
 
 __all__ = [
     "KZ1048",
     "UTF8",
+    "Decoded",
     "clean_name",
+    "decode",
     "decode_text",
     "parse_amount",
     "parse_mt102",
@@ -54,21 +56,97 @@ _AMOUNT = re.compile(r"([+-]?)([0-9]+)(?:[.,]([0-9]*))?")
 # --- shared helpers ---------------------------------------------------------------------------
 
 
-def decode_text(raw: bytes) -> tuple[str, str]:
-    """Decode as UTF-8 (a BOM is dropped) when the bytes are UTF-8, else as KZ-1048.
+# Evidence that text which is not valid UTF-8 throughout was still written as UTF-8: characters
+# that only UTF-8 text holds as valid multi-byte sequences - Cyrillic letters (Kazakh ones
+# included), "№" and dashes/quotes. KZ-1048 text forms such a sequence only by accident (an
+# uppercase Р, С, Т or У followed by a Kazakh letter), while nearly all its other letters are
+# bytes that are not UTF-8; so where these characters outnumber the invalid bytes by
+# ``_UTF8_EVIDENCE`` to one, the invalid bytes are damage to a UTF-8 file, not another encoding.
+_UTF8_LETTERS = re.compile("[\u0400-\u04ff\u2010-\u2027\u2116]")
+_UTF8_EVIDENCE = 2
+_NOT_DECODED = re.compile("[\udc80-\udcff]")  # a byte that is not UTF-8 (surrogateescape)
+_MAX_BYTE_PROBLEMS = 20  # bytes named one by one; the rest are counted
 
-    A UTF-8 file cut inside its last multi-byte character still counts as UTF-8 (the broken tail
-    becomes U+FFFD) so that a truncated file is not turned into mojibake; KZ-1048 decoding
-    replaces the one undefined byte (0x98) rather than failing.
+
+@dataclass(frozen=True)
+class Decoded:
+    """A file's text, its encoding and the bytes that are not characters of that encoding."""
+
+    text: str
+    encoding: str
+    problems: list[ParseError] = field(default_factory=list)
+
+
+def decode(raw: bytes) -> Decoded:
+    """Decode as UTF-8 (a BOM is dropped) when the bytes are UTF-8, else as KZ-1048, judging by
+    the whole file (conventions, "Incoming payment orders": UTF-8, Windows-1251 or KZ-1048).
+
+    Text that is UTF-8 except for a few bytes (a stray byte, a name pasted from a KZ-1048 file,
+    a file cut inside its last character) stays UTF-8: those bytes become U+FFFD and each is a
+    problem naming its offset in the file and its line, so the order holding it needs review
+    instead of every name of the file being garbled into KZ-1048 and its lines returned. A
+    KZ-1048 file has no such evidence and decodes as KZ-1048; its one undefined byte (0x98) is
+    a problem too.
     """
-    body = raw[len(codecs.BOM_UTF8) :] if raw.startswith(codecs.BOM_UTF8) else raw
+    bom = len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0
+    body = raw[bom:]
+    cut_after_utf8 = False
     try:
-        return body.decode(UTF8), UTF8
+        return Decoded(body.decode(UTF8), UTF8)
     except UnicodeDecodeError as exc:
         truncated_tail = exc.reason == "unexpected end of data" and exc.end == len(body)
-        if truncated_tail and any(b >= 0x80 for b in body[: exc.start]):
-            return body.decode(UTF8, errors="replace"), UTF8
-    return raw.decode(KZ1048, errors="replace"), KZ1048
+        cut_after_utf8 = truncated_tail and any(b >= 0x80 for b in body[: exc.start])
+    # Counted at C speed (no list of matches: a large KZ-1048 file has millions of them).
+    valid = body.decode(UTF8, errors="ignore")
+    escaped = body.decode(UTF8, errors="surrogateescape")
+    invalid = len(escaped) - len(valid)
+    if bom or cut_after_utf8 or _UTF8_LETTERS.subn("", valid)[1] >= _UTF8_EVIDENCE * invalid:
+        problems = _byte_problems(escaped, invalid, bom, UTF8)
+        return Decoded(body.decode(UTF8, errors="replace"), UTF8, problems)
+    text = raw.decode(KZ1048, errors="replace")
+    undefined = text.count("\ufffd")
+    return Decoded(text, KZ1048, _byte_problems(text.replace("\ufffd", "\udc98"), undefined, 0, KZ1048))
+
+
+def _byte_problems(escaped: str, count: int, offset: int, encoding: str) -> list[ParseError]:
+    """One problem per undecodable byte (``escaped`` holds byte ``b`` as U+DC00+b), naming the
+    byte, its offset in the file (0-based, the BOM counted) and its line; the first
+    ``_MAX_BYTE_PROBLEMS`` of them, then one that counts the rest."""
+    problems: list[ParseError] = []
+    line, done = 1, 0
+    for match in _NOT_DECODED.finditer(escaped):
+        if len(problems) == _MAX_BYTE_PROBLEMS:
+            problems.append(
+                ParseError(
+                    line,
+                    gettext_noop("%(count)s further bytes are not %(encoding)s characters"),
+                    count=count - _MAX_BYTE_PROBLEMS,
+                    encoding=encoding.upper(),
+                )
+            )
+            break
+        chunk = escaped[done : match.start()]
+        line += len(_LINE_BREAK.findall(chunk))
+        offset += len(chunk.encode(UTF8, errors="surrogateescape")) if encoding == UTF8 else len(chunk)
+        done = match.start()
+        problems.append(
+            ParseError(
+                line,
+                gettext_noop(
+                    "byte 0x%(byte)s at offset %(offset)s is not a %(encoding)s character: the file is damaged"
+                ),
+                byte=f"{ord(match.group()) - 0xDC00:02X}",
+                offset=offset,
+                encoding=encoding.upper(),
+            )
+        )
+    return problems
+
+
+def decode_text(raw: bytes) -> tuple[str, str]:
+    """The text and encoding of ``decode`` (without its problems)."""
+    decoded = decode(raw)
+    return decoded.text, decoded.encoding
 
 
 def split_lines(text: str) -> list[str]:
@@ -185,7 +263,9 @@ class _Message:
 
 
 def _clean(line: str) -> str:
-    return line.strip().strip("\x00\x1a").strip()
+    """The line without spaces, NUL/SUB padding and BOMs (U+FEFF) at its edges: files joined
+    into one keep the BOM of each, e.g. before the "{1:" of a second message."""
+    return line.strip().strip("\x00\x1a\ufeff").strip()
 
 
 def _check_block2(message: _Message, line_no: int, text: str) -> None:
@@ -559,32 +639,68 @@ def _parse_message(message: _Message, fast_entries: list[_FastEntry] | None = No
     _require(order, "70" in seen, start, gettext_noop("missing :70: of sequence A (/NUM/, /DATE/, /KNP/)"))
     _require(order, "32A" in seen, end, gettext_noop("missing :32A: (value date and total)"))
 
-    numbers: dict[int, int] = {}
-    for position, entry in enumerate(entries, start=1):
-        line = _parse_entry(order, entry, position, period_a)
-        if _sequence_number(entry.number_text) is not None:
-            _note_sequence(numbers, line, errors)
+    numbers = _Numbering()
+    for entry in entries:
+        line = _parse_entry(order, entry, len(order.lines) + 1, period_a)
+        numbers.note(line, errors)
         order.lines.append(line)
     for fast in fast_entries or ():
-        line = _fast_line(order, fast, period_a)
-        _note_sequence(numbers, line, errors)
+        line = _fast_line(order, fast, len(order.lines) + 1, period_a)
+        numbers.note(line, errors)
         order.lines.append(line)
     errors.sort(key=lambda error: error.line)
     return order
 
 
-def _note_sequence(numbers: dict[int, int], line: ParsedLine, errors: list[ParseError]) -> None:
-    """Remember where a :21: sequence number was first seen; report it when seen again."""
-    first = numbers.setdefault(line.sequence, line.file_line)
-    if first != line.file_line:
-        errors.append(
-            ParseError(
-                line.file_line,
-                gettext_noop("duplicate :21: sequence number %(number)s (first on line %(first)s)"),
-                number=line.sequence,
-                first=first,
+class _Numbering:
+    """The :21: numbers of a message must run 1, 2, 3, ... (reference.md §3.2). A repeated
+    number (an entry block sent twice, or two entries numbered alike), a gap (an entry lost) or
+    a number out of order is a problem naming the entry's line, so the order needs review. The
+    lines are numbered by position all the same (``ParsedLine.sequence``), so a repeated number
+    never clashes in the lines' unique index; the number as written is kept in ``number_text``."""
+
+    def __init__(self) -> None:
+        self.first_seen: dict[int, int] = {}  # number -> line of its first :21:
+        self.highest = 0
+
+    def note(self, line: ParsedLine, errors: list[ParseError]) -> None:
+        number = _sequence_number(line.number_text)
+        if number is None:  # not a number: reported where it is read
+            return
+        first = self.first_seen.setdefault(number, line.file_line)
+        if first != line.file_line:
+            errors.append(
+                ParseError(
+                    line.file_line,
+                    gettext_noop("duplicate :21: sequence number %(number)s (first on line %(first)s)"),
+                    number=number,
+                    first=first,
+                )
             )
-        )
+        elif number < self.highest:
+            errors.append(
+                ParseError(
+                    line.file_line,
+                    gettext_noop(
+                        ":21: sequence number %(number)s comes after %(previous)s: the entries are out of order"
+                    ),
+                    number=number,
+                    previous=self.highest,
+                )
+            )
+        elif number != self.highest + 1:  # a gap (or a first number that is not 1)
+            errors.append(
+                ParseError(
+                    line.file_line,
+                    gettext_noop(
+                        ":21: sequence number %(number)s where %(expected)s was expected: an entry is missing"
+                        " or out of order"
+                    ),
+                    number=number,
+                    expected=self.highest + 1,
+                )
+            )
+        self.highest = max(self.highest, number)
 
 
 def _read_order_details(order: ParsedOrder, fld: _Field, subs: dict[str, _Sub]) -> None:
@@ -627,6 +743,7 @@ def _parse_32a(order: ParsedOrder, fld: _Field) -> None:
         value=repr(match.group(1)),
     )
     order.currency = match.group(2).upper()
+    order.currency_line = fld.line
     order.total, reason = parse_amount(match.group(3))
     _require(order, order.total is not None, fld.line, gettext_noop(":32A: total: %(reason)s"), reason=reason)
 
@@ -638,14 +755,13 @@ def _sequence_number(text: str) -> int | None:
 def _parse_entry(order: ParsedOrder, entry: _Entry, position: int, period_a: _Sub | None) -> ParsedLine:
     errors = order.errors
     number = entry.number_text
-    sequence = _sequence_number(number)
-    if sequence is None:
-        sequence = position
+    if _sequence_number(number) is None:
         errors.append(
             ParseError(
                 entry.line, gettext_noop(":21: sequence number %(value)s is not a number"), value=repr(number[:20])
             )
         )
+    currency = ""
 
     amount: Decimal | None = None
     amount_field = entry.fields.get("32B")
@@ -696,7 +812,9 @@ def _parse_entry(order: ParsedOrder, entry: _Entry, position: int, period_a: _Su
         period_sub = period_a
     period_text = period_sub.value if period_sub is not None else ""
     return ParsedLine(
-        sequence=sequence,
+        sequence=position,
+        number_text=number,
+        currency=currency,
         file_line=entry.line,
         iin=subs["IDN"].value if "IDN" in subs else "",
         last_name=_first_segment(subs["FM"].value) if "FM" in subs else "",
@@ -748,6 +866,7 @@ def _parse_canonical(text: str) -> list[ParsedOrder] | None:
         or "\n\n" in text
         or "\x00" in text
         or "\x1a" in text
+        or "\ufeff" in text
         or text[0].isspace()
         or text[-2].isspace()
         or _EDGE_SPACE.search(text)
@@ -802,7 +921,7 @@ def _parse_canonical(text: str) -> list[ParsedOrder] | None:
     return orders or None
 
 
-def _fast_line(order: ParsedOrder, entry: _FastEntry, period_a: _Sub | None) -> ParsedLine:
+def _fast_line(order: ParsedOrder, entry: _FastEntry, position: int, period_a: _Sub | None) -> ParsedLine:
     """A canonical entry as ``_parse_entry`` reads it (with the same errors)."""
     line, match, subs = entry
     number, currency, whole, fraction = match.group(1, 2, 3, 4)
@@ -826,7 +945,9 @@ def _fast_line(order: ParsedOrder, entry: _FastEntry, period_a: _Sub | None) -> 
         period_text = period_a.value
     birth = subs.get("DT")
     return ParsedLine(
-        sequence=int(number),
+        sequence=position,
+        number_text=number,
+        currency=currency,
         file_line=line,
         iin=subs["IDN"].strip(),
         last_name=_first_segment(subs["FM"]) if "FM" in subs else "",
@@ -894,8 +1015,11 @@ def parse_mt102(raw: bytes) -> ParsedFile:
     """Parse a file of one or many MT102 messages. Never raises."""
     encoding = ""
     try:
-        text, encoding = decode_text(bytes(raw))
-        return _parse_text(text, encoding)
+        decoded = decode(bytes(raw))
+        encoding = decoded.encoding
+        parsed = _parse_text(decoded.text, encoding)
+        attach_problems(parsed, decoded.problems)
+        return parsed
     except Exception as exc:  # noqa: BLE001 - never raise on any input
         return ParsedFile(
             encoding=encoding,

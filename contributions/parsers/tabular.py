@@ -26,8 +26,8 @@ from decimal import Decimal
 import openpyxl
 from django.utils.translation import gettext_noop
 
-from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError
-from contributions.parsers.mt102 import UTF8, clean_name, decode_text, parse_amount, parse_period
+from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder, ParseError, attach_problems
+from contributions.parsers.mt102 import UTF8, clean_name, decode, parse_amount, parse_period
 
 __all__ = ["COLUMNS", "OPTIONAL_COLUMNS", "PAYEE_BIC", "PAYEE_IDN", "parse_csv", "parse_xlsx"]
 
@@ -50,7 +50,8 @@ COLUMNS = (
 )
 # Optional: the payer's account (IBAN) and bank (BIC), which address a return payment (the MT102
 # of a return document); a list without them is taken in the same and its returns have no MT102.
-OPTIONAL_COLUMNS = ("payer_account", "payer_bic")
+# ``currency``: KZT when absent or empty; any other currency makes the order need review.
+OPTIONAL_COLUMNS = ("payer_account", "payer_bic", "currency")
 _KEY_COLUMNS = ("payer_idn", "reference", "number", "document_date")
 _AGREEING_COLUMNS = ("payer_name", "knp", "total", "value_date", *OPTIONAL_COLUMNS)
 PAYEE_BIC = "GCVPKZ2A"
@@ -106,6 +107,8 @@ def _comparable(column: str, value: Cell) -> object:
         return _text(value) if amount is None else amount
     if column == "payer_name":
         return clean_name(_text(value))
+    if column == "currency":
+        return _text(value).upper() or "KZT"
     return _text(value)
 
 
@@ -197,7 +200,8 @@ def _new_order(row: _Row, values: dict[str, Cell]) -> ParsedOrder:
         payee_idn=PAYEE_IDN,
         knp=_text(values["knp"]),
         value_date=parse_list_date(values["value_date"]),
-        currency="KZT",
+        currency=_text(values.get("currency", "")).upper() or "KZT",
+        currency_line=row.line,
     )
     errors = order.errors
     for column in ("reference", "number", "payer_idn", "payer_name", "knp"):
@@ -287,7 +291,8 @@ def parse_csv(raw: bytes) -> ParsedFile:
     encoding = ""
     line = 1
     try:
-        text, encoding = decode_text(bytes(raw))
+        decoded = decode(bytes(raw))
+        text, encoding = decoded.text, decoded.encoding
         rows: list[_Row] = []
         try:
             for row in _csv_rows(text, _delimiter(text)):
@@ -300,6 +305,7 @@ def parse_csv(raw: bytes) -> ParsedFile:
             )
         result = _orders(rows, check_width=True)
         result.encoding = encoding
+        attach_problems(result, decoded.problems)  # a damaged byte: its order needs review
         return result
     except Exception as exc:  # noqa: BLE001 - never raise on any input
         return ParsedFile(

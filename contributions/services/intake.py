@@ -312,7 +312,7 @@ def _write_orders(incoming: IncomingFile, parsed: ParsedFile) -> list[PaymentOrd
     deadline, deadline_errors = _deadline(received)
     if not parsed.orders:
         errors = list(parsed.errors) or [Problem(0, gettext_noop("the file holds no payment order"))]
-        order = PaymentOrder.objects.create(
+        unread = PaymentOrder.objects.create(
             file=incoming,
             position=1,
             first_line=parsed.errors[0].line if parsed.errors else 0,
@@ -323,9 +323,9 @@ def _write_orders(incoming: IncomingFile, parsed: ParsedFile) -> list[PaymentOrd
             created_at=now,
             errors=stored(errors + deadline_errors),
         )
-        return [order]
+        return [unread]
     knp = set(purpose_kinds(received))
-    problems_of = [order_problems(order, known_knp=knp) for order in parsed.orders]
+    problems_of = [order_problems(order, known_knp=knp, received=received) for order in parsed.orders]
     # Only an order that is right as a whole claims its key: one that needs review (its key may be
     # cut, garbled or someone else's) neither blocks the order it names nor makes the payer's
     # corrected order a duplicate.

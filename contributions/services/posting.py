@@ -188,7 +188,7 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
         received, payer, kind, total = claimed
         with bound_cursor() as cursor:
             cursor.execute(_LINES, [order_id])
-            outcome = _check_lines([(row[0], ParsedLine(*row[1:])) for row in cursor.fetchall()])
+            outcome = _check_lines([(row[0], ParsedLine(*row[1:])) for row in cursor.fetchall()], received)
             if total is not None and outcome.amount_posted > total:
                 _hold_for_review(order_id, outcome.amount_posted, total)
                 return str(OrderStatus.NEEDS_REVIEW)
@@ -280,13 +280,14 @@ class _Outcome:
         return OrderStatus.PARTIALLY_RETURNED if self.lines_posted else OrderStatus.RETURNED
 
 
-def _check_lines(lines: list[tuple[int, ParsedLine]]) -> _Outcome:
-    """The line checks of every line, with one registry lookup for the whole order."""
+def _check_lines(lines: list[tuple[int, ParsedLine]], received: date) -> _Outcome:
+    """The line checks of every line, with one registry lookup for the whole order; a period is
+    judged against the order's receipt date, not today."""
     registry = get_registry().lookup_many({line.iin for _, line in lines if identifier_error(line.iin) is None})
     outcome = _Outcome()
     for pk, line in lines:
         record = registry.get(line.iin)
-        reason = line_reason(line, record)
+        reason = line_reason(line, record, received=received)
         outcome.line_ids.append(pk)
         if not reason and record is not None:  # (a passing line always has a record)
             outcome.reasons.append("")

@@ -109,7 +109,7 @@ def test_ingest_the_shared_samples(tmp_path: Path) -> None:
         pytest.skip("the shared samples are not beside this checkout")
     call_command("load_registry", str(SAMPLES / "registry.csv"), stdout=StringIO())
     files = sorted(str(p) for p in SAMPLES.glob("*.mt102"))
-    out, _ = run_ingest(*files, "--received", "2023-11-24", "--wait", "--json")
+    out, _ = run_ingest(*files, "--received", "2023-11-27", "--wait", "--json")
     orders = {o["reference"]: o for o in json.loads(out)}
     assert len(orders) == 3
     assert all(o["status"] in {"posted", "partially_returned", "returned"} for o in orders.values())
@@ -119,7 +119,7 @@ def test_ingest_the_shared_samples(tmp_path: Path) -> None:
     assert {"invalid_iin", "unknown_iin", "birth_date_mismatch", "deceased"} <= set(returns)
     # Again: every order is a duplicate, nothing is posted twice.
     entries = LedgerEntry.objects.count()
-    out, _ = run_ingest(*files, "--received", "2023-11-24", "--wait", "--json")
+    out, _ = run_ingest(*files, "--received", "2023-11-27", "--wait", "--json")
     assert {o["status"] for o in json.loads(out)} == {"duplicate"}
     assert LedgerEntry.objects.count() == entries
 

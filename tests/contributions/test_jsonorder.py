@@ -197,3 +197,11 @@ def test_empty_lines_list_is_not_a_parse_error() -> None:
     order = parse_json_order(body(lines=[]))
     assert order.errors == []
     assert order.lines == []
+
+
+def test_an_optional_currency_is_read() -> None:
+    assert parse_json_order(body()).currency == "KZT"
+    order = parse_json_order(body(currency="usd"))
+    assert (order.currency, order.errors) == ("USD", [])
+    assert messages(body(currency="")) == ["currency: empty"]
+    assert messages(body(currency=840)) == ["currency: expected a string, got int"]

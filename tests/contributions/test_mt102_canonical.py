@@ -227,8 +227,11 @@ def test_errors_name_the_same_lines() -> None:
     assert canonical == general
     assert [str(e) for e in general[0].errors] == [
         "line 27: duplicate :21: sequence number 1 (first on line 18)",
+        "line 36: :21: sequence number 3 where 2 was expected: an entry is missing or out of order",
         "line 37: :32B: currency USD differs from :32A: KZT",
     ]
+    # The lines are numbered by position: a repeated :21: number never clashes when stored.
+    assert [(line.sequence, line.number_text) for line in general[0].lines] == [(1, "1"), (2, "1"), (3, "3")]
 
 
 MUTATIONS = [

@@ -1,4 +1,6 @@
-"""Properties of the parsers: they never raise, and a broken MT102 order never looks clean.
+"""Properties of the parsers: they never raise, a broken MT102 order never looks clean, and an
+MT102 file with whole entries duplicated, dropped, swapped, renumbered or in another currency
+always gives its order a problem naming a line, while the untouched orders stay clean.
 
 "Looks clean" means no ParseError, Σ line amounts = total and every line field the line checks
 need (IIN, surname, first name, birth date, period, amount) present. The patronymic is left out:
@@ -9,18 +11,21 @@ from __future__ import annotations
 
 import re
 import string
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
+from contributions.checks import order_problems
 from contributions.parsers.base import ParsedFile
 from contributions.parsers.detect import parse_file
 from contributions.parsers.jsonorder import parse_json_order
 from contributions.parsers.mt102 import parse_mt102
 from contributions.parsers.tabular import parse_csv, parse_xlsx
+from tests.contributions.mt102_mutations import Variant, clean_messages, mutate, variants
 
 SAMPLES = Path(__file__).resolve().parents[3] / "shared" / "samples"
 SAMPLE_NAMES = ["order_clean.mt102", "order_penalty_cp1251.mt102", "order_with_returns.mt102"]
@@ -316,3 +321,61 @@ def test_truncating_the_first_of_two_messages_is_reported(data: st.DataObject) -
     assert any("truncated" in error.message for error in first.errors)
     assert last.errors == []
     assert last.first_line == raw[:offset].count(b"\n") + 2
+
+
+# --- whole entries mutated (tests/contributions/mt102_mutations.py) -----------------------------
+
+KNOWN_KNP = {"012", "017"}
+RECEIVED = date(2023, 11, 24)
+
+
+def check_variant(variant: Variant) -> None:
+    """The mutated message's order needs review with a problem naming one of the variant's lines;
+    every other order (and the whole file of a clean variant) has no problem at all; lines are
+    numbered 1, 2, 3, ... within each order whatever their :21: says."""
+    parsed = parse_mt102(variant.raw)
+    check_invariants(variant.raw, parsed)
+    assert parsed.errors == []
+    assert len(parsed.orders) == variant.messages
+    for index, order in enumerate(parsed.orders):
+        assert [line.sequence for line in order.lines] == list(range(1, len(order.lines) + 1))
+        problems = order_problems(order, known_knp=KNOWN_KNP, received=RECEIVED)
+        if variant.broken and index == variant.message:
+            assert {problem.line for problem in problems} & variant.lines, (variant.describe(), problems)
+        else:
+            assert problems == [], (variant.describe(), index, problems)
+
+
+@EXAMPLES
+@given(variants())
+def test_whole_entry_mutations_are_found_and_nothing_else(variant: Variant) -> None:
+    event(variant.kind)
+    check_variant(variant)
+
+
+@pytest.mark.parametrize(
+    ("kind", "params"),
+    [
+        ("untouched", {}),
+        ("renumbered_after_drop", {"entry": 1}),
+        ("duplicate_entry", {"entry": 2}),
+        ("drop_entry", {"entry": 0}),
+        ("drop_entry", {"entry": 3}),
+        ("swap_entries", {"entry": 0, "other": 3}),
+        ("renumber", {"entry": 1, "number": 1}),
+        ("renumber", {"entry": 3, "number": 0}),
+        ("entry_currency", {"entry": 2, "currency": "USD"}),
+        ("order_currency", {"currency": "USD"}),
+        ("order_currency", {"currency": "RUB"}),
+    ],
+)
+def test_each_kind_of_entry_mutation(kind: str, params: dict[str, object]) -> None:
+    """Each kind once, in the second of three messages."""
+    check_variant(mutate(clean_messages([2, 4, 3]), kind, message=1, **params))  # type: ignore[arg-type]
+
+
+def test_a_mutation_that_changes_nothing_is_refused() -> None:
+    with pytest.raises(ValueError, match="another number"):
+        mutate(clean_messages([2]), "renumber", entry=0, number=1)
+    with pytest.raises(ValueError, match="another currency"):
+        mutate(clean_messages([2]), "order_currency", currency="kzt")

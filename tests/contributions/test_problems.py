@@ -16,7 +16,7 @@ from django.utils import translation
 
 from contributions.models import OrderStatus, PaymentOrder
 from contributions.parsers.mt102 import parse_mt102
-from contributions.problems import Amount, Problem, word
+from contributions.problems import MAX_PROBLEMS, Amount, Problem, capped, stored, word
 from contributions.services import intake_file
 from records.services import Actor
 from tests.conftest import line_for, order_text
@@ -80,6 +80,22 @@ def test_text_stored_before_problems_had_templates_is_shown_as_it_is() -> None:
 def test_a_template_without_a_translation_is_shown_in_english() -> None:
     with translation.override("kk"):
         assert word({"line": 0, "message": "no such template %(x)s", "params": {"x": 1}}) == "no such template 1"
+
+
+def test_problems_are_stored_up_to_a_limit_and_counted_after_it() -> None:
+    """Megabytes of garbage must not store tens of thousands of problems on one order."""
+    problems = [Problem(line, "text outside a message") for line in range(1, 15_001)]
+    kept = stored(problems)
+    assert len(kept) == MAX_PROBLEMS + 1
+    assert kept[:MAX_PROBLEMS] == [problem.as_json() for problem in problems[:MAX_PROBLEMS]]
+    assert word(kept[-1], translate=False) == f"line {MAX_PROBLEMS + 1}: 14900 further problems are not listed"
+    with translation.override("ru"):
+        assert word(kept[-1]) == f"строка {MAX_PROBLEMS + 1}: ещё проблем, не вошедших в список: 14900"
+    assert stored(problems[:MAX_PROBLEMS]) == [problem.as_json() for problem in problems[:MAX_PROBLEMS]]
+    assert capped(problems[:3], limit=2) == [
+        *problems[:2],
+        Problem(3, "%(count)s further problems are not listed", count=1),
+    ]
 
 
 def line_for_amount(amount: str):

@@ -379,3 +379,33 @@ def parse_mt102_for(raw: bytes) -> ParsedFile:
     from contributions.parsers.mt102 import parse_mt102
 
     return parse_mt102(raw)
+
+
+# --- issue 15: currency and damaged bytes -----------------------------------------------------
+
+
+def test_an_optional_currency_column_is_read_and_must_agree() -> None:
+    header = [*HEADER, "currency"]
+    order = only_order(parse_csv(csv_bytes([header, [*ROW_1, "usd"], [*ROW_2, "USD"]])))
+    assert (order.currency, order.currency_line) == ("USD", 2)
+    assert order.errors == []
+    order = only_order(parse_csv(csv_bytes([header, [*ROW_1, ""], [*ROW_2, "KZT"]])))
+    assert (order.currency, order.errors) == ("KZT", [])
+    order = only_order(parse_csv(csv_bytes([header, [*ROW_1, "KZT"], [*ROW_2, "EUR"]])))
+    assert [str(error) for error in order.errors] == [
+        "line 3: currency 'EUR' differs from 'KZT' on line 2 of the same order"
+    ]
+
+
+def test_a_stray_byte_in_a_csv_list_sends_only_its_order_to_review() -> None:
+    raw = csv_bytes([HEADER, ROW_1, ROW_2, OTHER_ORDER])
+    at = raw.index("ЖУМАБАЕВ".encode())  # line 3, the first order
+    result = parse_csv(raw[:at] + b"\xff" + raw[at:])
+    assert result.encoding == "utf-8"
+    first, other = result.orders
+    assert [str(error) for error in first.errors] == [
+        f"line 3: byte 0xFF at offset {at} is not a UTF-8 character: the file is damaged"
+    ]
+    assert first.lines[1].last_name == "\ufffdЖУМАБАЕВ"
+    assert other.errors == []
+    assert other.lines[0].last_name == "НУРЛАНОВА"  # not garbled into KZ-1048

@@ -46,7 +46,7 @@ from django.db.models import Count
 ROOT = Path(settings.BASE_DIR)
 LINES_PER_ORDER = 100
 ORDERS_PER_FILE = 10
-RECEIVED = date(2025, 11, 24)
+RECEIVED = date(2025, 12, 24)  # after every period the bench writes (01-12.2025): none is in the future
 
 
 class Command(BaseCommand):
