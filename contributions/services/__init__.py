@@ -1,9 +1,10 @@
 """Writes of the contributions app, one module per stage of the pipeline, read top down:
 
-``intake`` (every door's bytes stored, then split into orders and lines) → ``queueing`` (orders
-handed to the workers, and the sweeper) → ``posting`` (lines checked against the registry and
-posted to the personal accounts) → staff decisions: ``review`` (orders returned in full) and
-``refunds``; ``deadlines`` flags the one-working-day clock. ``common`` holds what they share.
+``intake`` (every door's bytes stored, then split into orders and lines; ``duplicates`` tells a
+re-sent order from a conflict) → ``queueing`` (orders handed to the workers, and the sweeper) →
+``posting`` (lines checked against the registry and posted to the personal accounts) → staff
+decisions: ``review`` (orders returned in full) and ``refunds``; ``deadlines`` flags the
+one-working-day clock. ``common`` holds what they share.
 
 Rules, paragraphs 6-9; conventions: "Incoming payment orders", "The personal account", "Within
 one working day". The names below are the services' public face; import from here.

@@ -11,18 +11,14 @@ API JSON, ``manage.py ingest``) hands the raw bytes to ``intake_file``, which wo
    left unsplit (the database went away in between) is split again by ``sweep_files``;
 3. the open orders are queued after commit (``queueing``) for ``posting``.
 
-Duplicates (conventions: "Incoming payment orders"): the key (payer IIN/BIN, reference, number,
-document date) is normalised before comparison, so ``0777`` and ``777`` or a lowercase reference
-cannot post the same money twice. An order with a key taken before *and the same contents* is a
-``duplicate``; the same key with *other* contents is a conflict that needs review. Only an order
-that is right as a whole claims its key.
+Duplicates and conflicts are told apart in ``duplicates`` (normalised key, content checksum).
+Only an order that is right as a whole claims its key.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -39,6 +35,7 @@ from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
 from contributions.parsers.detect import parse_file
 from contributions.problems import Problem, storable, stored
 from contributions.services.common import purpose_kinds
+from contributions.services.duplicates import conflict, content_checksum, existing_originals, lock_payers, order_key
 from contributions.services.queueing import enqueue_orders
 from records.services import Actor, audit_record, with_history_context
 from records.working_days import CalendarNotLoaded, deadline_for
@@ -96,66 +93,6 @@ def _deadline(received: date) -> tuple[datetime | None, list[Problem]]:
                 year=exc.year,
             )
         ]
-
-
-def _text(value: str) -> str:
-    return " ".join(unicodedata.normalize("NFKC", value).split()).upper()
-
-
-def order_key(order: ParsedOrder) -> str | None:
-    """The normalised duplicate key, or None when the order has none: payer IIN/BIN, reference
-    (case and spacing ignored), number (also leading zeros ignored) and document date."""
-    key = order.duplicate_key
-    if key is None:
-        return None
-    payer, reference, number, on = key
-    return "|".join((payer.strip(), _text(reference), _text(number).lstrip("0") or "0", on.isoformat()))
-
-
-def _amount(value: Decimal | None) -> str:
-    return "" if value is None else format(value.quantize(Decimal("0.01")), "f")
-
-
-def content_checksum(order: ParsedOrder, key: str | None) -> str:
-    """SHA-256 of what the order says (key, parties, totals and every line, in order): two orders
-    with the same key are the same order only when this is equal too."""
-    parts: list[str] = [
-        key or "",
-        order.payer_name,
-        order.payer_account,
-        order.payer_bic,
-        order.payee_idn,
-        order.payee_bic,
-        order.payee_account,
-        order.knp,
-        str(order.value_date or ""),
-        order.currency,
-        _amount(order.total),
-    ]
-    for line in order.lines:
-        period = line.period.isoformat() if line.period else line.period_text
-        parts += [line.iin, line.last_name, line.first_name, line.patronymic, str(line.birth_date or "")]
-        parts += [period, _amount(line.amount)]
-    return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _lock_payers(payers: set[str]) -> None:
-    """Serialise intake per payer so two files with the same order cannot both be originals."""
-    with connection.cursor() as cursor:
-        for payer in sorted(payers):
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 7))", [f"payer:{payer}"])
-
-
-def _existing_originals(keys: list[str]) -> dict[str, tuple[int, str]]:
-    """Key -> (order id, content checksum) of the originals already taken in."""
-    if not keys:
-        return {}
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT key, id, content_sha256 FROM contributions_paymentorder WHERE is_original AND key = ANY(%s)",
-            [keys],
-        )
-        return {key: (pk, checksum) for key, pk, checksum in cursor.fetchall()}
 
 
 def _clip(value: str, size: int) -> str:
@@ -330,8 +267,8 @@ def _write_orders(incoming: IncomingFile, parsed: ParsedFile) -> list[PaymentOrd
     # cut, garbled or someone else's) neither blocks the order it names nor makes the payer's
     # corrected order a duplicate.
     keys = [None if problems else order_key(p) for p, problems in zip(parsed.orders, problems_of, strict=True)]
-    _lock_payers({p.payer_idn for p, key in zip(parsed.orders, keys, strict=True) if key is not None})
-    existing = _existing_originals([k for k in keys if k is not None])
+    lock_payers({p.payer_idn for p, key in zip(parsed.orders, keys, strict=True) if key is not None})
+    existing = existing_originals([k for k in keys if k is not None])
     first_in_file: dict[str, tuple[int, str]] = {}  # key -> (index in originals, checksum)
     originals: list[tuple[ParsedOrder, PaymentOrder]] = []
     duplicates: list[tuple[int, PaymentOrder]] = []  # (index of the first in this file or -1, order)
@@ -358,7 +295,7 @@ def _write_orders(incoming: IncomingFile, parsed: ParsedFile) -> list[PaymentOrd
                 )
                 duplicates.append((first_in_file[key][0] if key in first_in_file else -1, duplicate))
                 continue
-            problems.append(_conflict(order, first_id, first_in_file, key, originals))
+            problems.append(conflict(order, first_id, first_in_file, key, originals))
             key = None
         status = OrderStatus.NEEDS_REVIEW if problems else OrderStatus.RECEIVED
         original = PaymentOrder(
@@ -384,35 +321,6 @@ def _write_orders(incoming: IncomingFile, parsed: ParsedFile) -> list[PaymentOrd
     PaymentOrder.objects.bulk_create([d for _, d in duplicates])
     _copy_lines([_line_row(saved.pk, line) for parsed_order, saved in originals for line in parsed_order.lines])
     return sorted([o for _, o in originals] + [d for _, d in duplicates], key=lambda o: o.position)
-
-
-def _conflict(
-    order: ParsedOrder,
-    first_id: int | None,
-    first_in_file: dict[str, tuple[int, str]],
-    key: str,
-    originals: list[tuple[ParsedOrder, PaymentOrder]],
-) -> Problem:
-    """The same key as an order taken in before, with other contents: not a duplicate to drop
-    silently but a conflict for staff (conventions: "Incoming payment orders")."""
-    if first_id is not None:
-        return Problem(
-            order.first_line,
-            gettext_noop(
-                "payment order %(order)s has the same payer, reference, number and document date"
-                " but other contents: a staff member must review this order"
-            ),
-            order=first_id,
-        )
-    first = originals[first_in_file[key][0]][0]
-    return Problem(
-        order.first_line,
-        gettext_noop(
-            "the order at line %(first)s of this file has the same payer, reference, number and"
-            " document date but other contents: a staff member must review this order"
-        ),
-        first=first.first_line,
-    )
 
 
 def sweep_files(*, older_than: timedelta = timedelta(seconds=60)) -> int:
