@@ -15,7 +15,7 @@ from contributions.models import (
     ReturnDocument,
 )
 from contributions.problems import word
-from records.admin_export import LoggedExportMixin, PersonalDataAdmin, ReadOnlyAdmin
+from records.admin_export import AdminGuardMixin, LoggedExportMixin, PersonalDataAdmin, ReadOnlyAdmin
 
 
 @admin.register(IncomingFile)
@@ -26,11 +26,15 @@ class IncomingFileAdmin(ReadOnlyAdmin):
 
 
 @admin.register(PaymentOrder)
-class PaymentOrderAdmin(ReadOnlyAdmin):
+class PaymentOrderAdmin(PersonalDataAdmin):
+    """The payer's IIN/BIN is personal data when the payer is a person (an entrepreneur paying
+    for themselves): reads are logged with it."""
+
     list_display = ["reference", "number", "payer_idn", "knp", "received", "status", "lines_total", "total"]
     list_filter = ["status", "knp", "received"]
     search_fields = ["=payer_idn", "=reference"]
     readonly_fields = ["problems"]
+    person_fields = ("payer_idn",)
 
     @admin.display(description=_("Problems with this order"))
     def problems(self, order: PaymentOrder) -> str:
@@ -39,19 +43,23 @@ class PaymentOrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(OrderLine)
-class OrderLineAdmin(PersonalDataAdmin, ReadOnlyAdmin):
+class OrderLineAdmin(PersonalDataAdmin):
     list_display = ["order", "sequence", "iin", "last_name", "first_name", "period", "amount", "status", "reason"]
     list_filter = ["status", "reason"]
+    list_select_related = ["order"]
     search_fields = ["=iin"]
+    person_fields = ("iin",)
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(PersonalDataAdmin, ReadOnlyAdmin):
+class LedgerEntryAdmin(PersonalDataAdmin):
     """The personal account is append-only (a database trigger refuses updates and deletes)."""
 
     list_display = ["participant", "period", "kind", "amount", "payer_idn", "order", "received", "posted_at"]
     list_filter = ["kind", "period"]
+    list_select_related = ["participant", "order"]
     search_fields = ["=participant__iin", "=payer_idn"]
+    person_fields = ("participant__iin", "payer_idn")
 
 
 @admin.register(ReturnDocument)
@@ -60,13 +68,15 @@ class ReturnDocumentAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(PersonalDataAdmin, ReadOnlyAdmin):
+class RefundAdmin(PersonalDataAdmin):
     list_display = ["request_number", "payer_idn", "amount", "status", "registered_by", "decided_by"]
     list_filter = ["status"]
+    list_select_related = ["registered_by", "decided_by"]
+    person_fields = ("entry__participant__iin", "payer_idn")
 
 
 @admin.register(PurposeCode)
-class PurposeCodeAdmin(LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class PurposeCodeAdmin(AdminGuardMixin, LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """Effective-dated data an administrator keeps (a new KNP or an end date is a new row)."""
 
     list_display = ["code", "ledger_kind", "name_ru", "valid_from", "valid_to"]

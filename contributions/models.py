@@ -13,9 +13,17 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from records.models import Participant
+from records.models import Participant, history_options, in_language
+
+
+def _money(amount: Decimal | None) -> str:
+    """An amount as the reader's language writes it (the ``money`` filter of the pages)."""
+    from contributions.templatetags.contributions_labels import money
+
+    return money(amount)
 
 
 class Door(models.TextChoices):
@@ -58,7 +66,7 @@ class IncomingFile(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.file_name} ({self.created_at:%Y-%m-%d %H:%M})"
+        return f"{self.file_name} ({timezone.localtime(self.created_at):%Y-%m-%d %H:%M})"
 
 
 class OrderStatus(models.TextChoices):
@@ -101,10 +109,10 @@ class PurposeCode(models.Model):
         constraints = [models.UniqueConstraint(fields=["code", "valid_from"], name="knp_code_from_unique")]
 
     def __str__(self) -> str:
-        return f"{self.code} {self.name_en}"
+        return f"{self.code} {in_language(kk=self.name_kk, ru=self.name_ru, en=self.name_en)}"
 
 
-@pghistory.track()
+@pghistory.track(**history_options(_("payment order history entry"), _("payment order history")))
 class PaymentOrder(models.Model):
     """One payment order (one MT102 message, one order of a list, one JSON order).
 
@@ -294,7 +302,12 @@ class OrderLine(models.Model):
         indexes = [models.Index(fields=["iin"], name="line_iin_idx")]
 
     def __str__(self) -> str:
-        return f"{self.order_id}#{self.sequence} {self.iin} {self.amount}"
+        return gettext("order %(order)s, line %(sequence)s: %(iin)s %(amount)s") % {
+            "order": self.order_id,
+            "sequence": self.sequence,
+            "iin": self.iin,
+            "amount": _money(self.amount),
+        }
 
 
 class EntryKind(models.TextChoices):
@@ -361,7 +374,7 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.participant_id} {self.period:%Y-%m} {self.kind} {self.amount}"
+        return f"{self.participant.iin} {self.period:%Y-%m}: {self.get_kind_display()} {_money(self.amount)}"
 
 
 class ReturnDocument(models.Model):
@@ -390,7 +403,7 @@ class RefundStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-@pghistory.track()
+@pghistory.track(**history_options(_("refund history entry"), _("refund history")))
 class Refund(models.Model):
     """A refund of excess (erroneously) paid contributions at a payer's request (Rules,
     paragraphs 7(4) and 9): registered by a specialist, approved by a head who is not the person
@@ -445,4 +458,7 @@ class Refund(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.request_number} {self.amount}"
+        return gettext("request %(number)s, %(amount)s to refund") % {
+            "number": self.request_number,
+            "amount": _money(self.amount),
+        }

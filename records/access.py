@@ -7,17 +7,18 @@ test reads the declaration, so a view without one fails it. Reads of personal da
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
+import ipaddress
+from collections.abc import Callable, Iterable
+from functools import cache, wraps
 from typing import Any, TypeVar
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from ipware import get_client_ip
 
 from records.models import AccessLog, Participant
 
@@ -49,9 +50,54 @@ def public(view: View) -> View:
     return view
 
 
-def client_address(request: HttpRequest) -> str | None:
-    address, _routable = get_client_ip(request)
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """An IP address, or None for anything else (IPv4-mapped IPv6 addresses read as IPv4)."""
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
     return address
+
+
+@cache
+def trusted_networks(proxies: tuple[str, ...]) -> tuple[IPNetwork, ...]:
+    return tuple(ipaddress.ip_network(proxy.strip(), strict=False) for proxy in proxies)
+
+
+def client_address(request: HttpRequest) -> str | None:
+    """The address of whoever sent the request: the one answer for the login lockout
+    (django-axes, ``AXES_CLIENT_IP_CALLABLE``), the access log (Rules, paragraph 5) and the
+    API throttles.
+
+    ``X-Forwarded-For`` is anyone's to write, so it is believed only when the request came
+    from one of ``settings.TRUSTED_PROXIES`` (none by default), and then read from the right:
+    the first address a trusted proxy did not add itself is the client. A forged entry on the
+    left is never reached; a malformed one ends the walk at the last address known good.
+    """
+    remote = parse_address(request.META.get("REMOTE_ADDR") or "")
+    if remote is None:
+        return None
+    proxies = trusted_networks(tuple(settings.TRUSTED_PROXIES))
+
+    def trusted(address: IPAddress) -> bool:
+        return any(address in network for network in proxies)
+
+    client = remote
+    if trusted(remote):
+        for hop in reversed(request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")):
+            address = parse_address(hop)
+            if address is None:
+                break
+            client = address
+            if not trusted(address):
+                break
+    return str(client)
 
 
 def log_access(
@@ -79,6 +125,7 @@ def log_access(
 VIEW_LABELS: dict[str, Any] = {
     "participant_detail": _("Participant page"),
     "participant_search": _("Participant search"),
+    "registry_load_detail": _("Registry load page"),
     "api:participant_detail": _("API: participant"),
     "admin:participant_change": _("Admin: participant"),
     "admin:registryperson_change": _("Admin: registry record"),
@@ -87,20 +134,25 @@ VIEW_LABELS: dict[str, Any] = {
 
 def view_label(view: str) -> str:
     """The logged view in the reader's language: the page, the API call, the command, or the
-    admin list or export of a model (``admin:app.model_changelist``, ``admin:app.model``)."""
+    admin list, row, row history or export of a model (``admin:app.model_changelist``,
+    ``admin:app.model_change``, ``admin:app.model_history``, ``admin:app.model``)."""
     if view in VIEW_LABELS:
         return str(VIEW_LABELS[view])
     if view.startswith("admin:") and "." in view:
         label = view.removeprefix("admin:")
-        is_list = label.endswith("_changelist")
-        app_label, _dot, model_name = label.removesuffix("_changelist").partition(".")
+        page = next((s for s in ("_changelist", "_change", "_history") if label.endswith(s)), "")
+        app_label, _dot, model_name = label.removesuffix(page).partition(".") if page else label.partition(".")
         try:
             model = apps.get_model(app_label, model_name)
         except LookupError:
             return view
         name = str(model._meta.verbose_name_plural)
-        if is_list:
+        if page == "_changelist":
             return gettext("Admin list: %(model)s") % {"model": name}
+        if page == "_change":
+            return gettext("Admin: %(model)s") % {"model": str(model._meta.verbose_name)}
+        if page == "_history":
+            return gettext("Admin history: %(model)s") % {"model": str(model._meta.verbose_name)}
         return gettext("Admin export: %(model)s") % {"model": name}
     return view
 
@@ -116,3 +168,20 @@ def participant_for_user(request: HttpRequest, pk: int, *, view: str) -> Partici
         raise Http404 from None
     log_access(request, kind=AccessLog.Kind.VIEW, view=view, participant=participant)
     return participant
+
+
+MAX_LOGGED_IINS = 1000
+
+
+def shown_iins(iins: Iterable[str], *, limit: int | None = MAX_LOGGED_IINS) -> dict[str, Any]:
+    """The people a page or a file shows, for the ``query`` of its one access-log row: their
+    IINs (and payers' IIN/BIN) under ``iins``, which the access log's IIN filter searches
+    (``records.selectors.access_log``). Distinct and sorted, at most ``MAX_LOGGED_IINS``;
+    ``iins_total`` counts them when there were more. Text that is not 12 digits (an invalid
+    IIN on a payer's line) names nobody the filter could find and is left out. An admin export
+    passes ``limit=None``: every person in the file is logged (up to ``EXPORT_MAX_ROWS``)."""
+    found = sorted({iin for iin in iins if len(iin) == 12 and iin.isascii() and iin.isdigit()})
+    logged: dict[str, Any] = {"iins": found if limit is None else found[:limit]}
+    if limit is not None and len(found) > limit:
+        logged["iins_total"] = len(found)
+    return logged

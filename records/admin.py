@@ -4,17 +4,26 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from import_export import resources
-from import_export.admin import ImportMixin
+from django.utils.translation import gettext_noop
 
-from records.access import log_access
-from records.admin_export import LoggedExportMixin, PersonalDataAdmin, ReadOnlyAdmin
+from records.admin_export import (
+    AdminGuardMixin,
+    AuditedResource,
+    LoggedExportMixin,
+    OwnerImportMixin,
+    PersonalDataAdmin,
+    ReadOnlyAdmin,
+    without_nul,
+)
 from records.export_formats import starts_a_formula
 from records.models import (
+    HISTORY_EVENT_LABELS,
     AccessLog,
     AuditEvent,
     CalendarDay,
@@ -25,32 +34,28 @@ from records.models import (
     WorkerHeartbeat,
 )
 from records.registry import registry_load_snapshot
-from records.services import Actor
+from records.services import Actor, audit_record
 
 
 @admin.register(Participant)
-class ParticipantAdmin(PersonalDataAdmin, ReadOnlyAdmin):
+class ParticipantAdmin(PersonalDataAdmin):
     """Participants come from payment orders and the registry through services (paragraph 9
     change records); the admin only reads them, and every opening is logged."""
 
     list_display = ["iin", "last_name", "first_name", "patronymic", "birth_date", "gender"]
     search_fields = ["=iin", "last_name", "first_name"]
     readonly_fields = ["created_at", "updated_at"]
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        participant = self.get_object(request, object_id)
-        if participant is not None and self.has_view_permission(request, participant):
-            log_access(request, kind=AccessLog.Kind.VIEW, view="admin:participant_change", participant=participant)
-        return super().change_view(request, object_id, form_url, extra_context)
+    person_fields = ("iin",)
+    logged_change_view = "admin:participant_change"
 
 
 @admin.register(PersonalDataChange)
-class PersonalDataChangeAdmin(PersonalDataAdmin, ReadOnlyAdmin):
+class PersonalDataChangeAdmin(PersonalDataAdmin):
     list_display = ["participant", "field", "old_value", "new_value", "changed_on", "source"]
     list_filter = ["field", "changed_on"]
+    list_select_related = ["participant"]
     search_fields = ["=participant__iin"]
+    person_fields = ("participant__iin",)
 
 
 class RegistryUploadForm(forms.Form):
@@ -64,13 +69,13 @@ class RegistryLoadAdmin(ReadOnlyAdmin):
 
     list_display = ["loaded_at", "file_name", "status", "rows_total", "rows_inserted", "rows_updated", "rows_rejected"]
     exclude = ["raw"]
-    change_list_template = "admin/records/registryload/change_list.html"
+    # The export button's list template, extended with the upload link (as change_list_template
+    # it would become the base of the library's template, which extends it: a loop, a 500).
+    import_export_change_list_template = "admin/records/registryload/change_list.html"
 
     def get_urls(self) -> list[URLPattern]:
-        return [
-            path("upload/", self.admin_site.admin_view(self.upload_view), name="records_registryload_upload"),
-            *super().get_urls(),
-        ]
+        upload = self.admin_site.admin_view(without_nul(self.upload_view))
+        return [path("upload/", upload, name="records_registryload_upload"), *super().get_urls()]
 
     def has_upload_permission(self, request: HttpRequest) -> bool:
         return request.user.is_superuser
@@ -97,25 +102,25 @@ class RegistryLoadAdmin(ReadOnlyAdmin):
 
 
 @admin.register(RegistryPerson)
-class RegistryPersonAdmin(PersonalDataAdmin, ReadOnlyAdmin):
+class RegistryPersonAdmin(PersonalDataAdmin):
     list_display = ["iin", "last_name", "first_name", "patronymic", "birth_date", "gender", "death_date"]
     search_fields = ["=iin", "last_name"]
-
-    def change_view(
-        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
-    ) -> HttpResponse:
-        if self.has_view_permission(request):
-            log_access(request, kind=AccessLog.Kind.VIEW, view="admin:registryperson_change", query={"iin": object_id})
-        return super().change_view(request, object_id, form_url, extra_context)
+    person_fields = ("iin",)
+    logged_change_view = "admin:registryperson_change"
 
 
-class CalendarDayResource(resources.ModelResource):  # type: ignore[misc]
+class CalendarDayResource(AuditedResource):
+    audit_action = "calendar.import"
+
     class Meta:
         model = CalendarDay
         import_id_fields = ["date"]
         fields = ["date", "is_working", "kind", "name_kk", "name_ru", "name_en", "note"]
         skip_unchanged = True
         use_transactions = True
+
+    def audit_key(self, instance: Model) -> str:
+        return str(instance.date.isoformat())  # type: ignore[attr-defined]
 
     def before_import_row(self, row: Any, **kwargs: Any) -> None:
         """Undo the apostrophe our CSV/TSV export puts before text that reads as a formula
@@ -132,7 +137,11 @@ class CalendarDayResource(resources.ModelResource):  # type: ignore[misc]
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(ImportMixin, LoggedExportMixin, admin.ModelAdmin):  # type: ignore[misc, type-arg]
+class CalendarDayAdmin(AdminGuardMixin, OwnerImportMixin, LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """The working-day calendar decides every deadline (conventions: "The working-day
+    calendar"): only the head of the pension service adds, changes and imports days
+    (``standards.roles``), and each change is an audit event in the same transaction."""
+
     resource_classes = [CalendarDayResource]
     list_display = ["date", "is_working", "kind", "name_kk", "name_ru", "source"]
     list_filter = ["is_working", "kind", "source"]
@@ -143,6 +152,25 @@ class CalendarDayAdmin(ImportMixin, LoggedExportMixin, admin.ModelAdmin):  # typ
         # An administrator's row is never overwritten by the package refresh.
         obj.source = CalendarDay.Source.ADMIN
         super().save_model(request, obj, form, change)
+        audit_record(
+            actor=Actor.of(request.user),
+            action="calendar.change" if change else "calendar.add",
+            obj=obj,
+            data={"date": obj.date.isoformat(), "fields": list(form.changed_data)},
+        )
+
+    def delete_model(self, request: HttpRequest, obj: CalendarDay) -> None:
+        audit_record(
+            actor=Actor.of(request.user), action="calendar.delete", obj=obj, data={"date": obj.date.isoformat()}
+        )
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[CalendarDay]) -> None:
+        for day in queryset:
+            audit_record(
+                actor=Actor.of(request.user), action="calendar.delete", obj=day, data={"date": day.date.isoformat()}
+            )
+        super().delete_queryset(request, queryset)
 
 
 @admin.register(AuditEvent)
@@ -155,23 +183,137 @@ class AuditEventAdmin(ReadOnlyAdmin):
 class AccessLogAdmin(ReadOnlyAdmin):
     list_display = ["at", "user", "kind", "participant", "view", "row_count", "ip_address"]
     list_filter = ["kind", "view"]
+    list_select_related = ["user", "participant"]
     search_fields = ["=participant__iin", "user__username"]
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[AccessLog], search_term: str) -> Any:
+        """An IIN also finds the lists, pages and exports that showed the person among others
+        (``query.iins``), as on the access log page (``records.selectors.access_log``)."""
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if len(term) == 12 and term.isdigit():
+            results = results | queryset.filter(Q(query__iins__contains=[term]))
+        return results, may_have_duplicates
+
+
+# Row history (django-pghistory event tables) ---------------------------------------------------
+
+
+def _event_when(event: Any) -> str:
+    return f"{timezone.localtime(event.pgh_created_at):%Y-%m-%d %H:%M:%S}"
+
+
+def _event_what(event: Any) -> str:
+    return str(HISTORY_EVENT_LABELS.get(event.pgh_label, event.pgh_label))
+
+
+def _event_who(event: Any) -> str:
+    """Who made the change: the service's actor, else the page it came from (the request's
+    context, django-pghistory's middleware), else "—" (a migration, a raw SQL statement)."""
+    context = event.pgh_context
+    metadata = context.metadata if context is not None else {}
+    return str(metadata.get("actor") or metadata.get("url") or "—")
+
+
+class HistoryAdminMixin:
+    """Columns and fields of a history table named in the reader's language (the event tables'
+    own ``pgh_*`` fields have English names)."""
+
+    @admin.display(description=_("When"), ordering="pgh_created_at")
+    def history_when(self, event: Any) -> str:
+        return _event_when(event)
+
+    @admin.display(description=_("What"), ordering="pgh_label")
+    def history_what(self, event: Any) -> str:
+        return _event_what(event)
+
+    @admin.display(description=_("Who"))
+    def history_who(self, event: Any) -> str:
+        return _event_who(event)
+
+
+def _history_admin(model: type[Model], tracked_admin: object) -> type[admin.ModelAdmin]:  # type: ignore[type-arg]
+    """The admin of one history table: read-only, exportable, and logged like the table it is
+    the history of when that one shows personal data (``person_fields`` of the tracked admin
+    that the history copies)."""
+    copied = {f.name for f in model._meta.fields}
+    person_fields = tuple(
+        lookup for lookup in getattr(tracked_admin, "person_fields", ()) if lookup.split("__", 1)[0] in copied
+    )
+    has_obj = "pgh_obj" in copied
+    columns: list[Any] = ["history_when", "history_what", "history_who"]
+    related = ["pgh_context"]
+    if has_obj:
+        columns.insert(2, "pgh_obj")
+        related.append("pgh_obj")
+    fields = [f.name for f in model._meta.fields if not f.name.startswith("pgh_")]
+    shown = ["history_when", "history_what", "history_who", *fields]
+    attrs: dict[str, Any] = {
+        "__module__": __name__,
+        "list_display": columns,
+        "list_select_related": related,
+        "fields": shown,
+        "readonly_fields": shown,
+        "person_fields": person_fields,
+    }
+    base = PersonalDataAdmin if person_fields else ReadOnlyAdmin
+    return type(f"{model.__name__}Admin", (HistoryAdminMixin, base), attrs)
 
 
 def register_history_models() -> None:
-    """Row history (django-pghistory event tables) is readable and exportable, never editable."""
+    """Row history (django-pghistory event tables) is readable and exportable, never editable.
+
+    Called from ``RecordsConfig.ready()``, once every admin module is imported, so it also
+    finishes the admin as a whole: django-pghistory's own all-events page (``pghistory.Events``)
+    is taken out, since it shows every table's history, personal data included, without the
+    access log (Rules, paragraph 5); the per-table history admins here show the same and log
+    it. And every admin of a third-party app gets the NUL guard (``records.admin_export``)."""
     import pghistory.models
     from django.apps import apps
 
+    if admin.site.is_registered(pghistory.models.Events):
+        admin.site.unregister(pghistory.models.Events)
     for model in apps.get_models():
         if not issubclass(model, pghistory.models.Event) or model._meta.proxy or admin.site.is_registered(model):
             continue
-        columns = ["pgh_created_at", "pgh_label", "pgh_context"]
-        if any(f.name == "pgh_obj" for f in model._meta.fields):
-            columns.insert(2, "pgh_obj")
-        admin.site.register(model, type(f"{model.__name__}Admin", (ReadOnlyAdmin,), {"list_display": columns}))
+        tracked: Any = model.pgh_tracked_model
+        tracked_admin = admin.site._registry.get(tracked)
+        admin.site.register(model, _history_admin(model, tracked_admin))
+    _guard_every_admin()
+
+
+def _guard_every_admin() -> None:
+    for model, model_admin in list(admin.site._registry.items()):
+        if isinstance(model_admin, AdminGuardMixin):
+            continue
+        cls = type(model_admin)
+        guarded = type(cls.__name__, (AdminGuardMixin, cls), {"__module__": cls.__module__})
+        admin.site.unregister(model)
+        admin.site.register(model, guarded)
 
 
 @admin.register(WorkerHeartbeat)
 class WorkerHeartbeatAdmin(ReadOnlyAdmin):
     list_display = ["hostname", "seen_at"]
+
+
+# Names of third-party apps' models in the admin, which their own Kazakh catalogues lack (or
+# which would read like ours: django-axes' "access logs" are sign-ins, not our access log).
+# Listed so that ``makemessages`` keeps them in the project's catalogue (see django_strings).
+THIRD_PARTY_NAMES = (
+    gettext_noop("access attempt"),
+    gettext_noop("access attempts"),
+    gettext_noop("access failure"),
+    gettext_noop("access failures"),
+    gettext_noop("access logs"),
+    gettext_noop("Periodic Tasks"),
+    gettext_noop("periodic task"),
+    gettext_noop("periodic tasks"),
+    gettext_noop("clocked"),
+    gettext_noop("crontab"),
+    gettext_noop("crontabs"),
+    gettext_noop("interval"),
+    gettext_noop("intervals"),
+    gettext_noop("solar event"),
+    gettext_noop("solar events"),
+)

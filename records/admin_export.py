@@ -1,24 +1,109 @@
-"""Admin export with the export logged (who, what, filters, row count) and allowed only to
-holders of ``records.export_data`` (auditors, administrators)."""
+"""The admin's base classes: input without NUL, exports logged (who, what, filters, whose data,
+row count) and allowed only to holders of ``records.export_data`` (auditors), reads of personal
+data logged with the people shown (Rules, paragraph 5), imports only for the roles that own the
+table and audited."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth import get_permission_codename
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.urls import URLPattern
 from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import ngettext
-from import_export.admin import ExportMixin
+from import_export import resources
+from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import SelectableFieldsExportForm
+from import_export.results import Result, RowResult
 
-from records.access import log_access
+from records.access import log_access, shown_iins
 from records.export_formats import EXPORT_FORMATS
-from records.models import AccessLog
+from records.models import AccessLog, Participant
+from records.services import Actor, audit_record
+
+NUL = "\x00"
+
+
+def _without_nul(data: QueryDict) -> QueryDict:
+    """``data`` with every NUL taken out of its keys and values (the same object when it has none)."""
+    if not any(NUL in key or any(NUL in value for value in values) for key, values in data.lists()):
+        return data
+    cleaned = QueryDict(mutable=True, encoding=data.encoding)
+    for key, values in data.lists():
+        cleaned.setlist(key.replace(NUL, ""), [value.replace(NUL, "") for value in values])
+    cleaned._mutable = False
+    return cleaned
+
+
+def without_nul(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+    """PostgreSQL text cannot hold NUL (psycopg raises ``DataError``, a 500), and a search, a
+    filter, an object id in the URL or an action's selection may carry one (``?q=%00``). The
+    view gets the request with NUL taken out of the query string, the form data and the URL's
+    arguments: a search for ``ИВАНОВ%00`` is a search for ``ИВАНОВ``."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        request.GET = _without_nul(request.GET)  # type: ignore[assignment]
+        if request.method == "POST":
+            request.POST = _without_nul(request.POST)  # type: ignore[assignment]
+        args = tuple(a.replace(NUL, "") if isinstance(a, str) else a for a in args)
+        kwargs = {k: v.replace(NUL, "") if isinstance(v, str) else v for k, v in kwargs.items()}
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class AdminGuardMixin:
+    """What every admin does, third-party ones included (``records.admin`` puts it on them):
+
+    - every view (the admin's own, the import and export views, actions) reads its input
+      through ``without_nul``. The mixin comes before the import and export mixins, whose URLs
+      are added by their own ``get_urls``;
+    - an action that names no permission (``allowed_permissions``) is offered only to those
+      who may change the model: Django offers it to whoever may view the list, and such
+      actions write (switch periodic tasks on, run them, clean up sign-in attempts), while a
+      viewer such as the auditor writes nothing.
+    """
+
+    def get_urls(self) -> list[URLPattern]:
+        urls: list[URLPattern] = super().get_urls()  # type: ignore[misc]
+        for pattern in urls:
+            pattern.callback = without_nul(pattern.callback)
+        return urls
+
+    def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
+        # Also reached from the site's autocomplete view, which no model admin URL wraps.
+        return super().get_search_results(request, queryset, search_term.replace(NUL, ""))  # type: ignore[misc]
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions: dict[str, Any] = super().get_actions(request)  # type: ignore[misc]
+        if self.has_change_permission(request):  # type: ignore[attr-defined]
+            return actions
+        return {name: entry for name, entry in actions.items() if getattr(entry[0], "allowed_permissions", None)}
+
+
+class PersonsMixin:
+    """Whose personal data a row shows: ``person_fields`` are lookups to an IIN (or a payer's
+    IIN/BIN), the first one the person the row is about. The access log keeps these IINs, so
+    that "who read person X" is answered for lists, pages and exports alike."""
+
+    person_fields: tuple[str, ...] = ()
+
+    def persons_in(self, queryset: QuerySet[Any]) -> list[str]:
+        """The distinct IINs the rows of ``queryset`` show (one query per lookup, in the
+        database: an export of 100 000 rows is not walked row by row)."""
+        found: set[str] = set()
+        for lookup in self.person_fields:
+            found.update(v for v in queryset.order_by().values_list(lookup, flat=True).distinct() if v)
+        return sorted(found)
 
 
 class ExportFieldsForm(SelectableFieldsExportForm):  # type: ignore[misc]
@@ -37,15 +122,18 @@ class ExportFieldsForm(SelectableFieldsExportForm):  # type: ignore[misc]
         return f"{capfirst(verbose)} ({column})"
 
 
-class LoggedExportMixin(ExportMixin):  # type: ignore[misc]
+class LoggedExportMixin(PersonsMixin, ExportMixin):  # type: ignore[misc]
     # Formats that keep payers' text from becoming spreadsheet formulas (records.export_formats).
     export_formats = EXPORT_FORMATS
     export_form_class = ExportFieldsForm
 
     def has_export_permission(self, request: HttpRequest) -> bool:
-        return request.user.has_perm("records.export_data")
+        """Auditors export (``records.export_data``), and only what they may read."""
+        return request.user.has_perm("records.export_data") and self.has_view_permission(request)
 
-    def get_data_for_export(self, request: HttpRequest, queryset: QuerySet[Any], **kwargs: Any) -> Any:
+    def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any], **kwargs: Any) -> Any:
+        """The file, logged once it has been built (a file that failed read nothing out), with
+        the people whose data went into it, all of them (``records.access.shown_iins``)."""
         # Counted before anything is built; the library shows a ValueError's text on the export
         # form, and nothing is exported or logged.
         rows = queryset.count()
@@ -63,19 +151,21 @@ class LoggedExportMixin(ExportMixin):  # type: ignore[misc]
                     "limit": number_format(settings.EXPORT_MAX_ROWS, force_grouping=True),
                 }
             )
-        dataset = super().get_data_for_export(request, queryset, **kwargs)
-        filters = dict(request.GET.lists())
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
         export_form = kwargs.get("export_form")
         fmt = getattr(export_form, "cleaned_data", {}).get("format") if export_form is not None else None
+        query: dict[str, Any] = {"filters": dict(request.GET.lists()), "format": self._format_name(fmt)}
+        if self.person_fields:
+            query.update(shown_iins(self.persons_in(queryset), limit=None))
         opts = self.model._meta
         log_access(
             request,
             kind=AccessLog.Kind.EXPORT,
             view=f"admin:{opts.app_label}.{opts.model_name}",
-            query={"filters": filters, "format": self._format_name(fmt)},
-            row_count=len(dataset),
+            query=query,
+            row_count=rows,
         )
-        return dataset
+        return data
 
     def _format_name(self, fmt: object) -> str:
         """The export form gives the format as its index in the list of formats: log its name."""
@@ -85,26 +175,7 @@ class LoggedExportMixin(ExportMixin):  # type: ignore[misc]
             return "" if fmt is None else str(fmt)
 
 
-class PersonalDataAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """An admin whose list shows personal data (IINs, names): opening the list, searching or
-    filtering it is logged like a search on the staff pages (Rules, paragraph 5)."""
-
-    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
-        response = super().changelist_view(request, extra_context)
-        if response.status_code == 200 and self.has_view_permission(request):
-            opts = self.model._meta
-            changelist = (getattr(response, "context_data", None) or {}).get("cl")
-            log_access(
-                request,
-                kind=AccessLog.Kind.SEARCH,
-                view=f"admin:{opts.app_label}.{opts.model_name}_changelist",
-                query=dict(request.GET.lists()),
-                row_count=changelist.result_count if changelist is not None else None,
-            )
-        return response
-
-
-class ReadOnlyAdmin(LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+class ReadOnlyAdmin(AdminGuardMixin, LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
     """Records that only services write: nobody adds, changes or deletes them in the admin."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
@@ -115,3 +186,110 @@ class ReadOnlyAdmin(LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-a
 
     def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+
+class PersonalDataAdmin(ReadOnlyAdmin):
+    """An admin whose rows show personal data (IINs, names, amounts of a person's account).
+
+    Logged like the staff pages (Rules, paragraph 5): opening, searching or filtering the list
+    (with the people on the page), opening a row or its history (with its person), exporting
+    (with everyone in the file)."""
+
+    #: The view name an opened row is logged under (default ``admin:<app>.<model>_change``).
+    logged_change_view = ""
+
+    def changelist_view(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> HttpResponse:
+        response = super().changelist_view(request, extra_context)
+        if response.status_code == 200 and self.has_view_permission(request):
+            opts = self.model._meta
+            changelist = (getattr(response, "context_data", None) or {}).get("cl")
+            query: dict[str, Any] = dict(request.GET.lists())
+            if changelist is not None:
+                shown = self.model._default_manager.filter(pk__in=[row.pk for row in changelist.result_list])
+                query.update(shown_iins(self.persons_in(shown)))
+            log_access(
+                request,
+                kind=AccessLog.Kind.SEARCH,
+                view=f"admin:{opts.app_label}.{opts.model_name}_changelist",
+                query=query,
+                row_count=changelist.result_count if changelist is not None else None,
+            )
+        return response
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        self._log_row_read(request, response, object_id, suffix="change")
+        return response
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        response = super().history_view(request, object_id, extra_context)
+        self._log_row_read(request, response, object_id, suffix="history")
+        return response
+
+    def _log_row_read(self, request: HttpRequest, response: HttpResponseBase, object_id: str, *, suffix: str) -> None:
+        """A row's page was shown (200: it exists and the user may see it): log its person."""
+        if response.status_code != 200:
+            return
+        obj = self.get_object(request, object_id)
+        if obj is None:
+            return
+        opts = self.model._meta
+        default_name = f"admin:{opts.app_label}.{opts.model_name}_{suffix}"
+        view = self.logged_change_view if (self.logged_change_view and suffix == "change") else default_name
+        row = self.model._default_manager.filter(pk=obj.pk)
+        persons = self.persons_in(row)
+        participant = None
+        if self.person_fields:
+            first = row.values_list(self.person_fields[0], flat=True).first()
+            participant = Participant.objects.filter(iin=first).first() if first else None
+        log_access(request, kind=AccessLog.Kind.VIEW, view=view, participant=participant, query=shown_iins(persons))
+
+
+class AuditedResource(resources.ModelResource):  # type: ignore[misc]
+    """A resource whose import (the confirmed one, not the preview) writes one audit event in
+    the import's transaction: who, which file, what was added, changed or deleted. An import
+    that fails as a whole is rolled back with its event."""
+
+    audit_action = ""
+
+    def audit_key(self, instance: Model) -> str:
+        return str(instance.pk)
+
+    def after_import(self, dataset: Any, result: Result, **kwargs: Any) -> None:
+        super().after_import(dataset, result, **kwargs)
+        if kwargs.get("dry_run"):
+            return
+        rows: dict[str, list[str]] = {}
+        for row in result.rows:
+            if row.import_type in (
+                RowResult.IMPORT_TYPE_NEW,
+                RowResult.IMPORT_TYPE_UPDATE,
+                RowResult.IMPORT_TYPE_DELETE,
+            ):
+                instance = getattr(row, "instance", None)
+                key = self.audit_key(instance) if instance is not None else str(row.object_id)
+                rows.setdefault(row.import_type, []).append(key)
+        audit_record(
+            actor=Actor.of(kwargs.get("user")),
+            action=self.audit_action or f"{self._meta.model._meta.label_lower}.import",
+            data={"file": kwargs.get("file_name") or "", "totals": dict(result.totals), "rows": rows},
+        )
+
+
+class OwnerImportMixin(ImportMixin):  # type: ignore[misc]
+    """Import only for the roles that own the table: an import adds and changes rows, so it
+    needs both permissions (and delete when the resource deletes). django-import-export lets
+    everyone import unless told otherwise (``IMPORT_EXPORT_IMPORT_PERMISSION_CODE``); the
+    resources must be ``AuditedResource`` (an unaudited one makes the import nobody's)."""
+
+    def has_import_permission(self, request: HttpRequest) -> bool:
+        classes = self.get_import_resource_classes(request)
+        if not all(issubclass(resource, AuditedResource) for resource in classes):
+            return False
+        actions = ["add", "change"]
+        if any(resource.for_delete is not resources.Resource.for_delete for resource in classes):
+            actions.append("delete")
+        opts = self.opts
+        return all(request.user.has_perm(f"{opts.app_label}.{get_permission_codename(a, opts)}") for a in actions)

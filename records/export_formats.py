@@ -7,7 +7,9 @@ option (``IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT``) deletes the ``=``, which ch
 audited data, so these formats keep every value:
 
 - XLSX writes every text value as a text cell (also ``#N/A`` and the like, which the library
-  writes as error cells), so it is shown as written, never computed;
+  writes as error cells), so it is shown as written, never computed; the control characters
+  XML cannot hold (which openpyxl refuses, failing the whole export) are written as their
+  visible Unicode pictures (U+0001 as ``␁``), the exact value being in the other formats;
 - CSV and TSV, which have no cell types, quote every field, so a spreadsheet that splits on
   another separator (``;`` in Russian and Kazakh Excel) cannot cut a value into a new cell, and
   put an apostrophe before a value that starts (after spaces) with ``=``, ``+``, ``-`` or ``@``
@@ -25,6 +27,7 @@ from typing import Any
 
 from import_export.formats import base_formats
 from openpyxl import load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
@@ -63,11 +66,27 @@ def _may_become_a_cell_type(dataset: Any) -> bool:
     return any(isinstance(cell, str) and cell[:1] in ("=", "#") for row in dataset for cell in row)
 
 
+def _control_picture(match: re.Match[str]) -> str:
+    return chr(0x2400 + ord(match.group()))  # U+2400..U+241F: the pictures of U+0000..U+001F
+
+
+def _without_control_characters(dataset: Any) -> Any:
+    """``dataset`` with each character XML cannot hold shown as its picture; the same dataset
+    when there is none (one pass over the cells, a copy only when needed)."""
+    if not any(isinstance(cell, str) and ILLEGAL_CHARACTERS_RE.search(cell) for row in dataset for cell in row):
+        return dataset
+    cleaned = dataset.__class__(headers=dataset.headers, title=dataset.title)
+    for row in dataset:
+        cleaned.append([ILLEGAL_CHARACTERS_RE.sub(_control_picture, c) if isinstance(c, str) else c for c in row])
+    return cleaned
+
+
 class XLSX(base_formats.XLSX):  # type: ignore[misc]
     def export_data(self, dataset: Any, **kwargs: Any) -> Any:
         """The library's workbook, with every cell it took for a formula or an error made a text
         cell again (nothing exported from the database is either). Reopened only when a value
         could have been taken so: a second pass over a large workbook doubles its time."""
+        dataset = _without_control_characters(dataset)
         data = super().export_data(dataset, **kwargs)
         if not _may_become_a_cell_type(dataset):
             return data

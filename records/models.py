@@ -7,17 +7,53 @@ paragraph 7 items 1-3 and paragraph 12 items 1-9 name the personal data kept her
 
 from __future__ import annotations
 
+from typing import Any
+
 import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from records.identifiers import validate_iin_bin
 
 IIN_REGEX = r"^[0-9]{12}$"
+
+# Row history (django-pghistory): what each event label means, in the reader's language.
+HISTORY_EVENT_LABELS = {
+    "insert": _("Record added"),
+    "update": _("Record changed"),
+    "delete": _("Record deleted"),
+}
+
+
+def history_event_str(event: Any) -> str:
+    """An event of a history table as the admin names it: when, what happened, to which row."""
+    when = f"{timezone.localtime(event.pgh_created_at):%Y-%m-%d %H:%M}"
+    what = HISTORY_EVENT_LABELS.get(event.pgh_label, event.pgh_label)
+    row = getattr(event, "pgh_obj_id", None)
+    return f"{when} {what}" + (f" (#{row})" if row is not None else "")
+
+
+def history_options(verbose_name: Promise, verbose_name_plural: Promise) -> dict[str, Any]:
+    """Arguments of ``pghistory.track`` / ``create_event_model`` that name the history table in
+    the reader's language (pghistory's own names read "Participant events" in every language)."""
+    return {
+        "meta": {"verbose_name": verbose_name, "verbose_name_plural": verbose_name_plural},
+        "attrs": {"__str__": history_event_str},
+    }
+
+
+def in_language(*, kk: str, ru: str, en: str) -> str:
+    """The name in the active language, falling back to Russian (as ``standards``' names do),
+    then to whichever is there."""
+    language = (translation.get_language() or settings.LANGUAGE_CODE)[:2]
+    return {"kk": kk, "ru": ru, "en": en}.get(language, "") or ru or kk or en
 
 
 class Gender(models.TextChoices):
@@ -25,7 +61,9 @@ class Gender(models.TextChoices):
     FEMALE = "F", _("Female")
 
 
-@pghistory.track(level=pgtrigger.Statement)  # orders create participants in bulk
+@pghistory.track(  # orders create participants in bulk
+    level=pgtrigger.Statement, **history_options(_("participant history entry"), _("participant history"))
+)
 class Participant(models.Model):
     """A participant in compulsory social insurance (Rules, paragraph 2 item 3).
 
@@ -96,12 +134,15 @@ class RegistryLoad(models.Model):
         ordering = ["-loaded_at"]
 
     def __str__(self) -> str:
-        return f"{self.file_name} ({self.loaded_at:%Y-%m-%d %H:%M})"
+        return f"{self.file_name} ({timezone.localtime(self.loaded_at):%Y-%m-%d %H:%M})"
 
 
 # Statement-level triggers: a snapshot load upserts 100 000 rows in one statement, and per-row
 # triggers made it an order of magnitude slower (docs/performance.md).
-@pghistory.track(level=pgtrigger.Statement)
+@pghistory.track(
+    level=pgtrigger.Statement,
+    **history_options(_("registry person history entry"), _("registry person history")),
+)
 class RegistryPerson(models.Model):
     """A person as the state registry knows them: the local snapshot behind ``SnapshotRegistry``."""
 
@@ -167,10 +208,14 @@ class PersonalDataChange(models.Model):
         indexes = [models.Index(fields=["participant", "-recorded_at"], name="pdchange_participant_idx")]
 
     def __str__(self) -> str:
-        return f"{self.participant_id} {self.field}: {self.old_value} → {self.new_value}"
+        try:
+            field = getattr(Participant._meta.get_field(self.field), "verbose_name", self.field)
+        except FieldDoesNotExist:
+            field = self.field
+        return f"{self.participant.iin}, {field}: {self.old_value} → {self.new_value}"
 
 
-@pghistory.track()
+@pghistory.track(**history_options(_("calendar day history entry"), _("calendar history")))
 class CalendarDay(models.Model):
     """An exception to the five-day week: a day off on a weekday (or a holiday on a weekend,
     kept for the record), or a weekend day made a working day by a ministerial transfer.
@@ -213,7 +258,8 @@ class CalendarDay(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.date:%Y-%m-%d} {self.name_en or self.kind}"
+        name = in_language(kk=self.name_kk, ru=self.name_ru, en=self.name_en)
+        return f"{self.date:%Y-%m-%d} {name or self.get_kind_display()}"
 
 
 class AuditEvent(models.Model):
@@ -242,7 +288,7 @@ class AuditEvent(models.Model):
         ordering = ["-created_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+        return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
 
 class AccessLog(models.Model):
@@ -284,7 +330,10 @@ class AccessLog(models.Model):
         indexes = [models.Index(fields=["participant", "-at"], name="accesslog_participant_idx")]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user_id} {self.kind} {self.view}"
+        from records.access import view_label
+
+        who = self.user.get_username() if self.user is not None else self.actor_label
+        return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {who}: {self.get_kind_display()}, {view_label(self.view)}"
 
 
 class WorkerHeartbeat(models.Model):
@@ -299,4 +348,4 @@ class WorkerHeartbeat(models.Model):
         verbose_name_plural = _("worker heartbeats")
 
     def __str__(self) -> str:
-        return f"{self.hostname} {self.seen_at:%H:%M:%S}"
+        return f"{self.hostname} {timezone.localtime(self.seen_at):%Y-%m-%d %H:%M:%S}"

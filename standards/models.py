@@ -10,6 +10,8 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from records.models import history_options
+
 
 class TranslatedNameMixin:
     name_kk: str
@@ -81,7 +83,8 @@ class LaborFunction(TranslatedNameMixin, models.Model):
         constraints = [models.UniqueConstraint(fields=["card", "number"], name="function_number_unique")]
 
     def __str__(self) -> str:
-        return f"{self.card.code} TF{self.number}: {self.name}"
+        function = translation.gettext("Labour function %(number)s") % {"number": self.number}
+        return f"{self.card.code}, {function}: {self.name}"
 
     @property
     def key(self) -> str:
@@ -105,7 +108,8 @@ class Role(models.Model):
         permissions = [("assign_role", _("Can assign staff to roles"))]
 
     def __str__(self) -> str:
-        return self.key
+        spec = self.spec
+        return str(spec.title) if spec is not None else self.key
 
     @property
     def spec(self):  # type: ignore[no-untyped-def]
@@ -123,6 +127,7 @@ UserGroupsEvent = pghistory.create_event_model(
     model_name="UserGroupsEvent",
     app_label="standards",
     abstract=False,
+    **history_options(_("role assignment history entry"), _("role assignment history")),
 )
 GroupPermissionsEvent = pghistory.create_event_model(
     Group.permissions.through,
@@ -131,4 +136,5 @@ GroupPermissionsEvent = pghistory.create_event_model(
     model_name="GroupPermissionsEvent",
     app_label="standards",
     abstract=False,
+    **history_options(_("role permission history entry"), _("role permission history")),
 )
