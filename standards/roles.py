@@ -110,6 +110,14 @@ _AUDITOR = tuple(
         ("contributions.view_refund", "read refunds"),
         ("contributions.view_purposecode", "read the payment purpose codes"),
         ("contributions.monitor_deadlines", "read the deadline page"),
+        ("records.view_participantevent", "read the row history of participants"),
+        ("records.view_registrypersonevent", "read the row history of the registry snapshot"),
+        ("records.view_calendardayevent", "read the row history of the calendar"),
+        ("contributions.view_paymentorderevent", "read the row history of payment orders"),
+        ("contributions.view_refundevent", "read the row history of refunds"),
+        ("standards.view_usergroupsevent", "read the history of who held which role"),
+        ("standards.view_grouppermissionsevent", "read the history of what each role could do"),
+        ("records.view_workerheartbeat", "read when the workers last signed in"),
     ]
 )
 _API_CLIENT = tuple(
