@@ -11,9 +11,8 @@ from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpResponse
 from django.utils import timezone, translation
-from django.utils.translation import gettext_noop
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.exceptions import UnsupportedMediaType
 from rest_framework.parsers import JSONParser, MultiPartParser
@@ -22,13 +21,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from contributions import api_schema
 from contributions.documents import NoReturnMessage, return_document_csv, return_document_mt102
 from contributions.models import Door, OrderStatus, PaymentOrder
-from contributions.parsers.base import ParsedFile, ParseError
-from contributions.parsers.jsonorder import iso_date, parse_json_order
-from contributions.selectors import order_summary
+from contributions.parsers.jsonorder import iso_date
+from contributions.selectors import order_summary, returned_iins
 from contributions.services import intake_file, receipt_date_problem
-from records.access import log_access
+from records.access import log_access, shown_iins
 from records.api import model_permission
 from records.models import AccessLog
 from records.services import Actor
@@ -81,20 +80,16 @@ class OrderSubmitApi(APIView):
     parser_classes = [MultiPartParser, JSONParser]
 
     @extend_schema(
-        request={
-            "multipart/form-data": inline_serializer(
-                name="OrderFileUpload",
-                fields={"file": serializers.FileField(), "received": serializers.DateField(required=False)},
-            ),
-            "application/json": OpenApiTypes.OBJECT,
-        },
+        summary="Submit a payment order: a file, or one order as JSON",
+        request={"multipart/form-data": api_schema.OrderFileUpload, "application/json": api_schema.JsonOrderEnvelope},
+        examples=[api_schema.JSON_ORDER_EXAMPLE],
         responses={
-            201: OrdersTakenIn,
+            201: OpenApiResponse(OrdersTakenIn, description="The orders taken in (each being processed)."),
             200: OpenApiResponse(OrdersTakenIn, description="Every order was a duplicate of one taken in before."),
-            400: OpenApiResponse(
-                description="No file attached, or a receipt date that is not YYYY-MM-DD: nothing is stored."
-                " (A body that is not JSON is stored, and its order needs review.)"
-            ),
+            400: api_schema.BAD_REQUEST,
+            413: api_schema.TOO_LARGE,
+            415: api_schema.UNSUPPORTED,
+            **api_schema.COMMON_ERRORS,
         },
     )  # fmt: skip
     def post(self, request: Request) -> Response:
@@ -121,20 +116,13 @@ class OrderSubmitApi(APIView):
                 limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
                 message = f"A JSON body may be at most {limit} bytes: send a larger order as a file."
                 return Response({"detail": message}, status=413)
-            data: Any = None
-            problem: ParseError | None = None
-            try:
-                data = json.loads(raw)
-            except (ValueError, RecursionError) as exc:  # not UTF-8, not JSON, too deep, too long a number
-                problem = _json_problem(raw, exc)
+            try:  # only for the envelope's receipt date: the order itself is read where every door's is
+                data: Any = json.loads(raw)
+            except (ValueError, RecursionError):  # kept all the same; the reader names the place
+                data = None
             received = self._received(data)
-            if problem is not None:
-                parsed = ParsedFile(encoding="utf-8", orders=[], errors=[problem])
-            else:
-                parsed_order = parse_json_order(data.get("order", data) if isinstance(data, dict) else data)
-                parsed = ParsedFile(encoding="utf-8", orders=[parsed_order])
             name = f"api-{timezone.now():%Y%m%d-%H%M%S}.json"
-            result = intake_file(raw=raw, file_name=name, door=Door.API, actor=actor, received=received, parsed=parsed)
+            result = intake_file(raw=raw, file_name=name, door=Door.API, actor=actor, received=received)
         orders = [order_summary(o) for o in result.orders]
         all_duplicates = all(o["status"] == OrderStatus.DUPLICATE for o in orders)
         return Response({"file": result.file.pk, "orders": orders}, status=200 if all_duplicates else 201)
@@ -154,25 +142,16 @@ class OrderSubmitApi(APIView):
         return received
 
 
-def _json_problem(raw: bytes, exc: Exception) -> ParseError:
-    """Where a body that is not JSON breaks, as the line of the file it concerns."""
-    if isinstance(exc, json.JSONDecodeError):
-        return ParseError(
-            exc.lineno, gettext_noop("not valid JSON (column %(column)s): %(error)s"), column=exc.colno, error=exc.msg
-        )
-    if isinstance(exc, UnicodeDecodeError):
-        line = raw[: exc.start].count(b"\n") + 1
-        return ParseError(line, gettext_noop("not valid JSON: the body is not UTF-8 text"))
-    return ParseError(0, gettext_noop("not valid JSON: %(error)s"), error=type(exc).__name__)
-
-
 class OrderDetailApi(APIView):
     """GET /api/v1/orders/{id}/: the status of an order and what happened to its lines."""
 
     required_permission = "contributions.view_paymentorder"
     permission_classes = [IsAuthenticated, model_permission(required_permission)]
 
-    @extend_schema(responses=OrderOutput)
+    @extend_schema(
+        summary="The status of an order",
+        responses={200: OrderOutput, 404: api_schema.NOT_FOUND, **api_schema.COMMON_ERRORS},
+    )
     def get(self, request: Request, pk: int) -> Response:
         order = orders_visible_to(request.user).filter(pk=pk).first()
         if order is None:
@@ -187,14 +166,18 @@ class ReturnDocumentApi(APIView):
     permission_classes = [IsAuthenticated, model_permission(required_permission)]
 
     @extend_schema(
+        summary="The return document of an order, as CSV or as an MT102 payment",
         responses={
-            (200, "text/csv"): OpenApiTypes.STR,
-            (200, "text/plain"): OpenApiTypes.STR,
-            409: OpenApiResponse(
-                description="No MT102 for this document (nothing to pay back, or no account to address it "
-                "to); the CSV is there."
+            (200, "text/csv"): OpenApiResponse(
+                OpenApiTypes.STR,
+                description="UTF-8 with a byte order mark, fields separated by ';' and quoted (Excel in"
+                " Kazakh and Russian locales); amounts with a decimal point.",
             ),
-        }
+            (200, "text/plain"): OpenApiResponse(OpenApiTypes.STR, description="An MT102 message, CRLF lines."),
+            404: api_schema.NOT_FOUND,
+            409: api_schema.NO_MT102,
+            **api_schema.COMMON_ERRORS,
+        },
     )
     def get(self, request: Request, pk: int, fmt: str) -> HttpResponse:
         order = orders_visible_to(request.user).filter(pk=pk).select_related("return_document").first()
@@ -213,7 +196,11 @@ class ReturnDocumentApi(APIView):
             request,
             kind=AccessLog.Kind.EXPORT,
             view="api:return_document",
-            query={"return_document": order.return_document.number, "format": fmt},
+            query={
+                "return_document": order.return_document.number,
+                "format": fmt,
+                **shown_iins(returned_iins(order.return_document), limit=None),
+            },
             row_count=order.return_document.lines_count,
         )
         return response

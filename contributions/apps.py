@@ -20,6 +20,9 @@ class ContributionsConfig(AppConfig):
         VIEW_LABELS.update(
             {
                 "order_detail": _("Payment order page"),
+                "order_upload": _("Upload results"),
+                "payer_detail": _("Payer page"),
+                "return_document_list": _("Return documents list"),
                 "refund_list": _("Refund list"),
                 "refund_new": _("Refund request form"),
                 "return_document_download": _("Return document download"),

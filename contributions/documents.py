@@ -51,11 +51,21 @@ def _cell(value: str) -> str:
     return f"'{text}" if text.startswith(("=", "+", "-", "@")) else text
 
 
+CSV_BOM = "\ufeff"
+CSV_DELIMITER = ";"
+
+
 def return_document_csv(document: ReturnDocument) -> str:
-    """The returned lines, as the payer sent them, with their reasons and the total paid back."""
+    """The returned lines, as the payer sent them, with their reasons and the total paid back.
+
+    Written for Excel as the State Corporation's staff and payers open it (Kazakh and Russian
+    locales): UTF-8 with a byte order mark (without it Excel reads Windows-1251 and garbles the
+    names), ``;`` between fields (the list separator there, where ``,`` is the decimal mark),
+    every field quoted, and a payer's text that could start a formula shown as text (``_cell``)."""
     order = document.order
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    out.write(CSV_BOM)
+    writer = csv.writer(out, delimiter=CSV_DELIMITER, quoting=csv.QUOTE_ALL, lineterminator="\r\n")
     writer.writerow(CSV_HEADER)
     lines = returned_lines(document)
     for line in lines:

@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from contributions.models import OrderStatus
+from records.forms import DayField, MoneyField, NoteField
 from records.identifiers import validate_iin_bin
 
 MAX_FILES = 50
@@ -40,7 +41,7 @@ class OrderUploadForm(forms.Form):
         label=_("Payment order files"),
         help_text=_("MT102 (one or many messages), or a CSV/XLSX list in the documented layout."),
     )
-    received = forms.DateField(
+    received = DayField(
         label=_("Receipt date"),
         help_text=_("The bank-statement date the money arrived on the account."),
         initial=timezone.localdate,
@@ -59,8 +60,8 @@ class OrderUploadForm(forms.Form):
 class OrderFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *OrderStatus.choices])
     payer = forms.CharField(label=_("Payer IIN/BIN"), required=False, max_length=12, validators=[validate_iin_bin])
-    received_from = forms.DateField(label=_("Received from"), required=False)
-    received_to = forms.DateField(label=_("Received to"), required=False)
+    received_from = DayField(label=_("Received from"), required=False)
+    received_to = DayField(label=_("Received to"), required=False)
     deadline_state = forms.ChoiceField(
         label=_("Deadline"),
         required=False,
@@ -74,17 +75,42 @@ class OrderFilterForm(forms.Form):
     )
 
 
+class ConfirmField(forms.BooleanField):
+    """The explicit confirmation a decision about money needs (a checkbox on the form itself,
+    not a script's dialog): unticked, nothing is decided."""
+
+    def __init__(self, label: Any) -> None:
+        super().__init__(
+            label=label,
+            required=True,
+            error_messages={"required": _("Tick the box to confirm: this decision moves money.")},
+        )
+
+
 class ResolveReviewForm(forms.Form):
-    note = forms.CharField(label=_("Reason for returning the order in full"), widget=forms.Textarea(attrs={"rows": 3}))
+    """Returning an order in full (``order_resolve_review``): a reason and a confirmation."""
+
+    note = NoteField(label=_("Reason for returning the order in full"))
+    confirm = ConfirmField(_("I confirm: the whole order is returned to the payer and nothing of it is posted."))
 
 
 class RefundRegisterForm(forms.Form):
-    amount = forms.DecimalField(label=_("Amount to refund"), max_digits=16, decimal_places=2, min_value=Decimal("0.01"))
+    amount = MoneyField(label=_("Amount to refund"), min_value=Decimal("0.01"))
     request_number = forms.CharField(label=_("Payer's request number"), max_length=50)
-    request_date = forms.DateField(label=_("Payer's request date"))
-    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}))
+    request_date = DayField(label=_("Payer's request date"))
+    reason = NoteField(label=_("Reason"))
 
 
 class RefundDecisionForm(forms.Form):
+    """A head's decision on a refund (``refund_decide``): approving posts a negative entry, a
+    rejection needs its reason, and either needs the confirmation."""
+
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
-    note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    note = NoteField(label=_("Note"), required=False, rows=2)
+    confirm = ConfirmField(_("I confirm this decision on the refund."))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("decision") == "reject" and not data.get("note", "").strip() and "note" not in self.errors:
+            self.add_error("note", ValidationError(_("Give the reason the refund is refused."), code="required"))
+        return data

@@ -21,6 +21,7 @@ from contributions.models import (
     OrderLine,
     OrderStatus,
     PaymentOrder,
+    ReturnDocument,
 )
 from contributions.problems import word
 from records.models import Participant
@@ -39,6 +40,12 @@ def return_reasons(order: PaymentOrder) -> dict[str, int]:
         .order_by("reason")
     )
     return dict(rows)
+
+
+def returned_iins(document: ReturnDocument) -> list[str]:
+    """The people a return document names: the payer and the IINs of its returned lines."""
+    lines = OrderLine.objects.filter(order_id=document.order_id, status=LineStatus.RETURNED)
+    return [document.order.payer_idn, *lines.values_list("iin", flat=True)]
 
 
 def order_summary(order: PaymentOrder) -> dict[str, Any]:

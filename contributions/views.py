@@ -31,7 +31,7 @@ from contributions.models import (
     RefundStatus,
     ReturnDocument,
 )
-from contributions.selectors import deadline_q, orders_filtered, return_reasons, status_counts
+from contributions.selectors import deadline_q, orders_filtered, return_reasons, returned_iins, status_counts
 from contributions.services import (
     DomainError,
     intake_file,
@@ -40,17 +40,28 @@ from contributions.services import (
     refund_register,
     refundable,
 )
-from records.access import log_access, requires
+from records.access import log_access, requires, shown_iins
 from records.identifiers import is_valid_iin_bin
 from records.models import AccessLog
 from records.services import Actor
 
 PAGE = 50
+ORDER_LINES_PAGE = 200  # lines on an order's page (and so at most this many people in its log row)
 PAYER_RETURNS = 20  # the latest return documents on the payer's page; the rest through the list
 
 
 def _orders_page(request: HttpRequest, orders: Any) -> Any:
     return Paginator(orders.select_related("file"), PAGE).get_page(request.GET.get("page"))
+
+
+def _form_errors(form: Any) -> str:
+    """A refused form's errors as one message (forms posted from a list, answered by a
+    redirect), each naming its field; the confirmation box's says what it is about."""
+    return " ".join(
+        str(message) if name in ("__all__", "confirm") else f"{form[name].label}: {message}"
+        for name, errors in form.errors.items()
+        for message in errors
+    )
 
 
 @requires("contributions.view_orderline")
@@ -90,8 +101,18 @@ def order_upload(request: HttpRequest) -> HttpResponse:
             ids.extend(o.pk for o in result.orders)
         messages.success(request, _("%(n)s payment orders taken in.") % {"n": len(ids)})
         return redirect(f"{request.path}?ids={','.join(map(str, ids))}")
-    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isdigit()][:1000]
-    orders = PaymentOrder.objects.filter(pk__in=ids).select_related("file").order_by("file_id", "position")
+    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isascii() and i.isdigit() and len(i) < 19]
+    orders = list(PaymentOrder.objects.filter(pk__in=ids[:1000]).select_related("file").order_by("file_id", "position"))
+    if orders and not request.htmx:  # type: ignore[attr-defined]
+        # The results name the payers. Logged once per page; the progress polls every two
+        # seconds show the same orders again.
+        log_access(
+            request,
+            kind=AccessLog.Kind.VIEW,
+            view="order_upload",
+            query={"orders": [o.pk for o in orders], **shown_iins(o.payer_idn for o in orders)},
+            row_count=len(orders),
+        )
     context = {"form": form, "orders": orders, "live": any(o.status not in FINAL_STATUSES for o in orders)}
     template = "contributions/_upload_progress.html" if request.htmx else "contributions/order_upload.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -101,12 +122,20 @@ def order_upload(request: HttpRequest) -> HttpResponse:
 @require_GET
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(PaymentOrder.objects.select_related("file", "duplicate_of", "resolved_by"), pk=pk)
-    lines = order.lines.order_by("sequence")
-    # The lines carry individuals' personal data (IIN, names, birth dates): the read is logged.
-    log_access(request, kind=AccessLog.Kind.VIEW, view="order_detail", query={"order": order.pk})
+    lines = Paginator(order.lines.order_by("sequence"), ORDER_LINES_PAGE).get_page(request.GET.get("page"))
+    # The lines carry individuals' personal data (IIN, names, birth dates): the read is logged
+    # with the people of the page shown (Rules, paragraph 5), and the payer.
+    shown = [order.payer_idn, *(line.iin for line in lines.object_list)]
+    log_access(
+        request,
+        kind=AccessLog.Kind.VIEW,
+        view="order_detail",
+        query={"order": order.pk, "page": lines.number, **shown_iins(shown)},
+        row_count=len(lines.object_list),
+    )
     context = {
         "order": order,
-        "lines": Paginator(lines, 200).get_page(request.GET.get("page")),
+        "lines": lines,
         "reasons": return_reasons(order),
         "return_document": getattr(order, "return_document", None),
         "resolve_form": ResolveReviewForm() if order.status == OrderStatus.NEEDS_REVIEW else None,
@@ -117,16 +146,18 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires("contributions.resolve_review")
 @require_POST
 def order_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    """Return an order that needs review in full: a reason and an explicit confirmation."""
+    order = get_object_or_404(PaymentOrder, pk=pk)
     form = ResolveReviewForm(request.POST)
     if form.is_valid():
         try:
-            order_resolve_review(order_id=pk, resolved_by=request.user, note=form.cleaned_data["note"])  # type: ignore[arg-type]
+            order_resolve_review(order_id=order.pk, actor=request.user, note=form.cleaned_data["note"])  # type: ignore[arg-type]
             messages.success(request, _("The order was returned to the payer in full."))
         except DomainError as exc:
             messages.error(request, " ".join(exc.messages))
     else:
-        messages.error(request, _("Give the reason the order is returned."))
-    return redirect("order_detail", pk=pk)
+        messages.error(request, _form_errors(form))
+    return redirect("order_detail", pk=order.pk)
 
 
 @requires("contributions.resolve_review")
@@ -170,11 +201,17 @@ def return_document_list(request: HttpRequest) -> HttpResponse:
             documents = documents.filter(order__payer_idn=payer)
         else:  # a payer that is not an IIN/BIN matches nothing (never "everything")
             documents, payer = documents.none(), ""
-    return render(
+    page = Paginator(documents, PAGE).get_page(request.GET.get("page"))
+    # The list names payers, who may be individuals (an IIN): logged with those shown.
+    shown = shown_iins([payer, *(document.order.payer_idn for document in page.object_list)])
+    log_access(
         request,
-        "contributions/return_list.html",
-        {"page": Paginator(documents, PAGE).get_page(request.GET.get("page")), "payer": payer},
+        kind=AccessLog.Kind.SEARCH if payer else AccessLog.Kind.VIEW,
+        view="return_document_list",
+        query={**({"payer": payer} if payer else {}), "page": page.number, **shown},
+        row_count=len(page.object_list),
     )
+    return render(request, "contributions/return_list.html", {"page": page, "payer": payer})
 
 
 @requires("contributions.view_orderline")
@@ -195,7 +232,8 @@ def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpRes
         request,
         kind=AccessLog.Kind.EXPORT,
         view="return_document_download",
-        query={"return_document": document.number, "format": fmt},
+        # The file holds every returned person: all are logged, as an admin export logs its rows.
+        query={"return_document": document.number, "format": fmt, **shown_iins(returned_iins(document), limit=None)},
         row_count=document.lines_count,
     )
     return response
@@ -204,6 +242,9 @@ def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpRes
 @requires("contributions.view_orderline")
 @require_GET
 def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
+    # No payer has a longer IDN, and text with NUL never reaches SQL.
+    if len(idn) > (PaymentOrder._meta.get_field("payer_idn").max_length or 0) or "\x00" in idn:
+        raise Http404
     orders = PaymentOrder.objects.filter(payer_idn=idn)
     first = orders.exclude(payer_name="").order_by("-created_at").first()
     if first is None and not orders.exists():
@@ -213,10 +254,19 @@ def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
         .select_related("order")
         .order_by("-created_at", "-id")[: PAYER_RETURNS + 1]
     )
+    page = _orders_page(request, orders.order_by("-created_at"))
+    # The payer may be an individual (an IIN): the page is a read of his data.
+    log_access(
+        request,
+        kind=AccessLog.Kind.VIEW,
+        view="payer_detail",
+        query={"payer": idn, "page": page.number, **shown_iins([idn])},
+        row_count=len(page.object_list),
+    )
     context = {
         "idn": idn,
         "name": first.payer_name if first else "",
-        "page": _orders_page(request, orders.order_by("-created_at")),
+        "page": page,
         "counts": status_counts(orders),
         "refunds": Refund.objects.filter(payer_idn=idn).select_related("entry__participant")[:100],
         "return_documents": returns[:PAYER_RETURNS],
@@ -235,7 +285,7 @@ def refund_list(request: HttpRequest) -> HttpResponse:
         request,
         kind=AccessLog.Kind.SEARCH,
         view="refund_list",
-        query={"page": page.number},
+        query={"page": page.number, **shown_iins(r.entry.participant.iin for r in page.object_list)},
         row_count=len(page.object_list),
     )
     return render(request, "contributions/refund_list.html", {"page": page, "decision_form": RefundDecisionForm()})
@@ -250,7 +300,7 @@ def refund_new(request: HttpRequest, entry_id: int) -> HttpResponse:
     form = RefundRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            refund_register(entry_id=entry.pk, registered_by=request.user, **form.cleaned_data)  # type: ignore[arg-type]
+            refund_register(entry_id=entry.pk, actor=request.user, **form.cleaned_data)  # type: ignore[arg-type]
         except DomainError as exc:
             form.add_error(None, exc)
         else:
@@ -264,14 +314,16 @@ def refund_new(request: HttpRequest, entry_id: int) -> HttpResponse:
 @requires("contributions.approve_refund")
 @require_POST
 def refund_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Approve or reject a refund: a rejection gives its reason, either is confirmed."""
+    refund = get_object_or_404(Refund, pk=pk)
     form = RefundDecisionForm(request.POST)
     if not form.is_valid():
-        messages.error(request, _("Choose approve or reject."))
+        messages.error(request, _form_errors(form))
         return redirect("refund_list")
     try:
         refund = refund_decide(
-            refund_id=pk,
-            decided_by=request.user,  # type: ignore[arg-type]
+            refund_id=refund.pk,
+            actor=request.user,  # type: ignore[arg-type]
             approve=form.cleaned_data["decision"] == "approve",
             note=form.cleaned_data["note"],
         )

@@ -6,8 +6,14 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from records.identifiers import make_iin
+
+# The registry of the sample payment orders of the quick start (``../shared/samples/*.mt102``,
+# synthetic people): ``manage.py seed_demo`` loads it beside the generated people when it is
+# there, so the samples' lines are checked against the people they name.
+SAMPLE_REGISTRY = Path(__file__).resolve().parents[2] / "shared" / "samples" / "registry.csv"
 
 MALE_FIRST = ["АЛИБЕК", "НУРЛАН", "ЕРЛАН", "ДАНИЯР", "АСЫЛХАН", "ТИМУР", "АРМАН", "ИВАН", "СЕРГЕЙ", "ҚАЙРАТ"]
 FEMALE_FIRST = ["АЙГЕРІМ", "ӘСЕЛ", "ЖАНАР", "ДИНАРА", "ЕЛЕНА", "АННА", "ГҮЛНАР", "САУЛЕ", "ИННА", "МАДИНА"]

@@ -1,20 +1,27 @@
-"""Staff pages of the records app: home, participant search and page, the access log."""
+"""Staff pages of the records app: home, participant search and page, the access log, and
+loading a state-registry snapshot."""
 
 from __future__ import annotations
 
+import re
+
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
-from records.access import LOGGED_IN, log_access, participant_for_user, public, requires
-from records.forms import AccessLogFilterForm, ParticipantSearchForm
-from records.models import AccessLog
+from records.access import LOGGED_IN, log_access, participant_for_user, public, requires, shown_iins
+from records.forms import AccessLogFilterForm, ParticipantSearchForm, RegistryUploadForm
+from records.models import AccessLog, RegistryLoad
 from records.panels import participant_panels
+from records.registry import registry_load_snapshot
 from records.selectors import access_log, participant_changes, participant_search
+from records.services import Actor
 
 PAGE_SIZE = 25
 
@@ -52,8 +59,10 @@ def home(request: HttpRequest) -> HttpResponse:
 @requires("records.view_participant")
 @require_GET
 def participant_search_view(request: HttpRequest) -> HttpResponse:
+    """By IIN, or by the start of the surname (and of the first name); an empty result says
+    what was searched. The search and the people it shows are logged (Rules, paragraph 5)."""
     form = ParticipantSearchForm(request.GET or None)
-    page = None
+    page, searched = None, []
     if form.is_bound and form.is_valid():
         results = participant_search(**form.cleaned_data)
         page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
@@ -62,10 +71,12 @@ def participant_search_view(request: HttpRequest) -> HttpResponse:
             request,
             kind=AccessLog.Kind.SEARCH,
             view="participant_search",
-            query={**query, "page": page.number},
+            query={**query, "page": page.number, **shown_iins(p.iin for p in page.object_list)},
             row_count=page.paginator.count,
         )
-    return render(request, "records/participant_search.html", {"form": form, "page": page})
+        searched = form.searched()
+    context = {"form": form, "page": page, "searched": searched}
+    return render(request, "records/participant_search.html", context)
 
 
 @requires("records.view_participant")
@@ -88,3 +99,52 @@ def access_log_view(request: HttpRequest) -> HttpResponse:
         entries = access_log(**{k: v for k, v in filters.items() if v})
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     return render(request, "records/access_log.html", {"form": form, "page": page})
+
+
+REGISTRY_ERRORS_PAGE = 100
+
+
+@requires("records.add_registryload")
+@require_http_methods(["GET", "POST"])
+def registry_upload(request: HttpRequest) -> HttpResponse:
+    """Load a state-registry snapshot CSV, as ``manage.py load_registry`` does: the raw file
+    is kept whatever happens to it, bad rows are skipped and listed, known participants' changed
+    data become change records (Rules, paragraph 9), and the load is an audit event
+    (``records.registry.registry_load_snapshot``)."""
+    form = RegistryUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        load = registry_load_snapshot(
+            raw=upload.read(), file_name=upload.name or "registry.csv", actor=Actor.of(request.user)
+        )
+        if load.status == RegistryLoad.Status.REJECTED:
+            messages.error(request, _("The file was refused as a whole; nothing was loaded."))
+        elif load.rows_rejected:
+            messages.warning(request, _("Loaded, except the rows listed below."))
+        else:
+            messages.success(request, _("Loaded."))
+        return redirect("registry_load_detail", pk=load.pk)
+    loads = RegistryLoad.objects.defer("raw").order_by("-loaded_at", "-id")[:20]
+    return render(request, "records/registry_upload.html", {"form": form, "loads": loads})
+
+
+_IIN_IN_TEXT = re.compile(r"(?<!\d)\d{12}(?!\d)")
+
+
+@requires("records.view_registryload")
+@require_GET
+def registry_load_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A registry load: its counts and the rows it refused, with their line and reason."""
+    load = get_object_or_404(RegistryLoad.objects.defer("raw"), pk=pk)
+    errors = Paginator(load.errors, REGISTRY_ERRORS_PAGE).get_page(request.GET.get("page"))
+    # A refused row's reason may quote its IIN: the page is logged with those it shows.
+    shown = [iin for error in errors.object_list for iin in _IIN_IN_TEXT.findall(str(error.get("reason", "")))]
+    if shown:
+        log_access(
+            request,
+            kind=AccessLog.Kind.VIEW,
+            view="registry_load_detail",
+            query={"registry_load": load.pk, "page": errors.number, **shown_iins(shown)},
+            row_count=len(errors.object_list),
+        )
+    return render(request, "records/registry_load.html", {"load": load, "errors": errors})

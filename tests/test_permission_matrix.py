@@ -33,6 +33,8 @@ EXPECTED = {
     "participant_search": STAFF,
     "participant_detail": STAFF,
     "access_log": row(302, 403, 403, 403, 200, 200, 200, 403),
+    "registry_upload": row(302, 403, 403, 403, 403, 403, 403, 403),  # an administrator's (add_registryload)
+    "registry_load_detail": row(302, 403, 403, 200, 200, 200, 200, 403),
     "role_list": STAFF,
     "role_assign": row(302, 403, 403, 403, 405, 405, 403, 403),
     "api_participant_detail": row(403, 403, 200, 200, 200, 200, 200, 403),
@@ -105,6 +107,16 @@ def clients(make_user, participant):
     return result
 
 
+@pytest.fixture
+def sample(sample):
+    """The shared sample objects, and a registry load (its page)."""
+    from records.registry import registry_load_snapshot
+    from records.services import Actor
+
+    load = registry_load_snapshot(raw=b"iin\n", file_name="bad.csv", actor=Actor(label="test"))
+    return {**sample, "registry_load_detail": {"pk": load.pk}}
+
+
 def url_for(name: str, sample) -> str:
     return reverse(name, kwargs=sample.get(name, {}))
 
@@ -158,10 +170,11 @@ def state_of_the_records() -> tuple[object, ...]:
     from django.contrib.auth.models import User
 
     from contributions.models import IncomingFile, LedgerEntry, PaymentOrder, Refund
-    from records.models import AuditEvent
+    from records.models import AuditEvent, RegistryLoad
 
     return (
         AuditEvent.objects.count(),
+        RegistryLoad.objects.count(),
         IncomingFile.objects.count(),
         LedgerEntry.objects.count(),
         sorted(PaymentOrder.objects.values_list("pk", "status")),

@@ -63,6 +63,15 @@ def test_the_api_documentation_renders_from_vendored_files(live_server, page: Pa
     page.goto(f"{live_server.url}/api/docs/")
     expect(page.locator(".swagger-ui .title").first).to_contain_text("GFSS personalized records API", timeout=15_000)
     expect(page.locator("body")).to_contain_text("/api/v1/orders/")
+    # The upload is documented as a file: "Try it out" offers a file picker for multipart.
+    page.locator(".opblock-post .opblock-summary").first.click()
+    page.get_by_role("button", name="Try it out").click()
+    page.locator(
+        ".opblock-post select.content-type, .opblock-post .body-param-content-type select"
+    ).first.select_option("multipart/form-data")
+    expect(page.locator(".opblock-post input[type=file]").first).to_be_visible()
+    expect(page.locator(".opblock-post .responses-wrapper")).to_contain_text("413")
+    shot(page, "api-docs.png")
     assert all(url.startswith(live_server.url) for url in requests), [
         u for u in requests if not u.startswith(live_server.url)
     ]

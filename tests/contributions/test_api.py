@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
@@ -121,7 +123,7 @@ def test_return_document_csv_and_mt102(bank, people) -> None:
     csv = bank.get(reverse("api_return_document", args=[order_id, "csv"]))
     assert csv.status_code == 200
     body = csv.content.decode()
-    assert body.splitlines()[0].startswith("return_document,order_reference")
+    assert body.splitlines()[0].startswith('\ufeff"return_document";"order_reference"')
     assert "850615300012" in body
     assert "unknown_iin" in body
     mt = bank.get(reverse("api_return_document", args=[order_id, "mt102"]))
@@ -180,3 +182,54 @@ def test_return_references_are_unique_and_at_most_16_characters() -> None:
     assert len(references) == 5
     assert max(len(r) for r in references) <= 16
     assert mt102_reference(ReturnDocument(order_id=1234)) == "RET1234"
+
+
+def test_the_api_documentation_describes_the_upload_the_json_order_and_the_errors(client) -> None:
+    """/api/docs/ reads /api/schema/: a file upload as multipart (a file picker in Swagger UI),
+    the JSON order with its lines, and every error answer with its JSON."""
+    import yaml
+
+    schema = yaml.safe_load(client.get(reverse("api_schema")).content)
+    submit = schema["paths"]["/api/v1/orders/"]["post"]
+    components = schema["components"]["schemas"]
+
+    def resolve(ref: dict[str, Any]) -> Any:
+        return components[ref["$ref"].rsplit("/", 1)[-1]]
+
+    upload_form = resolve(submit["requestBody"]["content"]["multipart/form-data"]["schema"])
+    file_field = upload_form["properties"]["file"]
+    assert (file_field["type"], file_field["format"], upload_form["required"]) == ("string", "binary", ["file"])
+    json_body = submit["requestBody"]["content"]["application/json"]
+    envelope = resolve(json_body["schema"])
+    order = resolve(envelope["properties"]["order"])
+    assert {"reference", "number", "document_date", "payer", "payee", "knp", "total", "value_date", "lines"} <= set(
+        order["required"]
+    )
+    line = resolve(order["properties"]["lines"]["items"])
+    assert {"iin", "last_name", "first_name", "period", "amount"} <= set(line["required"])
+    assert json_body["examples"]  # an example order to start from
+    for path, method, statuses in [
+        ("/api/v1/orders/", "post", {"400", "401", "403", "413", "415", "429"}),
+        ("/api/v1/orders/{id}/", "get", {"401", "403", "404", "429"}),
+        ("/api/v1/orders/{id}/return-document.{fmt}", "get", {"401", "403", "404", "409", "429"}),
+    ]:
+        responses = schema["paths"][path][method]["responses"]
+        assert statuses <= set(responses), (path, statuses - set(responses))
+        for status in statuses:
+            content = responses[status]["content"]["application/json"]
+            assert resolve(content["schema"])["properties"], (path, status)
+            assert responses[status]["description"]
+
+
+def test_the_documented_error_shapes_are_what_the_api_answers(bank, people) -> None:
+    missing = bank.get(reverse("api_order_detail", args=[99_999_999]))
+    assert (missing.status_code, set(missing.json())) == (404, {"detail"})
+    huge = bank.get(reverse("api_order_detail", args=[10**30]))
+    assert huge.status_code == 404
+    assert bank.get(reverse("api_return_document", args=[99_999_999, "csv"])).status_code == 404
+    refused = bank.post(reverse("api_order_submit"), {"received": "2023-11-24"}, format="multipart")
+    assert (refused.status_code, set(refused.json())) == (400, {"file"})
+    bad_date = upload(bank, order_text([line_for(people[1])]), received="24.11.2023")
+    assert (bad_date.status_code, set(bad_date.json())) == (400, {"received"})
+    anonymous = APIClient().get(reverse("api_order_detail", args=[1]))
+    assert (anonymous.status_code, set(anonymous.json())) == (403, {"detail"})

@@ -58,8 +58,8 @@ def test_returned_lines_go_back_line_by_line_from_the_account_paid_into(people) 
     assert back.total == sum(line.amount for line in back.lines if line.amount is not None) == Decimal("7000.00")
     assert mt102_lines(text, "/RSN/") == ["/RSN/invalid_iin"]
     csv = return_document_csv(document)
-    assert ",0.00,invalid_amount," in csv
-    assert csv.splitlines()[-1].endswith(",total,7000.00,,")
+    assert ';"0.00";"invalid_amount";' in csv
+    assert csv.splitlines()[-1].endswith(';"total";"7000.00";"";""')
 
 
 def test_an_order_whose_lines_do_not_add_up_is_paid_back_whole_in_one_entry(make_user, people) -> None:
@@ -78,8 +78,8 @@ def test_an_order_whose_lines_do_not_add_up_is_paid_back_whole_in_one_entry(make
     assert back.total == Decimal("1.00")
     assert mt102_lines(text, "/RSN/") == ["/RSN/order_returned"]
     csv = return_document_csv(document).splitlines()
-    assert csv[-2].endswith(",lines,14000.00,,")
-    assert csv[-1].endswith(",total,1.00,,")
+    assert csv[-2].endswith(';"lines";"14000.00";"";""')
+    assert csv[-1].endswith(';"total";"1.00";"";""')
 
 
 def test_a_returned_negative_line_is_not_paid_back_on_its_own(people) -> None:
@@ -245,3 +245,25 @@ def test_a_file_nothing_could_be_read_from_is_returned_without_a_document(make_u
     order = order_resolve_review(order_id=order.pk, actor=make_user("head_of_service"), note="Не читается")
     assert order.status == OrderStatus.RETURNED
     assert not ReturnDocument.objects.filter(order=order).exists()
+
+
+def test_the_return_csv_opens_in_excel_in_kazakh_and_russian_locales(make_user, people) -> None:
+    """UTF-8 with a byte order mark (Excel otherwise reads Windows-1251 and garbles the names),
+    ';' between fields (the list separator where ',' is the decimal mark), every field quoted."""
+    import csv
+    import io
+
+    order = take_in_one(order_text([line_for(people[14], last_name="ӘБІЛ; ҚАСЫМ", iin="123")]))
+    client = Client()
+    client.force_login(make_user("specialist"))
+    response = client.get(reverse("return_document_download", args=[order.return_document.pk, "csv"]))
+    raw = response.content
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    text = raw.decode("utf-8-sig")
+    assert text.startswith('"return_document";"order_reference";')
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    header, line, total = rows
+    assert len(header) == len(line) == len(total)
+    assert dict(zip(header, line, strict=True))["last_name"] == "ӘБІЛ; ҚАСЫМ"  # one field, intact
+    assert all(row.startswith('"') and row.endswith('"') for row in text.splitlines())  # every field quoted

@@ -160,7 +160,7 @@ def test_an_order_that_needs_review_does_not_claim_its_key(people) -> None:
 def test_the_return_csv_shows_a_payers_formula_as_text(people) -> None:
     (order,) = take_in(order_text([line_for(people[11], last_name='=HYPERLINK("x";"y")', iin="123")]))
     csv = return_document_csv(order.return_document)
-    assert ',"\'=HYPERLINK(""x"";""y"")",' in csv  # quoted as text (and CSV-escaped)
+    assert ';"\'=HYPERLINK(""x"";""y"")";' in csv  # quoted as text (and CSV-escaped)
     assert "=HYPERLINK" not in csv.replace("'=HYPERLINK", "")
 
 

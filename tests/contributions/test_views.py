@@ -92,7 +92,8 @@ def test_filters_and_the_order_page(staff, people) -> None:
     from records.models import AccessLog
 
     read = AccessLog.objects.get(view="order_detail")
-    assert (read.kind, read.query) == ("view", {"order": order.pk})
+    shown = sorted([PAYER, people[2].iin, "850615300012"])
+    assert (read.kind, read.query) == ("view", {"order": order.pk, "page": 1, "iins": shown})
 
 
 def test_the_deadline_page_lists_late_and_due_orders(staff, people) -> None:

@@ -4,7 +4,7 @@ only auditors and heads read the log."""
 from __future__ import annotations
 
 import pytest
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from records.models import AccessLog
@@ -40,15 +40,17 @@ def test_a_search_is_logged_with_its_query_and_count(make_user, participant) -> 
     assert participant.iin in response.content.decode()
     entry = AccessLog.objects.get()
     assert entry.kind == AccessLog.Kind.SEARCH
-    assert entry.query == {"last_name": "иван", "first_name": "ив", "page": 1}
+    assert entry.query == {"last_name": "иван", "first_name": "ив", "page": 1, "iins": [participant.iin]}
     assert entry.row_count == 1
 
 
 def test_an_incomplete_or_bad_search_shows_an_error_and_logs_nothing(make_user) -> None:
     client = signed_in(make_user("specialist"))
-    response = client.get(reverse("participant_search"), {"last_name": "ИВАНОВ"})
+    response = client.get(reverse("participant_search"), {"first_name": "ИВАН"})
     assert response.status_code == 200
     assert response.context["form"].errors
+    response = client.get(reverse("participant_search"), {"last_name": "И"})
+    assert response.context["form"].errors["last_name"]
     response = client.get(reverse("participant_search"), {"iin": "791028302727"})
     assert "iin" in response.context["form"].errors
     assert not AccessLog.objects.exists()
@@ -154,3 +156,40 @@ def test_the_log_names_views_in_the_readers_language(make_user, participant) -> 
     signed_in(make_user("specialist")).get(reverse("participant_detail", args=[participant.pk]))
     page = signed_in(make_user("auditor")).get(reverse("access_log"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert ">Participant page<" in page
+
+
+def test_the_log_records_who_connected_not_a_forged_forwarded_for(make_user, participant) -> None:
+    """Without a trusted proxy, X-Forwarded-For is the client's own claim: the log keeps REMOTE_ADDR."""
+    client = signed_in(make_user("specialist"))
+    response = client.get(reverse("participant_detail", args=[participant.pk]), HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert response.status_code == 200
+    assert AccessLog.objects.get().ip_address == "10.1.2.3"
+
+
+@pytest.mark.parametrize(
+    ("forwarded_for", "logged"),
+    [
+        ("203.0.113.9", "203.0.113.9"),  # the client, as the proxy saw it
+        ("192.0.2.1, 203.0.113.9", "203.0.113.9"),  # the left entry is the client's own claim
+        ("203.0.113.9, 10.1.2.4", "203.0.113.9"),  # two proxies, both trusted
+        ("not-an-address, 203.0.113.9", "203.0.113.9"),
+        ("203.0.113.9, not-an-address", "10.1.2.3"),  # a malformed hop: the last address known good
+        ("", "10.1.2.3"),  # no header: the proxy itself
+        ("::ffff:203.0.113.9", "203.0.113.9"),
+    ],
+)
+def test_behind_a_trusted_proxy_the_log_records_the_forwarded_client(
+    make_user, participant, forwarded_for: str, logged: str
+) -> None:
+    client = signed_in(make_user("specialist"))
+    with override_settings(TRUSTED_PROXIES=["10.1.2.0/24"]):
+        response = client.get(reverse("participant_detail", args=[participant.pk]), HTTP_X_FORWARDED_FOR=forwarded_for)
+    assert response.status_code == 200
+    assert AccessLog.objects.get().ip_address == logged
+
+
+def test_an_untrusted_network_is_not_a_proxy(make_user, participant) -> None:
+    client = signed_in(make_user("specialist"))
+    with override_settings(TRUSTED_PROXIES=["10.9.0.0/16", "2001:db8::/32"]):
+        client.get(reverse("participant_detail", args=[participant.pk]), HTTP_X_FORWARDED_FOR="203.0.113.9")
+    assert AccessLog.objects.get().ip_address == "10.1.2.3"

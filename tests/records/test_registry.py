@@ -249,3 +249,154 @@ def test_change_of_personal_items_through_the_service_leaves_dated_records() -> 
     )
     with pytest.raises(ValueError, match="iin"):
         participant_change_personal_data(participant_id=participant.pk, changes={"iin": "1"}, actor=ACTOR, source="x")
+
+
+# --- The staff page that loads a snapshot -------------------------------------------------------
+
+BAD_ROWS = (
+    HEADER + IVANOV + "791028302727,ПЕТРОВ,ПЁТР,,1979-10-28,M,\n" + "850615300012,СЕРИКОВ,ДАНИЯР,,15.06.1985,M,\n"
+)
+
+
+@pytest.fixture
+def loader():
+    """Whoever may load the registry (``records.add_registryload``; no staff role holds it)."""
+    from django.contrib.auth.models import Permission, User
+    from django.test import Client
+
+    user = User.objects.create_user("loader", password="pw-123456789")
+    user.user_permissions.add(*Permission.objects.filter(codename__in=["add_registryload", "view_registryload"]))
+    client = Client(HTTP_ACCEPT_LANGUAGE="kk")
+    client.force_login(user)
+    return client, user
+
+
+def upload(client, text: bytes, name: str = "snapshot.csv"):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.urls import reverse
+
+    return client.post(reverse("registry_upload"), {"file": SimpleUploadedFile(name, text)}, follow=True)
+
+
+def test_the_registry_page_loads_a_snapshot_and_lists_the_refused_rows(loader) -> None:
+    from django.utils import translation
+
+    client, user = loader
+    response = upload(client, BAD_ROWS.encode())
+    result = RegistryLoad.objects.get()
+    assert response.redirect_chain[-1][0] == f"/registry/loads/{result.pk}/"
+    # Loaded as by manage.py load_registry: the raw file kept, good rows in, an audit event.
+    assert bytes(result.raw) == BAD_ROWS.encode()
+    assert (result.loaded_by, result.rows_inserted, result.rows_rejected) == (user.username, 1, 2)
+    assert set(RegistryPerson.objects.values_list("iin", flat=True)) == {"791028302728"}
+    event = AuditEvent.objects.get(action="registry.load")
+    assert event.actor == user
+    page = response.content.decode()
+    with translation.override("kk"):
+        warned = translation.gettext("Loaded, except the rows listed below.")
+        check_digit = translation.gettext("The IIN %(value)s is not valid (%(code)s).") % {
+            "value": "'791028302727'",
+            "code": "check_digit",
+        }
+    assert warned in page
+    assert "<td>3</td>" in page  # the lines refused
+    assert "<td>4</td>" in page
+    assert check_digit.replace("'", "&#x27;") in page  # the reason in the reader's language
+    assert "is not an ISO date" not in page
+
+
+def test_a_file_refused_as_a_whole_is_kept_and_said(loader) -> None:
+    client, _user = loader
+    response = upload(client, b"iin,name\n1,2\n", name="wrong.csv")
+    result = RegistryLoad.objects.get()
+    assert result.status == RegistryLoad.Status.REJECTED
+    assert bytes(result.raw) == b"iin,name\n1,2\n"
+    assert AuditEvent.objects.filter(action="registry.reject").exists()
+    assert "iin,last_name,first_name" in response.content.decode()  # the header expected
+    assert not RegistryPerson.objects.exists()
+
+
+def test_the_registry_page_needs_the_permission_to_load(make_user) -> None:
+    from django.test import Client
+    from django.urls import reverse
+
+    client = Client()
+    client.force_login(make_user("head_of_service"))
+    assert client.get(reverse("registry_upload")).status_code == 403
+    assert upload(client, BAD_ROWS.encode()).status_code == 403
+    assert not RegistryLoad.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "reason",
+    [
+        "expected 7 columns, found 3",
+        "iin '1' is not a valid IIN (length)",
+        "last_name is empty",
+        "first_name is empty",
+        "birth_date '15.06.1985' is not an ISO date (YYYY-MM-DD)",
+        "gender 'X' is not M or F",
+        "death_date is before birth_date",
+        "iin 791028302728 repeats line 2",
+        "not UTF-8 text (byte 40)",
+        "the file is empty",
+        "the header must be iin,last_name,first_name,patronymic,birth_date,gender,death_date",
+        "malformed CSV: new-line character seen in unquoted field",
+    ],
+)
+def test_every_reason_of_the_loader_is_worded_in_kazakh_and_russian(reason: str) -> None:
+    from django.utils import translation
+
+    from records.templatetags.records_labels import registry_error_label
+
+    for language in ("kk", "ru"):
+        with translation.override(language):
+            worded = registry_error_label(reason)
+        assert worded != reason
+        assert not any(word in worded for word in ("expected", "empty", "header", "before", "repeats"))
+
+
+# --- The demo registry of the quick start -----------------------------------------------------
+
+
+def test_seed_demo_loads_the_people_of_the_sample_orders(settings, tmp_path: Path) -> None:
+    settings.DEBUG = True
+    sample = tmp_path / "registry.csv"
+    sample.write_text(HEADER + IVANOV + SERIKOV, encoding="utf-8")
+    out = StringIO()
+    call_command("seed_demo", "--people", "20", "--sample-registry", str(sample), stdout=out)
+    assert RegistryPerson.objects.filter(iin__in=["791028302728", "850615300012"]).count() == 2
+    assert RegistryPerson.objects.count() == 22
+    assert "Sample orders' registry" in out.getvalue()
+    # Without the file (a checkout without the shared samples): the synthetic people only.
+    call_command("seed_demo", "--people", "20", "--sample-registry", str(tmp_path / "none.csv"), stdout=StringIO())
+
+
+def test_after_seed_demo_the_sample_orders_are_checked_against_their_people(settings) -> None:
+    """The quick start: ``seed_demo`` then ``ingest ../shared/samples/*.mt102``. The clean order
+    is posted in full; the order with returns returns only the lines meant to be returned."""
+    from contributions.models import PaymentOrder
+    from contributions.services import intake_file, process_order
+    from records.synthetic import SAMPLE_REGISTRY
+
+    if not SAMPLE_REGISTRY.exists():
+        pytest.skip("the shared samples are not beside this checkout")
+    settings.DEBUG = True
+    call_command("seed_demo", "--people", "50", stdout=StringIO())
+    for path in sorted(SAMPLE_REGISTRY.parent.glob("*.mt102")):
+        # Received on the last document date of the samples (the penalty order is of 27 November).
+        result = intake_file(
+            raw=path.read_bytes(), file_name=path.name, door="command", actor=ACTOR, received=date(2023, 11, 27)
+        )
+        for order in result.orders:
+            process_order(order_id=order.pk, actor=ACTOR)
+    orders = {order.reference: order for order in PaymentOrder.objects.all()}
+    reasons = {
+        ref: set(order.lines.exclude(reason="").values_list("reason", flat=True)) for ref, order in orders.items()
+    }
+    # Before, the demo registry knew none of the samples' people: every line came back unknown_iin.
+    assert orders["PE231127000003"].status == "posted"
+    assert reasons["SO231124000001"] == {"deceased"}  # the sample's one person who died before the period
+    assert orders["SO231124000001"].lines_posted == orders["SO231124000001"].lines_total - 1
+    assert reasons["SO231124000002"] == {"invalid_iin", "unknown_iin", "birth_date_mismatch", "deceased"}
+    assert orders["SO231124000002"].lines_posted > 0

@@ -79,10 +79,11 @@ def test_a_specialist_cannot_post_an_assignment(make_user) -> None:
     assert not specialist.groups.filter(role__key="auditor").exists()
 
 
-def test_seed_demo_creates_one_user_per_role_and_a_synthetic_registry(settings) -> None:
+def test_seed_demo_creates_one_user_per_role_and_a_synthetic_registry(settings, tmp_path) -> None:
     settings.DEBUG = True
     out = StringIO()
-    call_command("seed_demo", "--people", "200", stdout=out)
+    # Without the sample orders' registry (tests/records/test_registry.py covers it).
+    call_command("seed_demo", "--people", "200", "--sample-registry", str(tmp_path / "none.csv"), stdout=out)
     text = out.getvalue()
     for key in ("specialist", "senior-specialist", "head-of-unit", "head-of-service", "auditor"):
         assert f"demo-{key}" in text

@@ -2,12 +2,15 @@
 
 Every run sets new passwords and prints them. The registry holds a few thousand synthetic
 people with valid IINs; a tenth of them are made participants so the search has something
-to find. No real personal data is involved.
+to find. The people of the quick start's sample orders (``../shared/samples/registry.csv``,
+synthetic too) are loaded as well when the file is there, so the samples are checked against
+the people they name instead of being returned line by line. No real personal data is involved.
 """
 
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -18,7 +21,7 @@ from django.db import transaction
 from records.models import Participant
 from records.registry import registry_load_snapshot
 from records.services import Actor
-from records.synthetic import registry_csv, synthetic_people
+from records.synthetic import SAMPLE_REGISTRY, registry_csv, synthetic_people
 from standards.roles import ROLES
 from standards.services import role_assign, roles_sync
 
@@ -36,8 +39,15 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--people", type=int, default=3000)
+        parser.add_argument(
+            "--sample-registry",
+            type=Path,
+            default=SAMPLE_REGISTRY,
+            help="a registry snapshot CSV loaded after the synthetic people when it exists"
+            f" (default: {SAMPLE_REGISTRY})",
+        )
 
-    def handle(self, *args: Any, people: int, **options: Any) -> None:
+    def handle(self, *args: Any, people: int, sample_registry: Path, **options: Any) -> None:
         if not settings.DEBUG:
             raise CommandError("seed_demo creates demo accounts and is refused when DEBUG is off.")
         actor = Actor(label="command:seed_demo")
@@ -82,3 +92,11 @@ class Command(BaseCommand):
             f"Synthetic registry: {load.rows_total} people ({load.rows_inserted} new);"
             f" participants: {Participant.objects.count()}"
         )
+        if sample_registry.is_file():
+            samples = registry_load_snapshot(
+                raw=sample_registry.read_bytes(), file_name=sample_registry.name, actor=actor
+            )
+            self.stdout.write(
+                f"Sample orders' registry {sample_registry}: {samples.rows_total} people"
+                f" ({samples.rows_inserted} new, {samples.rows_rejected} rejected)"
+            )
