@@ -125,13 +125,13 @@ def _error(description: str, serializer: Any = ErrorDetail, example: dict[str, A
 
 
 UNAUTHENTICATED = _error(
-    "Not sent today: the API also accepts a signed-in staff session, and then answers a missing or"
-    " invalid token with 403 (below), same shape.",
+    "No credentials, or a token that is not valid: send `Authorization: Token <key>` (the answer"
+    " carries `WWW-Authenticate: Token`).",
     example={"detail": "Authentication credentials were not provided."},
 )
 FORBIDDEN = _error(
-    "No credentials or a token that is not valid (send `Authorization: Token <key>`), or an account"
-    " whose role does not allow this call.",
+    "An account whose role does not allow this call (or a staff session's form without its CSRF"
+    " token).",
     example={"detail": "You do not have permission to perform this action."},
 )
 NOT_FOUND = _error(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from records.identifiers import validate_iin_bin
 from records.models import AccessLog
+from records.services import NOTE_MAX_LENGTH
 
 # Spaces a reader may type or paste between groups of digits (a copied "12 000,50" of a Kazakh
 # or Russian page has a no-break space).
@@ -73,9 +74,6 @@ class DayField(forms.DateField):
         attrs = super().widget_attrs(widget)
         attrs.update({"placeholder": _("DD.MM.YYYY"), "autocomplete": "off"})
         return attrs
-
-
-NOTE_MAX_LENGTH = 1000
 
 
 def _at_most_text(limit: int) -> str:

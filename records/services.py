@@ -48,6 +48,10 @@ class Actor:
         return cls(label=user.get_username(), user=user if isinstance(user, User) else None)
 
 
+# The longest free-text note staff may write (a reason, a decision note): forms and services
+# refuse longer ones instead of storing pages of text nobody reads.
+NOTE_MAX_LENGTH = 1000
+
 P = ParamSpec("P")
 R = TypeVar("R")
 

@@ -86,6 +86,11 @@ _HEAD_OF_UNIT = (
 _HEAD_OF_SERVICE = (
     Grant("records.change_calendarday", ("2024/13/1",), "keep the working-day calendar of the service"),
     Grant("records.add_calendarday", ("2024/13/1",), "record a new transfer of days off"),
+    Grant(
+        "records.add_registryload",
+        ("2024/13/2",),
+        "load the state registry snapshot the payments are checked against (Rules, paragraph 6)",
+    ),
 )
 _AUDITOR = tuple(
     Grant(permission, (AUDITOR_MANDATE,), why)

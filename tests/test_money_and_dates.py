@@ -12,7 +12,8 @@ from django import forms
 from django.utils import formats, translation
 
 from contributions.forms import OrderFilterForm, RefundDecisionForm, RefundRegisterForm, ResolveReviewForm
-from records.forms import NOTE_MAX_LENGTH, AccessLogFilterForm, DayField, MoneyField
+from records.forms import AccessLogFilterForm, DayField, MoneyField
+from records.services import NOTE_MAX_LENGTH
 
 LANGUAGES = ["kk", "ru", "en"]
 

@@ -33,11 +33,11 @@ EXPECTED = {
     "participant_search": STAFF,
     "participant_detail": STAFF,
     "access_log": row(302, 403, 403, 403, 200, 200, 200, 403),
-    "registry_upload": row(302, 403, 403, 403, 403, 403, 403, 403),  # an administrator's (add_registryload)
+    "registry_upload": row(302, 403, 403, 403, 403, 200, 403, 403),  # the head of service (add_registryload)
     "registry_load_detail": row(302, 403, 403, 200, 200, 200, 200, 403),
     "role_list": STAFF,
     "role_assign": row(302, 403, 403, 403, 405, 405, 403, 403),
-    "api_participant_detail": row(403, 403, 200, 200, 200, 200, 200, 403),
+    "api_participant_detail": row(401, 403, 200, 200, 200, 200, 200, 403),
     "order_list": STAFF,
     "order_upload": row(302, 403, 200, 200, 200, 200, 403, 403),
     "review_queue": row(302, 403, 403, 200, 200, 200, 403, 403),
@@ -50,9 +50,9 @@ EXPECTED = {
     "refund_list": STAFF,
     "refund_new": row(302, 403, 200, 200, 200, 200, 403, 403),
     "refund_decide": row(302, 403, 403, 403, 405, 405, 403, 403),
-    "api_order_submit": row(403, 403, 403, 403, 403, 403, 403, 405),
-    "api_order_detail": row(403, 403, 200, 200, 200, 200, 200, 404),  # 404: not the bank's own order
-    "api_return_document": row(403, 403, 200, 200, 200, 200, 200, 404),
+    "api_order_submit": row(401, 403, 403, 403, 403, 403, 403, 405),
+    "api_order_detail": row(401, 403, 200, 200, 200, 200, 200, 404),  # 404: not the bank's own order
+    "api_return_document": row(401, 403, 200, 200, 200, 200, 200, 404),
     "api_schema": EVERYONE_200,
     "api_docs": EVERYONE_200,
 }
@@ -159,9 +159,10 @@ POST_EXPECTED = {
     "order_resolve": row(302, 403, 403, 302, 302, 302, 403, 403),  # back to the order, with an error
     "refund_new": row(302, 403, 200, 200, 200, 200, 403, 403),
     "refund_decide": row(302, 403, 403, 403, 302, 302, 403, 403),
-    "api_order_submit": row(403, 403, 403, 403, 403, 403, 403, 400),  # 400: no file, nothing stored
-    "api_order_detail": row(403, 403, 405, 405, 405, 405, 405, 405),
-    "api_return_document": row(403, 403, 405, 405, 405, 405, 405, 405),
+    "registry_upload": row(302, 403, 403, 403, 403, 200, 403, 403),  # the form again, with its errors
+    "api_order_submit": row(401, 403, 403, 403, 403, 403, 403, 400),  # 400: no file, nothing stored
+    "api_order_detail": row(401, 403, 405, 405, 405, 405, 405, 405),
+    "api_return_document": row(401, 403, 405, 405, 405, 405, 405, 405),
 }
 
 

@@ -7,6 +7,8 @@ from datetime import date
 from django.core.exceptions import ValidationError
 from django.db import connection
 
+from records.services import NOTE_MAX_LENGTH
+
 
 class DomainError(ValidationError):
     """A request the rules do not allow (shown to the user, never a server error)."""
@@ -27,11 +29,6 @@ def purpose_kinds(on: date) -> dict[str, str]:
             {"on": on},
         )
         return dict(cursor.fetchall())
-
-
-# The longest free-text note a staff member may write (a reason, a decision note): forms and
-# services refuse longer ones instead of storing pages of text nobody reads.
-NOTE_MAX_LENGTH = 1000
 
 
 def clean_note(note: str, *, required_message: str | None = None) -> str:

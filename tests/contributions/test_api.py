@@ -232,4 +232,5 @@ def test_the_documented_error_shapes_are_what_the_api_answers(bank, people) -> N
     bad_date = upload(bank, order_text([line_for(people[1])]), received="24.11.2023")
     assert (bad_date.status_code, set(bad_date.json())) == (400, {"received"})
     anonymous = APIClient().get(reverse("api_order_detail", args=[1]))
-    assert (anonymous.status_code, set(anonymous.json())) == (403, {"detail"})
+    assert (anonymous.status_code, set(anonymous.json())) == (401, {"detail"})
+    assert anonymous["WWW-Authenticate"] == "Token"

@@ -13,8 +13,7 @@ from django.urls import reverse
 
 from contributions.models import LedgerEntry, OrderStatus, PaymentOrder, Refund, RefundStatus
 from contributions.services import intake_file, process_order, refund_register
-from records.forms import NOTE_MAX_LENGTH
-from records.services import Actor
+from records.services import NOTE_MAX_LENGTH, Actor
 from tests.conftest import line_for, order_text
 
 pytestmark = pytest.mark.django_db

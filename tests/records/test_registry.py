@@ -321,7 +321,7 @@ def test_the_registry_page_needs_the_permission_to_load(make_user) -> None:
     from django.urls import reverse
 
     client = Client()
-    client.force_login(make_user("head_of_service"))
+    client.force_login(make_user("head_of_unit"))  # the head of service loads it, no one below
     assert client.get(reverse("registry_upload")).status_code == 403
     assert upload(client, BAD_ROWS.encode()).status_code == 403
     assert not RegistryLoad.objects.exists()
