@@ -130,8 +130,7 @@ UNAUTHENTICATED = _error(
     example={"detail": "Authentication credentials were not provided."},
 )
 FORBIDDEN = _error(
-    "An account whose role does not allow this call (or a staff session's form without its CSRF"
-    " token).",
+    "An account whose role does not allow this call (or a staff session's form without its CSRF token).",
     example={"detail": "You do not have permission to perform this action."},
 )
 NOT_FOUND = _error(

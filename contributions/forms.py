@@ -8,9 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from contributions.models import OrderStatus
 from records.forms import DayField, MoneyField, NoteField
-from records.identifiers import validate_iin_bin
 
 MAX_FILES = 50
 MAX_FILE_BYTES = 50 * 1024 * 1024
@@ -55,24 +53,6 @@ class OrderUploadForm(forms.Form):
         if problem is not None:
             raise ValidationError(problem, code="receipt_date")
         return received
-
-
-class OrderFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("Status"), required=False, choices=[("", "—"), *OrderStatus.choices])
-    payer = forms.CharField(label=_("Payer IIN/BIN"), required=False, max_length=12, validators=[validate_iin_bin])
-    received_from = DayField(label=_("Received from"), required=False)
-    received_to = DayField(label=_("Received to"), required=False)
-    deadline_state = forms.ChoiceField(
-        label=_("Deadline"),
-        required=False,
-        choices=[
-            ("", "—"),
-            ("due_today", _("Open, due today")),
-            ("late", _("Open, late")),
-            ("met", _("Finished in time")),
-            ("missed", _("Finished late")),
-        ],
-    )
 
 
 class ConfirmField(forms.BooleanField):

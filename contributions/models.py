@@ -90,6 +90,16 @@ FINAL_STATUSES = frozenset(
 OPEN_STATUSES = frozenset({OrderStatus.RECEIVED})
 
 
+class DeadlineState(models.TextChoices):
+    """Where an order stands against its one-working-day deadline (conventions, "Within one
+    working day"): open and due today or late, or finished in time or late."""
+
+    DUE_TODAY = "due_today", _("Open, due today")
+    LATE = "late", _("Open, late")
+    MET = "met", _("Finished in time")
+    MISSED = "missed", _("Finished late")
+
+
 class PurposeCode(models.Model):
     """A payment purpose code (KNP) the State Corporation posts, effective-dated data: 012 social
     contributions, 017 penalties (Rules, paragraph 7(4); NB Board resolution No. 203)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time
+from datetime import datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from contributions.models import (
     FINAL_STATUSES,
+    DeadlineState,
     EntryKind,
     LedgerEntry,
     LineStatus,
@@ -78,40 +79,22 @@ def open_orders(ids: list[int]) -> QuerySet[PaymentOrder]:
     return PaymentOrder.objects.filter(pk__in=ids).exclude(status__in=FINAL_STATUSES)
 
 
-def orders_filtered(
-    *, status: str = "", payer: str = "", received_from: date | None = None, received_to: date | None = None,
-    deadline_state: str = "",
-) -> QuerySet[PaymentOrder]:  # fmt: skip
-    orders = PaymentOrder.objects.all()
-    if status:
-        orders = orders.filter(status=status)
-    if payer:
-        orders = orders.filter(payer_idn=payer)
-    if received_from:
-        orders = orders.filter(received__gte=received_from)
-    if received_to:
-        orders = orders.filter(received__lte=received_to)
-    if deadline_state:
-        orders = orders.filter(deadline_q(deadline_state))
-    return orders.order_by("-created_at", "-id")
-
-
-def deadline_q(state: str, now: datetime | None = None) -> Q:
-    """Orders by the state of their one-working-day deadline (conventions, "Within one working day")."""
+def deadline_q(state: DeadlineState | str, now: datetime | None = None) -> Q:
+    """Orders by the state of their one-working-day deadline (conventions, "Within one working
+    day"). An unknown state raises ``ValueError``: it never means "no filter"."""
+    state = DeadlineState(state)
     now = now or timezone.now()
-    tz = ZoneInfo(settings.TIME_ZONE)
-    today_end = datetime.combine(timezone.localdate(now), time.max, tzinfo=tz)
+    if state in (DeadlineState.MET, DeadlineState.MISSED):
+        finished = Q(finished_at__isnull=False, deadline__isnull=False)
+        if state == DeadlineState.MET:
+            return finished & Q(finished_at__lte=F("deadline"))
+        return finished & Q(finished_at__gt=F("deadline"))
     # Open: waiting for a worker, or for a staff member to resolve it (needs review).
     open_ = Q(status__in=(OrderStatus.RECEIVED, OrderStatus.NEEDS_REVIEW))
-    if state == "late":
+    if state == DeadlineState.LATE:
         return open_ & Q(deadline__lt=now)
-    if state == "due_today":
-        return open_ & Q(deadline__gte=now, deadline__lte=today_end)
-    if state == "missed":
-        return Q(finished_at__isnull=False, deadline__isnull=False, finished_at__gt=F("deadline"))
-    if state == "met":
-        return Q(finished_at__isnull=False, deadline__isnull=False, finished_at__lte=F("deadline"))
-    return Q()
+    today_end = datetime.combine(timezone.localdate(now), time.max, tzinfo=ZoneInfo(settings.TIME_ZONE))
+    return open_ & Q(deadline__gte=now, deadline__lte=today_end)
 
 
 def account_entries(participant: Participant) -> QuerySet[LedgerEntry]:

@@ -14,8 +14,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contributions.documents import NoReturnMessage, return_document_csv, return_document_mt102
+from contributions.filters import OrderFilter, ReturnDocumentFilter
 from contributions.forms import (
-    OrderFilterForm,
     OrderUploadForm,
     RefundDecisionForm,
     RefundRegisterForm,
@@ -23,6 +23,7 @@ from contributions.forms import (
 )
 from contributions.models import (
     FINAL_STATUSES,
+    DeadlineState,
     Door,
     LedgerEntry,
     OrderStatus,
@@ -31,7 +32,7 @@ from contributions.models import (
     RefundStatus,
     ReturnDocument,
 )
-from contributions.selectors import deadline_q, orders_filtered, return_reasons, returned_iins, status_counts
+from contributions.selectors import deadline_q, return_reasons, returned_iins, status_counts
 from contributions.services import (
     DomainError,
     intake_file,
@@ -41,7 +42,7 @@ from contributions.services import (
     refundable,
 )
 from records.access import log_access, requires, shown_iins
-from records.identifiers import is_valid_iin_bin
+from records.filters import filtered
 from records.models import AccessLog
 from records.services import Actor
 
@@ -67,14 +68,10 @@ def _form_errors(form: Any) -> str:
 @requires("contributions.view_orderline")
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    form = OrderFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        orders = PaymentOrder.objects.none()  # a filter that is wrong matches nothing, not everything
-    else:
-        filters = form.cleaned_data if form.is_bound else {}
-        orders = orders_filtered(**{k: v for k, v in filters.items() if v})
+    filters = OrderFilter(request.GET or None, queryset=PaymentOrder.objects.order_by("-created_at", "-id"))
+    orders = filtered(filters)
     page = _orders_page(request, orders)
-    context = {"form": form, "page": page, "counts": status_counts(orders), "live": _has_open(page)}
+    context = {"form": filters.form, "page": page, "counts": status_counts(orders), "live": _has_open(page)}
     template = "contributions/_order_rows.html" if request.htmx else "contributions/order_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
 
@@ -172,9 +169,9 @@ def review_queue(request: HttpRequest) -> HttpResponse:
 DEADLINE_ROWS = 100
 # (deadline state, ordering, title, heading style) of each list on the heads' deadline page.
 DEADLINE_SECTIONS = (
-    ("late", "deadline", gettext_lazy("Open and late"), "text-danger"),
-    ("due_today", "deadline", gettext_lazy("Open, due today"), "text-warning-emphasis"),
-    ("missed", "-finished_at", gettext_lazy("Finished after the deadline"), ""),
+    (DeadlineState.LATE, "deadline", gettext_lazy("Open and late"), "text-danger"),
+    (DeadlineState.DUE_TODAY, "deadline", gettext_lazy("Open, due today"), "text-warning-emphasis"),
+    (DeadlineState.MISSED, "-finished_at", gettext_lazy("Finished after the deadline"), ""),
 )
 
 
@@ -194,13 +191,10 @@ def deadlines(request: HttpRequest) -> HttpResponse:
 @requires("contributions.view_orderline")
 @require_GET
 def return_document_list(request: HttpRequest) -> HttpResponse:
-    payer = request.GET.get("payer", "")
     documents = ReturnDocument.objects.select_related("order").order_by("-created_at", "-id")
-    if payer:
-        if is_valid_iin_bin(payer):
-            documents = documents.filter(order__payer_idn=payer)
-        else:  # a payer that is not an IIN/BIN matches nothing (never "everything")
-            documents, payer = documents.none(), ""
+    filters = ReturnDocumentFilter(request.GET or None, queryset=documents)
+    documents = filtered(filters)
+    payer = (filters.form.cleaned_data.get("payer") or "") if filters.is_bound and filters.is_valid() else ""
     page = Paginator(documents, PAGE).get_page(request.GET.get("page"))
     # The list names payers, who may be individuals (an IIN): logged with those shown.
     shown = shown_iins([payer, *(document.order.payer_idn for document in page.object_list)])

@@ -4,7 +4,6 @@ free text (one field per kind of input, so every page reads them alike)."""
 from __future__ import annotations
 
 import re
-from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -15,7 +14,6 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from records.identifiers import validate_iin_bin
-from records.models import AccessLog
 from records.services import NOTE_MAX_LENGTH
 
 # Spaces a reader may type or paste between groups of digits (a copied "12 000,50" of a Kazakh
@@ -131,28 +129,6 @@ class ParticipantSearchForm(forms.Form):
     def searched(self) -> list[tuple[str, str]]:
         """(label, value) of what a valid form searched for, to say what found nothing."""
         return [(str(self[name].label), value) for name, value in self.cleaned_data.items() if value]
-
-
-class AccessLogFilterForm(forms.Form):
-    """Who read what, when: the questions an auditor asks of the access log (Rules, paragraph 5)."""
-
-    kind = forms.ChoiceField(label=_("What"), required=False, choices=[("", "—"), *AccessLog.Kind.choices])
-    user = forms.CharField(label=_("Who (user name)"), required=False, max_length=150, strip=True)
-    iin = forms.CharField(label=_("Participant IIN"), required=False, max_length=12, validators=[validate_iin_bin])
-    date_from = DayField(label=_("From"), required=False)
-    date_to = DayField(label=_("To"), required=False)
-
-    def clean_date_to(self) -> date | None:
-        day: date | None = self.cleaned_data["date_to"]
-        if day is not None and day >= date.max:
-            raise ValidationError(_("Enter a date before %(limit)s."), code="out_of_range", params={"limit": date.max})
-        return day
-
-    def clean(self) -> dict[str, Any]:
-        data = super().clean() or {}
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", ValidationError(_("The end date is before the start date."), code="range"))
-        return data
 
 
 class RegistryUploadForm(forms.Form):

@@ -16,11 +16,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from records.access import LOGGED_IN, log_access, participant_for_user, public, requires, shown_iins
-from records.forms import AccessLogFilterForm, ParticipantSearchForm, RegistryUploadForm
+from records.filters import AccessLogFilter, filtered
+from records.forms import ParticipantSearchForm, RegistryUploadForm
 from records.models import AccessLog, RegistryLoad
 from records.panels import participant_panels
 from records.registry import registry_load_snapshot
-from records.selectors import access_log, participant_changes, participant_search
+from records.selectors import access_log_entries, participant_changes, participant_search
 from records.services import Actor
 
 PAGE_SIZE = 25
@@ -91,14 +92,9 @@ def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @requires("records.view_accesslog")
 @require_GET
 def access_log_view(request: HttpRequest) -> HttpResponse:
-    form = AccessLogFilterForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        entries = AccessLog.objects.none()  # a filter that is wrong matches nothing, not everything
-    else:
-        filters = form.cleaned_data if form.is_bound else {}
-        entries = access_log(**{k: v for k, v in filters.items() if v})
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "records/access_log.html", {"form": form, "page": page})
+    filters = AccessLogFilter(request.GET or None, queryset=access_log_entries())
+    page = Paginator(filtered(filters), 50).get_page(request.GET.get("page"))
+    return render(request, "records/access_log.html", {"form": filters.form, "page": page})
 
 
 REGISTRY_ERRORS_PAGE = 100

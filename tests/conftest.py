@@ -9,9 +9,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import pytest
+
+if TYPE_CHECKING:
+    from contributions.models import PaymentOrder
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -232,7 +236,7 @@ RECEIVED = "2023-11-24"  # the receipt date of the test orders (a working day th
 
 def take_in(
     raw: str | bytes, *, name: str = "o.mt102", door: str = "command", process: bool = True, enqueue: bool = False
-):
+) -> list[PaymentOrder]:
     """The one way tests take a file in: through ``intake_file`` like every door, received on
     ``RECEIVED``; with ``process`` each open order is processed in this process (no worker).
     Returns the file's orders as stored afterwards, in file order."""

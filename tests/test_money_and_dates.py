@@ -11,8 +11,10 @@ import pytest
 from django import forms
 from django.utils import formats, translation
 
-from contributions.forms import OrderFilterForm, RefundDecisionForm, RefundRegisterForm, ResolveReviewForm
-from records.forms import AccessLogFilterForm, DayField, MoneyField
+from contributions.filters import OrderFilter, ReturnDocumentFilter
+from contributions.forms import RefundDecisionForm, RefundRegisterForm, ResolveReviewForm
+from records.filters import AccessLogFilter
+from records.forms import DayField, MoneyField
 from records.services import NOTE_MAX_LENGTH
 
 LANGUAGES = ["kk", "ru", "en"]
@@ -118,7 +120,8 @@ def test_dates_are_written_day_month_year_in_every_language(language: str) -> No
 
 
 def test_every_date_and_amount_input_of_the_staff_forms_uses_the_shared_fields() -> None:
-    staff_forms = [OrderFilterForm, RefundRegisterForm, AccessLogFilterForm]
+    staff_forms = [OrderFilter().form.__class__, RefundRegisterForm, AccessLogFilter().form.__class__]
+    staff_forms.append(ReturnDocumentFilter().form.__class__)
     for form in staff_forms:
         for name, field in form.base_fields.items():
             if isinstance(field, forms.DateField):

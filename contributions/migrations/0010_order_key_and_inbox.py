@@ -7,53 +7,67 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('contributions', '0009_alter_incomingfile_submitted_by_and_more'),
+        ("contributions", "0009_alter_incomingfile_submitted_by_and_more"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name='paymentorder',
-            name='insert_insert',
+            model_name="paymentorder",
+            name="insert_insert",
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name='paymentorder',
-            name='update_update',
+            model_name="paymentorder",
+            name="update_update",
         ),
         migrations.RemoveConstraint(
-            model_name='paymentorder',
-            name='order_one_original_per_key',
+            model_name="paymentorder",
+            name="order_one_original_per_key",
         ),
         migrations.RemoveConstraint(
-            model_name='paymentorder',
-            name='order_original_has_a_key',
+            model_name="paymentorder",
+            name="order_original_has_a_key",
         ),
         migrations.AddField(
-            model_name='incomingfile',
-            name='split_at',
-            field=models.DateTimeField(blank=True, help_text='Empty while the stored file waits to be read and split into payment orders.', null=True, verbose_name='split into orders at'),
+            model_name="incomingfile",
+            name="split_at",
+            field=models.DateTimeField(
+                blank=True,
+                help_text="Empty while the stored file waits to be read and split into payment orders.",
+                null=True,
+                verbose_name="split into orders at",
+            ),
         ),
         migrations.AddField(
-            model_name='paymentorder',
-            name='content_sha256',
-            field=models.CharField(blank=True, max_length=64, verbose_name='content checksum'),
+            model_name="paymentorder",
+            name="content_sha256",
+            field=models.CharField(blank=True, max_length=64, verbose_name="content checksum"),
         ),
         migrations.AddField(
-            model_name='paymentorder',
-            name='key',
-            field=models.CharField(blank=True, help_text='Payer IIN/BIN, reference, number and document date, normalised (see docs/intake.md).', max_length=100, verbose_name='duplicate key'),
+            model_name="paymentorder",
+            name="key",
+            field=models.CharField(
+                blank=True,
+                help_text="Payer IIN/BIN, reference, number and document date, normalised (see docs/intake.md).",
+                max_length=100,
+                verbose_name="duplicate key",
+            ),
         ),
         migrations.AddField(
-            model_name='paymentorderevent',
-            name='content_sha256',
-            field=models.CharField(blank=True, max_length=64, verbose_name='content checksum'),
+            model_name="paymentorderevent",
+            name="content_sha256",
+            field=models.CharField(blank=True, max_length=64, verbose_name="content checksum"),
         ),
         migrations.AddField(
-            model_name='paymentorderevent',
-            name='key',
-            field=models.CharField(blank=True, help_text='Payer IIN/BIN, reference, number and document date, normalised (see docs/intake.md).', max_length=100, verbose_name='duplicate key'),
+            model_name="paymentorderevent",
+            name="key",
+            field=models.CharField(
+                blank=True,
+                help_text="Payer IIN/BIN, reference, number and document date, normalised (see docs/intake.md).",
+                max_length=100,
+                verbose_name="duplicate key",
+            ),
         ),
         # Existing rows, before the history triggers come back (the fill is no change of theirs):
         # every stored file was split when it was stored; each original's key is normalised the
@@ -80,19 +94,45 @@ class Migration(migrations.Migration):
             reverse_sql=migrations.RunSQL.noop,
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='paymentorder',
-            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "contributions_paymentorderevent" ("amount_lines", "amount_posted", "amount_returned", "attempts", "content_sha256", "created_at", "deadline", "deadline_flag", "document_date", "duplicate_of_id", "errors", "file_id", "finished_at", "first_line", "flagged_at", "id", "is_original", "key", "knp", "lines_posted", "lines_returned", "lines_total", "number", "payee_account", "payee_bic", "payee_idn", "payer_account", "payer_bic", "payer_idn", "payer_name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "queued_at", "received", "reference", "resolution_note", "resolved_by_id", "started_at", "status", "total", "value_date") VALUES (NEW."amount_lines", NEW."amount_posted", NEW."amount_returned", NEW."attempts", NEW."content_sha256", NEW."created_at", NEW."deadline", NEW."deadline_flag", NEW."document_date", NEW."duplicate_of_id", NEW."errors", NEW."file_id", NEW."finished_at", NEW."first_line", NEW."flagged_at", NEW."id", NEW."is_original", NEW."key", NEW."knp", NEW."lines_posted", NEW."lines_returned", NEW."lines_total", NEW."number", NEW."payee_account", NEW."payee_bic", NEW."payee_idn", NEW."payer_account", NEW."payer_bic", NEW."payer_idn", NEW."payer_name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."queued_at", NEW."received", NEW."reference", NEW."resolution_note", NEW."resolved_by_id", NEW."started_at", NEW."status", NEW."total", NEW."value_date"); RETURN NULL;', hash='9e1d9a91c626e5a7b108e23dfeace8e648d6e74e', operation='INSERT', pgid='pgtrigger_insert_insert_b9ec1', table='contributions_paymentorder', when='AFTER')),
+            model_name="paymentorder",
+            trigger=pgtrigger.compiler.Trigger(
+                name="insert_insert",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    func='INSERT INTO "contributions_paymentorderevent" ("amount_lines", "amount_posted", "amount_returned", "attempts", "content_sha256", "created_at", "deadline", "deadline_flag", "document_date", "duplicate_of_id", "errors", "file_id", "finished_at", "first_line", "flagged_at", "id", "is_original", "key", "knp", "lines_posted", "lines_returned", "lines_total", "number", "payee_account", "payee_bic", "payee_idn", "payer_account", "payer_bic", "payer_idn", "payer_name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "queued_at", "received", "reference", "resolution_note", "resolved_by_id", "started_at", "status", "total", "value_date") VALUES (NEW."amount_lines", NEW."amount_posted", NEW."amount_returned", NEW."attempts", NEW."content_sha256", NEW."created_at", NEW."deadline", NEW."deadline_flag", NEW."document_date", NEW."duplicate_of_id", NEW."errors", NEW."file_id", NEW."finished_at", NEW."first_line", NEW."flagged_at", NEW."id", NEW."is_original", NEW."key", NEW."knp", NEW."lines_posted", NEW."lines_returned", NEW."lines_total", NEW."number", NEW."payee_account", NEW."payee_bic", NEW."payee_idn", NEW."payer_account", NEW."payer_bic", NEW."payer_idn", NEW."payer_name", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."position", NEW."queued_at", NEW."received", NEW."reference", NEW."resolution_note", NEW."resolved_by_id", NEW."started_at", NEW."status", NEW."total", NEW."value_date"); RETURN NULL;',
+                    hash="9e1d9a91c626e5a7b108e23dfeace8e648d6e74e",
+                    operation="INSERT",
+                    pgid="pgtrigger_insert_insert_b9ec1",
+                    table="contributions_paymentorder",
+                    when="AFTER",
+                ),
+            ),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name='paymentorder',
-            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD.* IS DISTINCT FROM NEW.*)', func='INSERT INTO "contributions_paymentorderevent" ("amount_lines", "amount_posted", "amount_returned", "attempts", "content_sha256", "created_at", "deadline", "deadline_flag", "document_date", "duplicate_of_id", "errors", "file_id", "finished_at", "first_line", "flagged_at", "id", "is_original", "key", "knp", "lines_posted", "lines_returned", "lines_total", "number", "payee_account", "payee_bic", "payee_idn", "payer_account", "payer_bic", "payer_idn", "payer_name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "queued_at", "received", "reference", "resolution_note", "resolved_by_id", "started_at", "status", "total", "value_date") VALUES (NEW."amount_lines", NEW."amount_posted", NEW."amount_returned", NEW."attempts", NEW."content_sha256", NEW."created_at", NEW."deadline", NEW."deadline_flag", NEW."document_date", NEW."duplicate_of_id", NEW."errors", NEW."file_id", NEW."finished_at", NEW."first_line", NEW."flagged_at", NEW."id", NEW."is_original", NEW."key", NEW."knp", NEW."lines_posted", NEW."lines_returned", NEW."lines_total", NEW."number", NEW."payee_account", NEW."payee_bic", NEW."payee_idn", NEW."payer_account", NEW."payer_bic", NEW."payer_idn", NEW."payer_name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."position", NEW."queued_at", NEW."received", NEW."reference", NEW."resolution_note", NEW."resolved_by_id", NEW."started_at", NEW."status", NEW."total", NEW."value_date"); RETURN NULL;', hash='4d5890711b604506a5104b7daa25514b774b5412', operation='UPDATE', pgid='pgtrigger_update_update_240c9', table='contributions_paymentorder', when='AFTER')),
+            model_name="paymentorder",
+            trigger=pgtrigger.compiler.Trigger(
+                name="update_update",
+                sql=pgtrigger.compiler.UpsertTriggerSql(
+                    condition="WHEN (OLD.* IS DISTINCT FROM NEW.*)",
+                    func='INSERT INTO "contributions_paymentorderevent" ("amount_lines", "amount_posted", "amount_returned", "attempts", "content_sha256", "created_at", "deadline", "deadline_flag", "document_date", "duplicate_of_id", "errors", "file_id", "finished_at", "first_line", "flagged_at", "id", "is_original", "key", "knp", "lines_posted", "lines_returned", "lines_total", "number", "payee_account", "payee_bic", "payee_idn", "payer_account", "payer_bic", "payer_idn", "payer_name", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "position", "queued_at", "received", "reference", "resolution_note", "resolved_by_id", "started_at", "status", "total", "value_date") VALUES (NEW."amount_lines", NEW."amount_posted", NEW."amount_returned", NEW."attempts", NEW."content_sha256", NEW."created_at", NEW."deadline", NEW."deadline_flag", NEW."document_date", NEW."duplicate_of_id", NEW."errors", NEW."file_id", NEW."finished_at", NEW."first_line", NEW."flagged_at", NEW."id", NEW."is_original", NEW."key", NEW."knp", NEW."lines_posted", NEW."lines_returned", NEW."lines_total", NEW."number", NEW."payee_account", NEW."payee_bic", NEW."payee_idn", NEW."payer_account", NEW."payer_bic", NEW."payer_idn", NEW."payer_name", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."position", NEW."queued_at", NEW."received", NEW."reference", NEW."resolution_note", NEW."resolved_by_id", NEW."started_at", NEW."status", NEW."total", NEW."value_date"); RETURN NULL;',
+                    hash="4d5890711b604506a5104b7daa25514b774b5412",
+                    operation="UPDATE",
+                    pgid="pgtrigger_update_update_240c9",
+                    table="contributions_paymentorder",
+                    when="AFTER",
+                ),
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentorder',
-            constraint=models.UniqueConstraint(condition=models.Q(('is_original', True)), fields=('key',), name='order_one_original_per_key'),
+            model_name="paymentorder",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("is_original", True)), fields=("key",), name="order_one_original_per_key"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paymentorder',
-            constraint=models.CheckConstraint(condition=models.Q(('is_original', False), models.Q(('key', ''), _negated=True), _connector='OR'), name='order_original_has_a_key'),
+            model_name="paymentorder",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("is_original", False), models.Q(("key", ""), _negated=True), _connector="OR"),
+                name="order_original_has_a_key",
+            ),
         ),
     ]

@@ -10,13 +10,14 @@ Rules, paragraphs 6-9; conventions: "Incoming payment orders", "The personal acc
 one working day". The names below are the services' public face; import from here.
 """
 
-from contributions.services.common import NOTE_MAX_LENGTH, DomainError, purpose_kinds
+from contributions.services.common import DomainError, purpose_kinds
 from contributions.services.deadlines import flag_deadlines
 from contributions.services.intake import IntakeResult, intake_file, receipt_date_problem, split_file, sweep_files
 from contributions.services.posting import IncompletePosting, order_count_failed_attempt, process_order
 from contributions.services.queueing import enqueue_orders, sweep_orders
 from contributions.services.refunds import refund_decide, refund_register, refundable
 from contributions.services.review import order_resolve_review
+from records.services import NOTE_MAX_LENGTH
 
 __all__ = [
     "NOTE_MAX_LENGTH",

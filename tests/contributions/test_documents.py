@@ -23,7 +23,7 @@ from contributions.documents import (
 from contributions.models import OrderStatus, PaymentOrder, ReturnDocument
 from contributions.parsers.mt102 import parse_mt102
 from contributions.parsers.tabular import COLUMNS
-from contributions.services import intake_file, order_resolve_review, process_order
+from contributions.services import intake_file, order_resolve_review
 from records.identifiers import is_kz_iban
 from records.services import Actor
 from tests.conftest import PAYER, line_for, order_text, take_in

@@ -75,7 +75,7 @@ def doors(make_user, registry, tmp_path: Path) -> dict[str, Callable[[bytes, str
         return [o["id"] for o in answer.json()["orders"]]
 
     def api_json(raw: bytes, name: str) -> list[int]:
-        answer = bank.generic("POST", reverse("api_order_submit"), raw, content_type="application/json")
+        answer = bank.generic("POST", reverse("api_order_submit"), raw.decode(), content_type="application/json")
         assert answer.status_code in (200, 201), answer.content[:500]
         return [o["id"] for o in answer.json()["orders"]]
 
