@@ -25,18 +25,21 @@ from records.services import Actor
 def process_order_task(order_id: int) -> str:
     """Process one payment order. A redelivered or repeated task finds the order final (or
     locked by another worker) and changes nothing."""
+    actor = Actor(label=f"task:{PROCESS_ORDER_TASK}")
     try:
-        status = process_order(order_id=order_id, actor=Actor(label="task:contributions.process_order"))
+        status = process_order(order_id=order_id, actor=actor)
     except Exception:
-        order_count_failed_attempt(order_id=order_id)  # the attempt itself was rolled back
+        order_count_failed_attempt(order_id=order_id, actor=actor)  # the attempt itself was rolled back
         raise
     return status or "skipped"
 
 
 @shared_task(name="contributions.sweep_orders", acks_late=True, max_retries=0)
 def sweep_orders_task() -> dict[str, int]:
-    """Split stored files left unsplit, queue orders never queued (broker down at intake) or
-    stuck in processing, and flag open orders due today and late ones."""
-    split = sweep_files()
-    queued = sweep_orders()
-    return {"files_split": split, "queued": queued, **flag_deadlines()}
+    """Queue orders never queued (broker down at intake) or stuck in processing, flag open
+    orders due today and late ones, then split stored files left unsplit (last: a file that
+    keeps failing must not hold up the rest)."""
+    actor = Actor(label="task:contributions.sweep_orders")
+    queued = sweep_orders(actor=actor)
+    flags = flag_deadlines(actor=actor)
+    return {"queued": queued, **flags, "files_split": sweep_files(actor=actor)}

@@ -65,8 +65,6 @@ def with_history_context(func: Callable[P, R]) -> Callable[P, R]:
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         actor = kwargs.get("actor")
-        if actor is None and kwargs.get("assigned_by") is not None:
-            actor = kwargs["assigned_by"]
         if not isinstance(actor, Actor):
             if not isinstance(actor, AbstractBaseUser):
                 raise TypeError(f"{func.__qualname__}() needs its actor as the keyword argument 'actor'")

@@ -133,18 +133,18 @@ class RoleAssignmentRefused(PermissionDenied):
 
 @with_history_context
 @transaction.atomic
-def role_assign(*, user_id: int, role_key: str, assigned_by: User, remove: bool = False) -> None:
+def role_assign(*, user_id: int, role_key: str, actor: User, remove: bool = False) -> None:
     """Give a member of staff a role, or take it away (audited). Heads and administrators only,
     never to themselves, and only roles they could hold out of their own permissions
     (``can_assign``): the professional standard's head staffs his unit (2024 card 12, function
     1); he does not raise himself or anyone above himself. A bank's or state system's account
     holds the API role alone (``machine_account_refusal``)."""
-    if not (assigned_by.is_superuser or assigned_by.has_perm("standards.assign_role")):
+    if not (actor.is_superuser or actor.has_perm("standards.assign_role")):
         raise PermissionDenied
     role = Role.objects.select_related("group").prefetch_related("group__permissions__content_type").get(key=role_key)
-    if user_id == assigned_by.pk:
+    if user_id == actor.pk:
         raise RoleAssignmentRefused(_("Nobody gives or takes away his own roles: ask another head."))
-    if not can_assign(assigned_by, role):
+    if not can_assign(actor, role):
         raise RoleAssignmentRefused(_("This role has rights you do not hold: an administrator assigns it."))
     user = User.objects.select_for_update().get(pk=user_id)
     if remove:
@@ -162,13 +162,14 @@ def role_assign(*, user_id: int, role_key: str, assigned_by: User, remove: bool 
         user.groups.add(role.group)
     _refresh_staff_flag(user)
     audit_record(
-        actor=Actor.of(assigned_by),
+        actor=Actor.of(actor),
         action="roles.unassign" if remove else "roles.assign",
         obj=user,
         data={"role": role_key, "user": user.get_username()},
     )
 
 
+@with_history_context
 @transaction.atomic
 def catalogue_load(*, actor: Actor) -> dict[str, int]:
     counts = load_catalogue(ProfessionalStandard, ProfessionCard, LaborFunction)

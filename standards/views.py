@@ -34,7 +34,7 @@ def role_assign_view(request: HttpRequest) -> HttpResponse:
             role_assign(
                 user_id=form.cleaned_data["user"].pk,
                 role_key=form.cleaned_data["role"],
-                assigned_by=request.user,  # type: ignore[arg-type]
+                actor=request.user,  # type: ignore[arg-type]
                 remove=form.cleaned_data["action"] == "remove",
             )
         except RoleAssignmentRefused as refused:

@@ -143,7 +143,7 @@ def make_user(db):
             root = User.objects.filter(is_superuser=True).first() or User.objects.create_superuser(
                 f"root-{counter['n']}", password="pw-123456789"
             )
-            role_assign(user_id=user.pk, role_key=role_key, assigned_by=root)
+            role_assign(user_id=user.pk, role_key=role_key, actor=root)
             user.refresh_from_db()
         return user
 

@@ -4,6 +4,7 @@ import pgtrigger.compiler
 import pgtrigger.migrations
 from django.conf import settings
 from django.db import migrations, models
+from django.utils.translation import gettext_noop
 
 
 class Migration(migrations.Migration):
@@ -77,6 +78,12 @@ class Migration(migrations.Migration):
         migrations.RunSQL(
             sql=[
                 "UPDATE contributions_incomingfile SET split_at = created_at",
+                # An order held for review, or returned in full after it, no longer claims its key
+                # (the old code kept it: the payer's corrected order was refused as a duplicate).
+                """
+                UPDATE contributions_paymentorder SET is_original = false
+                WHERE is_original AND (status = 'needs_review' OR resolved_by_id IS NOT NULL)
+                """,
                 """
                 UPDATE contributions_paymentorder SET key =
                     btrim(payer_idn) || '|' || upper(regexp_replace(btrim(reference), '\\s+', ' ', 'g'))
@@ -84,12 +91,31 @@ class Migration(migrations.Migration):
                     || '|' || to_char(document_date, 'YYYY-MM-DD')
                 WHERE (is_original OR status = 'duplicate') AND document_date IS NOT NULL
                 """,
-                """
-                UPDATE contributions_paymentorder o SET is_original = false
+                # Of originals that now share a key, the first stays the original; a later one
+                # still open is not posted on its own but waits for staff, saying why.
+                (
+                    """
+                UPDATE contributions_paymentorder o
+                SET is_original = false,
+                    status = CASE WHEN o.status = 'received' THEN 'needs_review' ELSE o.status END,
+                    errors = CASE WHEN o.status = 'received' THEN o.errors || jsonb_build_array(jsonb_build_object(
+                        'line', o.first_line, 'message', %s::text, 'params', '{}'::jsonb)) ELSE o.errors END
                 WHERE o.is_original AND EXISTS (
-                    SELECT 1 FROM contributions_paymentorder p WHERE p.is_original AND p.key = o.key AND p.id < o.id
+                    SELECT 1 FROM contributions_paymentorder p
+                    WHERE p.is_original AND p.key = o.key AND p.id < o.id
                 )
                 """,
+                    [
+                        gettext_noop(
+                            "an earlier order has the same payer, reference, number and document date once they"
+                            " are normalised: a staff member must review this order"
+                        )
+                    ],
+                ),
+                # The updates leave deferred foreign-key checks pending, and PostgreSQL builds no
+                # index on a table with pending trigger events: run them now.
+                "SET CONSTRAINTS ALL IMMEDIATE",
+                "SET CONSTRAINTS ALL DEFERRED",
             ],
             reverse_sql=migrations.RunSQL.noop,
         ),

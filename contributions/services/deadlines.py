@@ -10,10 +10,11 @@ from django.utils import timezone
 
 from contributions.models import PaymentOrder
 from contributions.selectors import deadline_q
-from records.services import Actor, audit_record
+from records.services import Actor, audit_record, with_history_context
 
 
-def flag_deadlines(*, now: datetime | None = None) -> dict[str, int]:
+@with_history_context
+def flag_deadlines(*, actor: Actor, now: datetime | None = None) -> dict[str, int]:
     """Flag open orders whose one-working-day deadline is today, or has passed: the heads'
     deadline page and the order list show the flags, and each newly late order leaves an audit
     event."""
@@ -27,7 +28,7 @@ def flag_deadlines(*, now: datetime | None = None) -> dict[str, int]:
         with transaction.atomic():
             PaymentOrder.objects.filter(pk__in=newly_late).update(deadline_flag="late", flagged_at=now)
             audit_record(
-                actor=Actor(label="task:contributions.sweep_orders"),
+                actor=actor,
                 action="orders.late",
                 data={"orders": newly_late[:1000], "count": len(newly_late)},
             )

@@ -240,7 +240,8 @@ def _hold_for_review(order_id: int, amount_posted: Decimal, total: Decimal) -> N
     order.save(update_fields=["status", "is_original", "errors", "attempts", "started_at"])
 
 
-def order_count_failed_attempt(*, order_id: int) -> None:
+@with_history_context
+def order_count_failed_attempt(*, order_id: int, actor: Actor) -> None:
     """Count a processing attempt that failed (its own transaction rolled back), so that an order
     that keeps failing shows it (``attempts``) while the sweeper keeps queueing it."""
     try:

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contributions.models import OrderStatus, PaymentOrder
+from records.services import Actor, with_history_context
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +49,10 @@ def enqueue_orders(order_ids: list[int]) -> int:
     return len(queued)
 
 
-def sweep_orders(*, received_after: timedelta = timedelta(seconds=30), stuck_after: timedelta | None = None) -> int:
+@with_history_context
+def sweep_orders(
+    *, actor: Actor, received_after: timedelta = timedelta(seconds=30), stuck_after: timedelta | None = None
+) -> int:
     """Queue orders that were never queued (e.g. the broker was down at intake) or were queued
     long ago and are still open (the task was lost, or a worker died and its transaction rolled
     back); run by beat every minute. A task queued twice is harmless: the second finds the order

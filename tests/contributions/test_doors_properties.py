@@ -8,6 +8,7 @@ see each other's orders."""
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Callable
 from decimal import Decimal
@@ -17,7 +18,6 @@ from pathlib import Path
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -109,18 +109,25 @@ def check(raw: bytes, order_ids: list[int], expectations: list[tuple[bool, froze
             assert order.status == OrderStatus.POSTED, order.errors
 
 
+_EXAMPLE = itertools.count(1)
+
+
+def own_references(raw: bytes) -> bytes:
+    """The variant with a reference prefix no other example uses (same length: lines unmoved)."""
+    return raw.replace(b":20:SO231124", b":20:" + f"T{next(_EXAMPLE):07d}".encode())
+
+
 @pytest.mark.parametrize("door", ["upload", "api_file", "ingest"])
 @given(variant=variants())
 @EXAMPLES
 def test_mutated_mt102_through_every_file_door(doors, door: str, variant: Variant) -> None:
-    with transaction.atomic():
-        ids = doors[door](variant.raw, "orders.mt102")
-        expectations = [
-            (variant.broken and k == variant.message, variant.lines if k == variant.message else frozenset())
-            for k in range(variant.messages)
-        ]
-        check(variant.raw, ids, expectations)
-        transaction.set_rollback(True)
+    raw = own_references(variant.raw)
+    ids = doors[door](raw, "orders.mt102")
+    expectations = [
+        (variant.broken and k == variant.message, variant.lines if k == variant.message else frozenset())
+        for k in range(variant.messages)
+    ]
+    check(raw, ids, expectations)
 
 
 def json_order(kind: str, *, reference: int, entry: int, currency: str) -> tuple[bytes, bool]:
@@ -165,14 +172,12 @@ def json_order(kind: str, *, reference: int, entry: int, currency: str) -> tuple
 
 @given(
     kind=st.sampled_from(["untouched", "duplicate_entry", "drop_entry", "swap_entries", "order_currency"]),
-    reference=st.integers(1, 99_999_999),
+    reference=st.integers(1, 99_999),
     entry=st.integers(0, 2),
     currency=st.sampled_from(["USD", "EUR", "RUB", "XXX"]),
 )
 @EXAMPLES
 def test_mutated_json_orders_through_the_api(doors, kind: str, reference: int, entry: int, currency: str) -> None:
-    raw, broken = json_order(kind, reference=reference, entry=entry, currency=currency)
-    with transaction.atomic():
-        ids = doors["api_json"](raw, "order.json")
-        check(raw, ids, [(broken, frozenset())])
-        transaction.set_rollback(True)
+    raw, broken = json_order(kind, reference=reference * 1000 + next(_EXAMPLE) % 1000, entry=entry, currency=currency)
+    ids = doors["api_json"](raw, "order.json")
+    check(raw, ids, [(broken, frozenset())])

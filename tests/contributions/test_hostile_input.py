@@ -215,4 +215,6 @@ def test_a_value_the_database_refuses_still_keeps_the_bytes(people, monkeypatch)
     (order,) = result.orders
     assert bytes(result.file.raw) == raw
     assert order.status == OrderStatus.NEEDS_REVIEW
-    assert problems(order) == ["the file could not be taken in as read (DataError): a staff member must review it"]
+    assert problems(order) == [
+        "line 1: the order could not be stored as read (DataError): a staff member must review it"
+    ]

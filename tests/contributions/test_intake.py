@@ -4,10 +4,13 @@ duplicates are told from conflicts by a normalised key and a content checksum.""
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
+from decimal import Decimal
 
 import psycopg.errors
 import pytest
+from django.db import OperationalError, connection, transaction
 
 from contributions.models import IncomingFile, LedgerEntry, OrderStatus, PaymentOrder
 from contributions.problems import word
@@ -49,9 +52,26 @@ def test_any_failure_while_splitting_keeps_the_file_with_an_order_that_needs_rev
     (order,) = PaymentOrder.objects.filter(file=stored)
     assert order.status == OrderStatus.NEEDS_REVIEW
     assert problems(order) == [
-        f"the file could not be taken in as read ({type(failure).__name__}): a staff member must review it"
+        f"line 1: the order could not be stored as read ({type(failure).__name__}): a staff member must review it"
     ]
+    assert (order.reference, order.payer_idn) == ("SO231124000009", "150540012348")  # the header is kept
     assert AuditEvent.objects.filter(action="files.store", object_pk=str(stored.pk)).exists()
+
+
+def test_when_even_one_order_at_a_time_fails_the_file_gets_one_order_for_review(people, monkeypatch) -> None:
+    import contributions.services.intake as intake
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(intake, "_copy_lines", failing)
+    monkeypatch.setattr(intake, "_write_apart", failing)
+    raw = order_text([line_for(people[1])]).encode()
+    result = intake_file(raw=raw, file_name="o.mt102", door="api", actor=ACTOR, received=date(2023, 11, 24))
+    (order,) = result.orders
+    assert order.status == OrderStatus.NEEDS_REVIEW
+    assert problems(order) == ["the file could not be taken in as read (RuntimeError): a staff member must review it"]
+    assert bytes(IncomingFile.objects.get(pk=result.file.pk).raw) == raw
 
 
 def test_the_bytes_are_committed_before_the_split_begins(people, monkeypatch) -> None:
@@ -69,14 +89,14 @@ def test_the_bytes_are_committed_before_the_split_begins(people, monkeypatch) ->
     stored = IncomingFile.objects.get()
     assert (bytes(stored.raw), stored.split_at) == (raw, None)
     monkeypatch.undo()
-    assert sweep_files() == 0  # not yet: it may still be in hand
+    assert sweep_files(actor=ACTOR) == 0  # not yet: it may still be in hand
     IncomingFile.objects.filter(pk=stored.pk).update(created_at=stored.created_at - timedelta(minutes=5))
-    assert sweep_files() == 1
+    assert sweep_files(actor=ACTOR) == 1
     (order,) = PaymentOrder.objects.filter(file=stored)
     assert order.status == OrderStatus.RECEIVED
     assert split_file(file_id=stored.pk, actor=ACTOR) == [order]
     assert PaymentOrder.objects.filter(file=stored).count() == 1
-    assert sweep_files() == 0
+    assert sweep_files(actor=ACTOR) == 0
 
 
 def test_store_file_alone_writes_no_order(people) -> None:
@@ -165,3 +185,124 @@ def test_json_is_detected_by_content_at_every_door(people) -> None:
     (broken,) = take_in('{"reference": ', name="x.json")
     assert broken.status == OrderStatus.NEEDS_REVIEW
     assert problems(broken)[0].startswith("line 1: not valid JSON")
+
+
+def test_an_order_the_database_refuses_does_not_take_its_file_down(people, head_of_service, monkeypatch) -> None:
+    """The whole file is written again order by order: the good order goes on, the refused one
+    is stored without its lines (its total kept) for review, and can be returned in full."""
+    import contributions.services.intake as intake
+    from contributions.services import order_resolve_review
+
+    real = intake._copy_lines
+    marker = people[13].iin
+
+    def refusing(rows) -> None:
+        if any(row[3] == marker for row in rows):
+            raise psycopg.errors.DataError("value refused")
+        real(rows)
+
+    monkeypatch.setattr(intake, "_copy_lines", refusing)
+    good = order_text([line_for(people[12])], reference="GOOD1", number="1")
+    bad = order_text([line_for(people[13])], reference="BAD1", number="2")
+    first, second = take_in(good + bad)
+    assert (first.status, first.lines_posted) == (OrderStatus.POSTED, 1)
+    assert second.status == OrderStatus.NEEDS_REVIEW
+    assert second.reference == "BAD1"
+    assert second.total == Decimal("7000.00")
+    assert second.lines.count() == 0
+    assert problems(second) == [
+        f"line {second.first_line}: the order could not be stored as read (DataError): a staff member must review it"
+    ]
+    returned = order_resolve_review(order_id=second.pk, actor=head_of_service, note="Не читается")
+    assert returned.return_document.total == Decimal("7000.00")  # the money can go back
+
+
+def test_sums_and_keys_the_columns_cannot_hold_send_only_their_order_to_review(people) -> None:
+    huge = [line_for(people[14], amount="9999999999999,00") for _ in range(12)]
+    good = order_text([line_for(people[15])], reference="GOOD2", number="3")
+    orders = take_in(
+        order_text(huge, reference="HUGE", number="4", total="119999999999988,00")
+        + order_text([line_for(people[16])], reference="ﬃ" * 30, number="5")
+        + good
+    )
+    assert [o.status for o in orders] == [OrderStatus.NEEDS_REVIEW, OrderStatus.NEEDS_REVIEW, OrderStatus.POSTED]
+    assert any("the lines add up to more than an order can hold" in p for p in problems(orders[0]))
+    assert any("cannot be read as the order's key" in p for p in problems(orders[1]))
+    assert orders[0].lines.count() == 12  # stored whole, for review
+
+
+def test_while_the_database_is_unavailable_the_file_waits_unsplit(people, monkeypatch) -> None:
+    import contributions.services.intake as intake
+
+    def unavailable(*args, **kwargs):
+        raise OperationalError("the database system is starting up")
+
+    monkeypatch.setattr(intake, "_split", unavailable)
+    result = intake_file(
+        raw=order_text([line_for(people[17])]).encode(), file_name="o.mt102", door="api", actor=ACTOR,
+        received=date(2023, 11, 24),
+    )  # fmt: skip
+    assert result.orders == []
+    assert IncomingFile.objects.get(pk=result.file.pk).split_at is None
+
+
+def test_intake_refuses_to_run_inside_another_transaction(people) -> None:
+    """Inside a caller's transaction the bytes would not be committed first: refused, loudly."""
+    with pytest.raises(RuntimeError, match="durable"), transaction.atomic():
+        intake_file(raw=b"x", file_name="x.csv", door="api", actor=ACTOR, received=date(2023, 11, 24))
+
+
+def _other_connection() -> psycopg.Connection:
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    return psycopg.connect(**params, autocommit=True)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_stored_bytes_are_visible_to_others_before_the_split_begins(people, monkeypatch) -> None:
+    """Really committed (not a savepoint): another connection sees the file while it is parsed."""
+    import contributions.services.intake as intake
+
+    seen: list[tuple[object, ...] | None] = []
+    real = intake.parse_file
+
+    def parse_and_look(raw: bytes, name: str):
+        with _other_connection() as other:
+            seen.append(other.execute("SELECT size, split_at FROM contributions_incomingfile").fetchone())
+        return real(raw, name)
+
+    monkeypatch.setattr(intake, "parse_file", parse_and_look)
+    raw = order_text([line_for(people[18])]).encode()
+    intake_file(raw=raw, file_name="o.mt102", door="api", actor=ACTOR, received=date(2023, 11, 24), enqueue=False)
+    assert seen == [(len(raw), None)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_same_order_in_two_files_at_once_has_one_original(people) -> None:
+    """Two doors take in the same order at the same moment: the per-payer lock and the unique key
+    make exactly one the original and the other its duplicate, nothing sent to the fallback."""
+    raw = order_text([line_for(people[19])], reference="RACE", number="1").encode()
+    start = threading.Barrier(2)
+    results: list[list[str]] = []
+
+    def door() -> None:
+        try:
+            start.wait()
+            result = intake_file(
+                raw=raw, file_name="o.mt102", door="api", actor=ACTOR, received=date(2023, 11, 24), enqueue=False
+            )
+            results.append([o.status for o in result.orders])
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=door) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(status for statuses in results for status in statuses) == [
+        OrderStatus.DUPLICATE,
+        OrderStatus.RECEIVED,
+    ]
+    assert PaymentOrder.objects.filter(is_original=True, reference="RACE").count() == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from contributions.models import OrderStatus, PaymentOrder
 from contributions.services import intake_file
 from records.models import AuditEvent
 from records.services import Actor
-from tests.conftest import line_for, order_text
+from tests.conftest import PAYER, line_for, order_text
 
 BEFORE = [("contributions", "0006_one_open_status")]
 AFTER = [("contributions", "0007_review_orders_open_until_resolved")]
@@ -65,3 +66,56 @@ def _status_and_finish(ids: list[int]) -> list[tuple[int, str, object]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT id, status, finished_at FROM contributions_paymentorder WHERE id = ANY(%s)", [ids])
         return [(pk, status, finished) for pk, status, finished in cursor.fetchall()]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_keys_are_normalised_and_held_orders_free_theirs(people) -> None:
+    """0010 on orders as the old code left them: keys that now read alike keep one original (a
+    later one still open waits for review, saying why), and an order held for review (kept as the
+    original by the old code) frees its key for the payer's corrected order."""
+    actor = Actor(label="test")
+    ids = [
+        intake_file(
+            raw=order_text([line_for(people[n])], reference=f"K{n}", number=str(n)).encode(),
+            file_name="o.mt102",
+            door="command",
+            actor=actor,
+            received=date(2023, 11, 24),
+            enqueue=False,
+        )
+        .orders[0]
+        .pk
+        for n in (1, 2, 3, 4)
+    ]
+    first, posted_twin, open_twin, held = ids
+    try:
+        _migrate([("contributions", "0009_alter_incomingfile_submitted_by_and_more")])
+        with connection.cursor() as cursor:
+            for pk, reference, number, status in [
+                (first, "abc", "0777", "posted"),
+                (posted_twin, "ABC", "777", "posted"),
+                (open_twin, " Abc ", "00777", "received"),
+                (held, "HELD", "1", "needs_review"),
+            ]:
+                cursor.execute(
+                    "UPDATE contributions_paymentorder SET reference = %s, number = %s, status = %s,"
+                    " is_original = true WHERE id = %s",
+                    [reference, number, status, pk],
+                )
+        _migrate([("contributions", "0010_order_key_and_inbox")])
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT id, is_original, status, key, errors FROM contributions_paymentorder WHERE id = ANY(%s)",
+                [ids],
+            )
+            rows = {pk: (original, status, key, errors) for pk, original, status, key, errors in cursor.fetchall()}
+            cursor.execute("SELECT count(*) FROM contributions_incomingfile WHERE split_at IS NULL")
+            unsplit = cursor.fetchone()
+    finally:
+        _migrate()
+    assert rows[first][:3] == (True, "posted", f"{PAYER}|ABC|777|2023-11-24")
+    assert rows[posted_twin][:2] == (False, "posted")
+    assert rows[open_twin][:2] == (False, "needs_review")
+    assert json.loads(rows[open_twin][3])[-1]["message"].startswith("an earlier order has the same payer")
+    assert rows[held][:2] == (False, "needs_review")
+    assert unsplit == (0,)

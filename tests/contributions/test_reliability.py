@@ -121,7 +121,7 @@ def _killed_mid_order(lines: list, tmp_path: Path, caplog) -> None:  # type: ign
         _kill_tree(worker)
     restarted = start_celery_worker(connection.settings_dict["NAME"], tmp_path / "restarted.log", broker_url=url)
     try:
-        queued = sweep_orders(stuck_after=timedelta(0))
+        queued = sweep_orders(actor=ACTOR, stuck_after=timedelta(0))
         assert queued == 1, caplog.text
         wait_until(lambda: final(order.pk), timeout=60, describe=restarted.output)
     finally:
@@ -195,7 +195,7 @@ def test_the_broker_down_at_intake_loses_nothing(people, tmp_path: Path) -> None
             worker = start_celery_worker(connection.settings_dict["NAME"], tmp_path / "w.log", broker_url=url)
             try:
                 PaymentOrder.objects.filter(pk=order.pk).update(created_at=stored.created_at - timedelta(minutes=5))
-                assert sweep_orders() == 1
+                assert sweep_orders(actor=ACTOR) == 1
                 wait_until(lambda: final(order.pk), describe=worker.output)
             finally:
                 _kill_tree(worker)

@@ -77,6 +77,6 @@ def test_role_assignment_history_names_the_head(make_user) -> None:
 
     head = make_user("head_of_unit", username="head")
     clerk = make_user(None, username="clerk")
-    role_assign(user_id=clerk.pk, role_key="specialist", assigned_by=head)
+    role_assign(user_id=clerk.pk, role_key="specialist", actor=head)
     event = UserGroupsEvent.objects.filter(user_id=clerk.pk).get()  # type: ignore[attr-defined]
     assert event.pgh_context.metadata["actor"] == "head"

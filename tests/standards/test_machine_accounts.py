@@ -50,7 +50,7 @@ def test_a_head_cannot_give_a_staff_role_to_a_bank(make_user, bank) -> None:
     events = AuditEvent.objects.count()
     for key in ("specialist", "senior_specialist", "head_of_unit"):
         with pytest.raises(RoleAssignmentRefused, match=MACHINE):
-            role_assign(user_id=bank.pk, role_key=key, assigned_by=head)
+            role_assign(user_id=bank.pk, role_key=key, actor=head)
     bank = User.objects.get(pk=bank.pk)
     assert roles_of(bank) == {API_ROLE_KEY}
     assert not bank.has_perm("records.view_participant")
@@ -59,28 +59,28 @@ def test_a_head_cannot_give_a_staff_role_to_a_bank(make_user, bank) -> None:
 
 def test_an_administrator_cannot_either(administrator, bank) -> None:
     with pytest.raises(RoleAssignmentRefused, match=MACHINE):
-        role_assign(user_id=bank.pk, role_key="auditor", assigned_by=administrator)
+        role_assign(user_id=bank.pk, role_key="auditor", actor=administrator)
     assert roles_of(bank) == {API_ROLE_KEY}
 
 
 def test_a_person_never_gets_the_api_role(make_user, administrator) -> None:
     clerk = make_user("specialist")
     with pytest.raises(RoleAssignmentRefused, match=PERSON):
-        role_assign(user_id=clerk.pk, role_key=API_ROLE_KEY, assigned_by=administrator)
+        role_assign(user_id=clerk.pk, role_key=API_ROLE_KEY, actor=administrator)
     assert roles_of(clerk) == {"specialist"}
     other = User.objects.create_superuser("other-administrator", password="pw-123456789")
     with pytest.raises(RoleAssignmentRefused, match=PERSON):
-        role_assign(user_id=other.pk, role_key=API_ROLE_KEY, assigned_by=administrator)
+        role_assign(user_id=other.pk, role_key=API_ROLE_KEY, actor=administrator)
     assert not other.groups.exists()
 
 
 def test_a_new_account_becomes_a_bank_and_can_stop_being_one(make_user, administrator) -> None:
     account = make_user(None, username="bank-kaspi")
-    role_assign(user_id=account.pk, role_key=API_ROLE_KEY, assigned_by=administrator)
-    role_assign(user_id=account.pk, role_key=API_ROLE_KEY, assigned_by=administrator)  # again: no change
+    role_assign(user_id=account.pk, role_key=API_ROLE_KEY, actor=administrator)
+    role_assign(user_id=account.pk, role_key=API_ROLE_KEY, actor=administrator)  # again: no change
     assert roles_of(account) == {API_ROLE_KEY}
-    role_assign(user_id=account.pk, role_key=API_ROLE_KEY, assigned_by=administrator, remove=True)
-    role_assign(user_id=account.pk, role_key="specialist", assigned_by=administrator)
+    role_assign(user_id=account.pk, role_key=API_ROLE_KEY, actor=administrator, remove=True)
+    role_assign(user_id=account.pk, role_key="specialist", actor=administrator)
     assert roles_of(account) == {"specialist"}
 
 

@@ -100,7 +100,7 @@ def test_roles_link_their_profession_cards() -> None:
 def test_assignment_is_audited_and_sets_admin_access(make_user) -> None:
     head = User.objects.create_superuser("administrator", password="x")  # auditors: an administrator
     clerk = make_user(None)
-    role_assign(user_id=clerk.pk, role_key="auditor", assigned_by=head)
+    role_assign(user_id=clerk.pk, role_key="auditor", actor=head)
     clerk.refresh_from_db()
     assert clerk.is_staff
     assert clerk.has_perm("records.export_data")
@@ -108,7 +108,7 @@ def test_assignment_is_audited_and_sets_admin_access(make_user) -> None:
     assert event is not None
     assert (event.actor, event.data["role"]) == (head, "auditor")
     assert UserGroupsEvent.objects.filter(pgh_label="insert", user_id=clerk.pk).exists()
-    role_assign(user_id=clerk.pk, role_key="auditor", assigned_by=head, remove=True)
+    role_assign(user_id=clerk.pk, role_key="auditor", actor=head, remove=True)
     clerk = User.objects.get(pk=clerk.pk)
     assert not clerk.is_staff
     assert not clerk.has_perm("records.export_data")
@@ -119,7 +119,7 @@ def test_a_specialist_cannot_assign_roles(make_user) -> None:
     specialist = make_user("specialist")
     other = make_user(None)
     with pytest.raises(PermissionDenied):
-        role_assign(user_id=other.pk, role_key="head_of_service", assigned_by=specialist)
+        role_assign(user_id=other.pk, role_key="head_of_service", actor=specialist)
     assert not other.groups.exists()
 
 
@@ -138,15 +138,15 @@ def test_a_head_gives_only_roles_within_his_own_rights_and_never_to_himself(make
 
     head = make_user("head_of_unit")
     clerk = make_user(None)
-    role_assign(user_id=clerk.pk, role_key="senior_specialist", assigned_by=head)
+    role_assign(user_id=clerk.pk, role_key="senior_specialist", actor=head)
     assert clerk.groups.filter(role__key="senior_specialist").exists()
     for key in ("head_of_service", "auditor", "api_client"):
         with pytest.raises(RoleAssignmentRefused, match="rights you do not hold"):
-            role_assign(user_id=clerk.pk, role_key=key, assigned_by=head)
+            role_assign(user_id=clerk.pk, role_key=key, actor=head)
     with pytest.raises(RoleAssignmentRefused, match="his own roles"):
-        role_assign(user_id=head.pk, role_key="specialist", assigned_by=head)
+        role_assign(user_id=head.pk, role_key="specialist", actor=head)
     with pytest.raises(RoleAssignmentRefused, match="his own roles"):
-        role_assign(user_id=head.pk, role_key="head_of_unit", assigned_by=head, remove=True)
+        role_assign(user_id=head.pk, role_key="head_of_unit", actor=head, remove=True)
     assert set(clerk.groups.values_list("role__key", flat=True)) == {"senior_specialist"}
     assert set(head.groups.values_list("role__key", flat=True)) == {"head_of_unit"}
     form = RoleAssignmentForm(assigned_by=head)

@@ -64,7 +64,7 @@ class Command(BaseCommand):
             user.first_name, user.last_name, user.is_active = first, last, True
             user.set_password(password)
             user.save()
-            role_assign(user_id=user.pk, role_key=spec.key, assigned_by=root)
+            role_assign(user_id=user.pk, role_key=spec.key, actor=root)
             lines.append(f"  {username:<26} {password:<14} {spec.title}")
         population = list(synthetic_people(people, seed=2026, death_share=0.01))
         load = registry_load_snapshot(raw=registry_csv(population), file_name="demo-registry.csv", actor=actor)
