@@ -13,12 +13,15 @@ class ContributionsConfig(AppConfig):
 
     def ready(self) -> None:
         from contributions.panels import personal_account_panel
-        from records.access import VIEW_LABELS
+        from records.formatting import VIEW_LABELS
         from records.panels import register_participant_panel
 
         register_participant_panel(personal_account_panel)
         VIEW_LABELS.update(
             {
+                "order_list": _("Payment order list"),
+                "review_queue": _("Review queue"),
+                "deadlines": _("Deadline page"),
                 "order_detail": _("Payment order page"),
                 "order_upload": _("Upload results"),
                 "payer_detail": _("Payer page"),

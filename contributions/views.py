@@ -55,6 +55,24 @@ def _orders_page(request: HttpRequest, orders: Any) -> Any:
     return Paginator(orders.select_related("file"), PAGE).get_page(request.GET.get("page"))
 
 
+def _log_payers_shown(
+    request: HttpRequest, *, view: str, orders: list[PaymentOrder], page: int | None = None, payer: str = ""
+) -> None:
+    """A list of orders names their payers (IIN/BIN and name), who may be individuals: showing
+    it is a read of their data, logged once per page view with those shown (Rules, paragraph
+    5), as ``payer_detail`` logs one payer. A search by payer is logged as a search."""
+    query: dict[str, Any] = {"payer": payer} if payer else {}
+    if page is not None:
+        query["page"] = page
+    log_access(
+        request,
+        kind=AccessLog.Kind.SEARCH if payer else AccessLog.Kind.VIEW,
+        view=view,
+        query={**query, **shown_iins(order.payer_idn for order in orders)},
+        row_count=len(orders),
+    )
+
+
 def _form_errors(form: Any) -> str:
     """A refused form's errors as one message (forms posted from a list, answered by a
     redirect), each naming its field; the confirmation box's says what it is about."""
@@ -71,6 +89,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
     filters = OrderFilter(request.GET or None, queryset=PaymentOrder.objects.order_by("-created_at", "-id"))
     orders = filtered(filters)
     page = _orders_page(request, orders)
+    if not request.htmx:  # type: ignore[attr-defined]
+        # Logged once per page view: the live refresh every three seconds shows the same rows.
+        payer = (filters.form.cleaned_data.get("payer") or "") if filters.is_bound and filters.is_valid() else ""
+        _log_payers_shown(request, view="order_list", orders=list(page.object_list), page=page.number, payer=payer)
     context = {"form": filters.form, "page": page, "counts": status_counts(orders), "live": _has_open(page)}
     template = "contributions/_order_rows.html" if request.htmx else "contributions/order_list.html"  # type: ignore[attr-defined]
     return render(request, template, context)
@@ -161,9 +183,9 @@ def order_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     orders = PaymentOrder.objects.filter(status=OrderStatus.NEEDS_REVIEW, resolved_by__isnull=True)
-    return render(
-        request, "contributions/review_queue.html", {"page": _orders_page(request, orders.order_by("created_at"))}
-    )
+    page = _orders_page(request, orders.order_by("created_at"))
+    _log_payers_shown(request, view="review_queue", orders=list(page.object_list), page=page.number)
+    return render(request, "contributions/review_queue.html", {"page": page})
 
 
 DEADLINE_ROWS = 100
@@ -180,10 +202,13 @@ DEADLINE_SECTIONS = (
 def deadlines(request: HttpRequest) -> HttpResponse:
     """Orders due today and late ones, for the heads (conventions, "Within one working day").
     Each list shows its first DEADLINE_ROWS with the full count; the order list has them all."""
-    sections = []
+    sections, shown = [], []
     for state, ordering, title, css in DEADLINE_SECTIONS:
         orders = PaymentOrder.objects.filter(deadline_q(state)).order_by(ordering)
-        sections.append(({"orders": orders[:DEADLINE_ROWS], "count": orders.count(), "state": state}, title, css))
+        first = list(orders[:DEADLINE_ROWS])
+        shown.extend(first)
+        sections.append(({"orders": first, "count": orders.count(), "state": state}, title, css))
+    _log_payers_shown(request, view="deadlines", orders=shown)
     context = {"sections": sections}
     return render(request, "contributions/deadlines.html", context)
 

@@ -12,13 +12,10 @@ from collections.abc import Callable, Iterable
 from functools import cache, wraps
 from typing import Any, TypeVar
 
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponseBase
-from django.utils.translation import gettext
-from django.utils.translation import gettext_lazy as _
 
 from records.models import AccessLog, Participant
 
@@ -118,43 +115,6 @@ def log_access(
         row_count=row_count,
         ip_address=client_address(request),
     )
-
-
-# What each logged view is called on the access log page; apps above ``records`` add theirs in
-# their ``ready()`` (imports flow downwards). A name that is not here is shown as it is.
-VIEW_LABELS: dict[str, Any] = {
-    "participant_detail": _("Participant page"),
-    "participant_search": _("Participant search"),
-    "registry_load_detail": _("Registry load page"),
-    "api:participant_detail": _("API: participant"),
-    "admin:participant_change": _("Admin: participant"),
-    "admin:registryperson_change": _("Admin: registry record"),
-}
-
-
-def view_label(view: str) -> str:
-    """The logged view in the reader's language: the page, the API call, the command, or the
-    admin list, row, row history or export of a model (``admin:app.model_changelist``,
-    ``admin:app.model_change``, ``admin:app.model_history``, ``admin:app.model``)."""
-    if view in VIEW_LABELS:
-        return str(VIEW_LABELS[view])
-    if view.startswith("admin:") and "." in view:
-        label = view.removeprefix("admin:")
-        page = next((s for s in ("_changelist", "_change", "_history") if label.endswith(s)), "")
-        app_label, _dot, model_name = label.removesuffix(page).partition(".") if page else label.partition(".")
-        try:
-            model = apps.get_model(app_label, model_name)
-        except LookupError:
-            return view
-        name = str(model._meta.verbose_name_plural)
-        if page == "_changelist":
-            return gettext("Admin list: %(model)s") % {"model": name}
-        if page == "_change":
-            return gettext("Admin: %(model)s") % {"model": str(model._meta.verbose_name)}
-        if page == "_history":
-            return gettext("Admin history: %(model)s") % {"model": str(model._meta.verbose_name)}
-        return gettext("Admin export: %(model)s") % {"model": name}
-    return view
 
 
 def participant_for_user(request: HttpRequest, pk: int, *, view: str) -> Participant:

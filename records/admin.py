@@ -90,6 +90,8 @@ class RegistryLoadAdmin(ReadOnlyAdmin):
             if load.status == RegistryLoad.Status.REJECTED:
                 error = load.errors[0]
                 messages.error(request, _("Rejected at line %(line)s: %(reason)s") % error)
+            elif load.status != RegistryLoad.Status.LOADED:
+                messages.error(request, _("The file was kept, but loading it failed; nothing of it was loaded."))
             else:
                 messages.success(
                     request,

@@ -20,6 +20,7 @@ from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from records.formatting import view_label
 from records.identifiers import validate_iin_bin
 
 IIN_REGEX = r"^[0-9]{12}$"
@@ -108,13 +109,16 @@ class Participant(models.Model):
 
 class RegistryLoad(models.Model):
     """One load of a state-registry snapshot file, kept byte for byte with its checksum,
-    whether it was loaded or rejected as a whole."""
+    whatever happened next: stored (``received``) before a row of it is read, then ``loaded``,
+    ``rejected`` as a whole, or ``failed`` with the error named (``records.registry``)."""
 
     class Status(models.TextChoices):
+        RECEIVED = "received", _("Received, not loaded yet")
         LOADED = "loaded", _("Loaded")
         REJECTED = "rejected", _("Rejected")
+        FAILED = "failed", _("Loading failed")
 
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.LOADED)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RECEIVED)
     file_name = models.CharField(_("file name"), max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     raw = models.BinaryField(_("raw file"))
@@ -127,6 +131,7 @@ class RegistryLoad(models.Model):
     rows_rejected = models.PositiveIntegerField(_("rows rejected"), default=0)
     participants_changed = models.PositiveIntegerField(_("participants changed"), default=0)
     errors = models.JSONField(_("rejected rows"), default=list, blank=True)
+    error = models.CharField(_("why loading failed"), max_length=500, blank=True)
 
     class Meta:
         verbose_name = _("registry load")
@@ -330,8 +335,6 @@ class AccessLog(models.Model):
         indexes = [models.Index(fields=["participant", "-at"], name="accesslog_participant_idx")]
 
     def __str__(self) -> str:
-        from records.access import view_label
-
         who = self.user.get_username() if self.user is not None else self.actor_label
         return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {who}: {self.get_kind_display()}, {view_label(self.view)}"
 

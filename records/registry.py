@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -18,17 +19,19 @@ from functools import lru_cache
 from typing import Any, Protocol
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from records.db import bound_cursor, number_array
 from records.identifiers import identifier_error
-from records.models import RegistryLoad
+from records.models import Participant, RegistryLoad, RegistryPerson
 from records.services import Actor, audit_record, with_history_context
 
 REGISTRY_HEADER = ("iin", "last_name", "first_name", "patronymic", "birth_date", "gender", "death_date")
 MAX_STORED_ERRORS = 1000
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -95,9 +98,12 @@ class RowError:
         return {"line": self.line, "reason": self.reason}
 
 
+SnapshotRow = tuple[str, str, str, str, date, str, date | None]
+
+
 @dataclass
 class ParsedSnapshot:
-    rows: list[tuple[str, str, str, str, date, str, date | None]] = field(default_factory=list)
+    rows: list[SnapshotRow] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
     file_error: RowError | None = None
 
@@ -117,16 +123,47 @@ def _name(value: str) -> str:
     return " ".join(value.split())
 
 
-def _check_row(cells: list[str]) -> tuple[str, str, str, str, date, str, date | None]:
+# The widest name each table the snapshot writes can hold (the registry copy and the
+# participants it updates): read from the models, so a narrower column is never overrun.
+NAME_COLUMNS = ("last_name", "first_name", "patronymic")
+
+
+def _width(column: str) -> int:
+    fields = [model._meta.get_field(column) for model in (RegistryPerson, Participant)]
+    return min(field.max_length or 0 for field in fields if isinstance(field, models.CharField))
+
+
+NAME_WIDTHS = {column: _width(column) for column in NAME_COLUMNS}
+
+
+def _text_problem(column: str, value: str) -> str | None:
+    """Why PostgreSQL would refuse the value of a column: a NUL character (text cannot hold it)
+    or a name longer than its column. Caught here, it refuses the row, not the whole load."""
+    if "\x00" in value:
+        return f"{column} contains a NUL character"
+    width = NAME_WIDTHS.get(column)
+    if width is not None and len(value) > width:
+        return f"{column} is longer than {width} characters ({len(value)})"
+    return None
+
+
+def _check_row(cells: list[str]) -> SnapshotRow:
     if len(cells) != len(REGISTRY_HEADER):
         raise ValueError(f"expected {len(REGISTRY_HEADER)} columns, found {len(cells)}")
     iin, last_name, first_name, patronymic, birth, gender, death = (c.strip() for c in cells)
+    last_name, first_name, patronymic = _name(last_name), _name(first_name), _name(patronymic)
+    for column, value in zip(
+        REGISTRY_HEADER, (iin, last_name, first_name, patronymic, birth, gender, death), strict=True
+    ):
+        problem = _text_problem(column, value)
+        if problem is not None:
+            raise ValueError(problem)
     error = identifier_error(iin)
     if error is not None:
         raise ValueError(f"iin {iin!r} is not a valid IIN ({error.value})")
-    if not _name(last_name):
+    if not last_name:
         raise ValueError("last_name is empty")
-    if not _name(first_name):
+    if not first_name:
         raise ValueError("first_name is empty")
     birth_date = _parse_date(birth, "birth_date")
     if gender not in ("M", "F"):
@@ -134,7 +171,7 @@ def _check_row(cells: list[str]) -> tuple[str, str, str, str, date, str, date | 
     death_date = _parse_date(death, "death_date") if death else None
     if death_date is not None and death_date < birth_date:
         raise ValueError("death_date is before birth_date")
-    return iin, _name(last_name), _name(first_name), _name(patronymic), birth_date, gender, death_date
+    return iin, last_name, first_name, patronymic, birth_date, gender, death_date
 
 
 def _lines(text: str) -> Iterator[str]:
@@ -232,38 +269,117 @@ WHERE t.iin = p.iin
 
 
 @with_history_context
-@transaction.atomic
 def registry_load_snapshot(*, raw: bytes, file_name: str, actor: Actor) -> RegistryLoad:
-    """Load a registry snapshot CSV: upsert by IIN (idempotent), set-based (COPY into a temporary
-    table, then one INSERT ... ON CONFLICT), and record every change of a known participant's
-    personal data (Rules, paragraph 9). The raw file is kept whatever happens to it.
+    """Load a registry snapshot CSV (every door: the staff page, the admin, ``manage.py
+    load_registry``): upsert by IIN (idempotent), set-based (COPY into a temporary table, then one
+    INSERT ... ON CONFLICT), and record every change of a known participant's personal data
+    (Rules, paragraph 9).
 
-    A file unusable as a whole (not UTF-8, a wrong header, malformed CSV) is stored with status
-    ``rejected`` and its error, and nothing else is written.
+    Two transactions, as payment-order intake does (``contributions.services.intake``): the raw
+    file is committed first (``registry_store_snapshot``), so it is kept whatever happens to it;
+    then its rows are applied (``registry_apply_snapshot``). A failure of the second leaves the
+    load stored, status ``failed`` with the error named, and nothing of its rows written.
     """
-    parsed = parse_snapshot(raw)
-    load = RegistryLoad.objects.create(
-        file_name=file_name[:255],
-        sha256=hashlib.sha256(raw).hexdigest(),
-        raw=raw,
-        loaded_by=actor.label,
-        rows_total=parsed.rows_total,
-        rows_rejected=len(parsed.errors),
-        errors=[e.as_json() for e in parsed.errors[:MAX_STORED_ERRORS]],
-    )
-    if parsed.file_error is not None:
-        load.status = RegistryLoad.Status.REJECTED
-        load.rows_inserted = 0
-        load.errors = [parsed.file_error.as_json()]
-        load.save(update_fields=["status", "rows_inserted", "errors"])
-        audit_record(actor=actor, action="registry.reject", obj=load, data=parsed.file_error.as_json())
-        return load  # committed with the raw file: nothing a sender gave us is lost
-    now = timezone.now()
+    load = registry_store_snapshot(raw=raw, file_name=file_name, actor=actor)
+    return registry_apply_snapshot(load_id=load.pk, actor=actor, raw=raw)
+
+
+def registry_store_snapshot(*, raw: bytes, file_name: str, actor: Actor) -> RegistryLoad:
+    """Commit the file as sent, byte for byte with its checksum, in a transaction of its own."""
+    with transaction.atomic():
+        load = RegistryLoad.objects.create(
+            status=RegistryLoad.Status.RECEIVED,
+            # A name is the sender's text: PostgreSQL cannot store a NUL in it.
+            file_name=file_name.replace("\x00", "\ufffd")[:255],
+            sha256=hashlib.sha256(raw).hexdigest(),
+            raw=raw,
+            loaded_by=actor.label,
+        )
+        audit_record(actor=actor, action="registry.store", obj=load, data={"sha256": load.sha256, "size": len(raw)})
+    return load
+
+
+@with_history_context
+def registry_apply_snapshot(*, load_id: int, actor: Actor, raw: bytes | None = None) -> RegistryLoad:
+    """Read a stored load and apply its rows in one transaction; a load already applied (or
+    refused, or failed) is returned as it is. Should applying fail for any reason, that
+    transaction is rolled back and the load is marked ``failed`` with the error's name and first
+    line (PostgreSQL's DETAIL, which may quote a whole row, is left out), so staff see it and no
+    request answers 500. ``raw`` spares reading back the bytes the caller has just stored."""
+    try:
+        return _apply(load_id, actor, raw)
+    except Exception as exc:
+        logger.exception("registry load %s could not be applied; the file is kept", load_id)
+        first_line = next(iter(str(exc).strip().splitlines()), "")
+        error = f"{type(exc).__name__}: {first_line}" if first_line else type(exc).__name__
+        with transaction.atomic():
+            load = RegistryLoad.objects.select_for_update().defer("raw").get(pk=load_id)
+            load.status = RegistryLoad.Status.FAILED
+            load.error = error.replace("\x00", "\ufffd")[:500]
+            load.save(update_fields=["status", "error"])
+            audit_record(actor=actor, action="registry.fail", obj=load, data={"error": load.error})
+        return load
+
+
+def _apply(load_id: int, actor: Actor, raw: bytes | None) -> RegistryLoad:
+    with transaction.atomic():
+        load = RegistryLoad.objects.select_for_update().defer("raw").get(pk=load_id)
+        if load.status != RegistryLoad.Status.RECEIVED:
+            return load
+        parsed = parse_snapshot(
+            bytes(RegistryLoad.objects.values_list("raw", flat=True).get(pk=load_id)) if raw is None else raw
+        )
+        load.rows_total = parsed.rows_total
+        load.rows_rejected = len(parsed.errors)
+        load.errors = [e.as_json() for e in parsed.errors[:MAX_STORED_ERRORS]]
+        if parsed.file_error is not None:
+            load.status = RegistryLoad.Status.REJECTED
+            load.errors = [parsed.file_error.as_json()]
+            load.save(update_fields=["status", "rows_total", "rows_rejected", "errors"])
+            audit_record(actor=actor, action="registry.reject", obj=load, data=parsed.file_error.as_json())
+            return load  # the raw file was committed before: nothing a sender gave us is lost
+        inserted, updated, participants_changed = _upsert(load, parsed.rows, actor)
+        load.status = RegistryLoad.Status.LOADED
+        load.rows_inserted = inserted
+        load.rows_updated = updated
+        load.rows_unchanged = len(parsed.rows) - inserted - updated
+        load.participants_changed = participants_changed
+        load.save(
+            update_fields=[
+                "status",
+                "rows_total",
+                "rows_rejected",
+                "errors",
+                "rows_inserted",
+                "rows_updated",
+                "rows_unchanged",
+                "participants_changed",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="registry.load",
+            obj=load,
+            data={
+                "sha256": load.sha256,
+                "rows_total": load.rows_total,
+                "inserted": inserted,
+                "updated": updated,
+                "unchanged": load.rows_unchanged,
+                "rejected": load.rows_rejected,
+                "participants_changed": participants_changed,
+            },
+        )
+    return load
+
+
+def _upsert(load: RegistryLoad, rows: list[SnapshotRow], actor: Actor) -> tuple[int, int, int]:
+    """Write the checked rows: (registry rows inserted, updated, participants changed)."""
     params: dict[str, Any] = {
         "load": load.pk,
-        "now": now,
+        "now": timezone.now(),
         "today": timezone.localdate(),
-        "source": f"registry snapshot {file_name[:200]} (load {load.pk})",
+        "source": f"registry snapshot {load.file_name[:200]} (load {load.pk})",
         "actor": actor.user.pk if actor.user is not None else None,
     }
     with connection.cursor() as cursor:
@@ -275,7 +391,7 @@ def registry_load_snapshot(*, raw: bytes, file_name: str, actor: Actor) -> Regis
         with cursor.cursor.copy(
             "COPY tmp_registry (iin, last_name, first_name, patronymic, birth_date, gender, death_date) FROM STDIN"
         ) as copy:
-            for row in parsed.rows:
+            for row in rows:
                 copy.write_row(row)
         cursor.execute(_UPSERT, params)
         inserted, updated = cursor.fetchone()
@@ -283,23 +399,4 @@ def registry_load_snapshot(*, raw: bytes, file_name: str, actor: Actor) -> Regis
         cursor.execute(_UPDATE_PARTICIPANTS, params)
         participants_changed = cursor.rowcount
         cursor.execute("DROP TABLE tmp_registry")
-    load.rows_inserted = inserted
-    load.rows_updated = updated
-    load.rows_unchanged = len(parsed.rows) - inserted - updated
-    load.participants_changed = participants_changed
-    load.save(update_fields=["rows_inserted", "rows_updated", "rows_unchanged", "participants_changed"])
-    audit_record(
-        actor=actor,
-        action="registry.load",
-        obj=load,
-        data={
-            "sha256": load.sha256,
-            "rows_total": load.rows_total,
-            "inserted": inserted,
-            "updated": updated,
-            "unchanged": load.rows_unchanged,
-            "rejected": load.rows_rejected,
-            "participants_changed": participants_changed,
-        },
-    )
-    return load
+    return inserted, updated, participants_changed

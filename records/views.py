@@ -104,7 +104,8 @@ REGISTRY_ERRORS_PAGE = 100
 @require_http_methods(["GET", "POST"])
 def registry_upload(request: HttpRequest) -> HttpResponse:
     """Load a state-registry snapshot CSV, as ``manage.py load_registry`` does: the raw file
-    is kept whatever happens to it, bad rows are skipped and listed, known participants' changed
+    is kept whatever happens to it (a load that fails says so on its page, never a 500), bad rows
+    are skipped and listed, known participants' changed
     data become change records (Rules, paragraph 9), and the load is an audit event
     (``records.registry.registry_load_snapshot``)."""
     form = RegistryUploadForm(request.POST or None, request.FILES or None)
@@ -115,6 +116,8 @@ def registry_upload(request: HttpRequest) -> HttpResponse:
         )
         if load.status == RegistryLoad.Status.REJECTED:
             messages.error(request, _("The file was refused as a whole; nothing was loaded."))
+        elif load.status != RegistryLoad.Status.LOADED:
+            messages.error(request, _("The file was kept, but loading it failed; nothing of it was loaded."))
         elif load.rows_rejected:
             messages.warning(request, _("Loaded, except the rows listed below."))
         else:

@@ -3,16 +3,14 @@ labels, never raw codes such as ``partially_returned``)."""
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import template
-from django.template.defaultfilters import floatformat
 from django.utils.formats import number_format
 from django.utils.translation import gettext
 
 from contributions.documents import mt102_problem
 from contributions.models import OrderStatus, ReturnDocument, ReturnReason
 from contributions.problems import word
+from records.formatting import money
 
 register = template.Library()
 
@@ -33,14 +31,7 @@ def order_problem(entry: object) -> str:
     return word(entry)
 
 
-@register.filter
-def money(value: Decimal | None) -> str:
-    """An amount in tenge as the reader's language writes it: two decimals and grouped thousands
-    (``35 000,00`` in kk/ru, ``35,000.00`` in en); "—" when there is none. Only on pages: form
-    values and files keep plain numbers."""
-    if value is None or value == "":
-        return "—"
-    return str(floatformat(value, "2g"))
+register.filter("money", money)
 
 
 @register.filter

@@ -9,14 +9,22 @@ from django import template
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
-from records.access import view_label
+from records.formatting import view_label
 
 register = template.Library()
 register.filter("access_view_label", view_label)
 
 
 def _column(name: str) -> str:
-    return {"birth_date": gettext("date of birth"), "death_date": gettext("date of death")}.get(name, name)
+    return {
+        "iin": gettext("IIN"),
+        "last_name": gettext("surname"),
+        "first_name": gettext("first name"),
+        "patronymic": gettext("patronymic"),
+        "birth_date": gettext("date of birth"),
+        "gender": gettext("gender"),
+        "death_date": gettext("date of death"),
+    }.get(name, name)
 
 
 # The reasons ``records.registry.parse_snapshot`` gives for a refused row or file (English, as
@@ -38,6 +46,17 @@ _REGISTRY_ERRORS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] =
         lambda m: (
             gettext("The %(column)s %(value)s is not a date written YYYY-MM-DD.")
             % {"column": _column(m["column"]), "value": m["value"]}
+        ),
+    ),
+    (
+        re.compile(r"(?P<column>\w+) contains a NUL character"),
+        lambda m: gettext("The %(column)s contains a NUL character.") % {"column": _column(m["column"])},
+    ),
+    (
+        re.compile(r"(?P<column>\w+) is longer than (?P<width>\d+) characters \((?P<length>\d+)\)"),
+        lambda m: (
+            gettext("The %(column)s is longer than %(width)s characters (%(length)s).")
+            % {"column": _column(m["column"]), "width": m["width"], "length": m["length"]}
         ),
     ),
     (

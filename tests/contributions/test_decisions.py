@@ -11,25 +11,16 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from contributions.models import LedgerEntry, OrderStatus, PaymentOrder, Refund, RefundStatus
-from contributions.services import intake_file, process_order, refund_register
-from records.services import NOTE_MAX_LENGTH, Actor
-from tests.conftest import line_for, order_text
+from contributions.models import LedgerEntry, OrderStatus, Refund, RefundStatus
+from contributions.services import refund_register
+from records.services import NOTE_MAX_LENGTH
+from tests.conftest import line_for, order_text, take_in
 
 pytestmark = pytest.mark.django_db
-ACTOR = Actor(label="test")
-
-
-def take_in(text: str) -> PaymentOrder:
-    (order,) = intake_file(
-        raw=text.encode(), file_name="o.mt102", door="upload", actor=ACTOR, received=date(2023, 11, 24)
-    ).orders
-    process_order(order_id=order.pk, actor=ACTOR)
-    return PaymentOrder.objects.get(pk=order.pk)
 
 
 @pytest.fixture
-def refund(make_user, people) -> Refund:
+def refund(specialist, people) -> Refund:
     take_in(order_text([line_for(people[7])]))
     return refund_register(
         entry_id=LedgerEntry.objects.get().pk,
@@ -37,14 +28,15 @@ def refund(make_user, people) -> Refund:
         request_number="Z-1",
         request_date=date(2023, 12, 1),
         reason="ошибочно",
-        actor=make_user("specialist"),
+        actor=specialist,
     )
 
 
 @pytest.fixture
-def head(make_user) -> Client:
+def head(head_of_unit) -> Client:
+    """The head of unit who decides (four eyes: not the specialist who registered the refund)."""
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(make_user("head_of_unit"))
+    client.force_login(head_of_unit)
     return client
 
 
@@ -93,11 +85,11 @@ def test_the_refund_list_asks_for_the_confirmation_without_a_script(head, refund
     assert "confirm(" not in page  # no JavaScript dialog
 
 
-def test_returning_an_order_in_full_needs_a_reason_and_the_confirmation(make_user, people) -> None:
-    order = take_in(order_text([line_for(people[8])], knp="010"))
+def test_returning_an_order_in_full_needs_a_reason_and_the_confirmation(senior_specialist, people) -> None:
+    (order,) = take_in(order_text([line_for(people[8])], knp="010"))
     assert order.status == OrderStatus.NEEDS_REVIEW
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
-    client.force_login(make_user("senior_specialist"))
+    client.force_login(senior_specialist)
     url = reverse("order_resolve", args=[order.pk])
     page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
     assert 'name="confirm"' in page
@@ -113,11 +105,11 @@ def test_returning_an_order_in_full_needs_a_reason_and_the_confirmation(make_use
     assert (order.status, order.resolution_note) == (OrderStatus.RETURNED, "КНП не тот")
 
 
-def test_registering_a_refund_takes_an_amount_with_a_decimal_comma_on_a_kazakh_page(make_user, people) -> None:
+def test_registering_a_refund_takes_an_amount_with_a_decimal_comma_on_a_kazakh_page(specialist, people) -> None:
     take_in(order_text([line_for(people[9], amount="20000,00")]))
     entry = LedgerEntry.objects.get()
     client = Client(HTTP_ACCEPT_LANGUAGE="kk")
-    client.force_login(make_user("specialist"))
+    client.force_login(specialist)
     data = {"amount": "12000,50", "request_number": "Z-2", "request_date": "03.12.2026", "reason": "қате төленді"}
     response = client.post(reverse("refund_new", args=[entry.pk]), data)
     assert response.status_code == 302, response.context["form"].errors

@@ -22,18 +22,10 @@ from contributions.problems import word
 from contributions.services import intake_file, process_order
 from records.models import Participant, PersonalDataChange
 from records.services import Actor
-from tests.conftest import PAYER, line_for, order_text
+from tests.conftest import PAYER, line_for, order_text, take_in
 
 pytestmark = pytest.mark.django_db
 ACTOR = Actor(label="test")
-
-
-def ingest(text: str | bytes, *, received: date = date(2023, 11, 24), name: str = "order.mt102") -> list[PaymentOrder]:
-    raw = text.encode("utf-8") if isinstance(text, str) else text
-    result = intake_file(raw=raw, file_name=name, door="command", actor=ACTOR, received=received)
-    for order in result.orders:
-        process_order(order_id=order.pk, actor=ACTOR)
-    return [PaymentOrder.objects.get(pk=o.pk) for o in result.orders]
 
 
 def problems(order: PaymentOrder) -> list[str]:
@@ -46,7 +38,7 @@ def reasons(order: PaymentOrder) -> dict[int, str]:
 
 
 def test_a_clean_order_is_posted_whole(people) -> None:
-    (order,) = ingest(order_text([line_for(p) for p in people[1:6]]))
+    (order,) = take_in(order_text([line_for(p) for p in people[1:6]]))
     assert order.status == OrderStatus.POSTED
     assert (order.lines_total, order.lines_posted, order.lines_returned) == (5, 5, 0)
     assert order.amount_posted == Decimal("35000.00")
@@ -66,7 +58,7 @@ def test_a_clean_order_is_posted_whole(people) -> None:
 
 
 def test_knp_017_posts_penalty_entries(people) -> None:
-    (order,) = ingest(order_text([line_for(people[2], amount="12,37")], knp="017"))
+    (order,) = take_in(order_text([line_for(people[2], amount="12,37")], knp="017"))
     assert order.status == OrderStatus.POSTED
     assert LedgerEntry.objects.get(order=order).kind == EntryKind.PENALTY
 
@@ -88,7 +80,7 @@ def test_knp_017_posts_penalty_entries(people) -> None:
 )
 def test_each_line_check_returns_its_reason(people, changes, reason) -> None:
     good, bad = people[3], people[4]
-    (order,) = ingest(order_text([line_for(good), line_for(bad, **changes)]))
+    (order,) = take_in(order_text([line_for(good), line_for(bad, **changes)]))
     assert order.status == OrderStatus.PARTIALLY_RETURNED
     assert reasons(order) == {1: "", 2: reason}
     assert LedgerEntry.objects.filter(order=order).count() == 1
@@ -99,7 +91,7 @@ def test_each_line_check_returns_its_reason(people, changes, reason) -> None:
 
 def test_a_deceased_participants_later_period_is_returned_an_earlier_one_posted(people) -> None:
     dead = people[0]  # died 2023-06-10
-    (order,) = ingest(order_text([line_for(dead, period="052023"), line_for(dead, period="072023")]))
+    (order,) = take_in(order_text([line_for(dead, period="052023"), line_for(dead, period="072023")]))
     assert reasons(order) == {1: "", 2: "deceased"}
 
 
@@ -109,7 +101,7 @@ def test_name_comparison_rules(people) -> None:
         line_for(person, last_name=f"  {person.last_name.lower()}  "),  # case and spaces
         line_for(person, patronymic=""),  # an empty patronymic on the line is fine
     ]
-    (order,) = ingest(order_text(lines))
+    (order,) = take_in(order_text(lines))
     assert order.status == OrderStatus.POSTED
 
 
@@ -123,12 +115,12 @@ def test_yo_equals_ye_but_kazakh_letters_are_distinct(people, settings) -> None:
     def spec(last: str, first: str) -> LineSpec:
         return LineSpec("791028302728", last, first, "", date(1979, 10, 28), "102023", "100,00")
 
-    (order,) = ingest(order_text([spec("ЕЛКИНА", "ӘСЕМ"), spec("ЁЛКИНА", "АСЕМ")]))
+    (order,) = take_in(order_text([spec("ЕЛКИНА", "ӘСЕМ"), spec("ЁЛКИНА", "АСЕМ")]))
     assert reasons(order) == {1: "", 2: "name_mismatch"}
 
 
 def test_every_line_failing_returns_the_order(people) -> None:
-    (order,) = ingest(order_text([line_for(people[6], amount="-5,00"), line_for(people[7], iin="123")]))
+    (order,) = take_in(order_text([line_for(people[6], amount="-5,00"), line_for(people[7], iin="123")]))
     assert order.status == OrderStatus.RETURNED
     assert not LedgerEntry.objects.filter(order=order).exists()
     assert order.amount_returned == Decimal("6995.00")  # -5.00 and 7000.00, as sent
@@ -138,7 +130,7 @@ def test_every_line_failing_returns_the_order(people) -> None:
 def test_lines_that_would_be_posted_for_more_than_the_order_pays_need_review(people) -> None:
     """A negative line still adds up to the total; returning it alone would post 14 000.00 of
     an order that paid 13 995.00. The order needs review and nothing is posted."""
-    (order,) = ingest(order_text([line_for(people[6]), line_for(people[7]), line_for(people[8], amount="-5,00")]))
+    (order,) = take_in(order_text([line_for(people[6]), line_for(people[7]), line_for(people[8], amount="-5,00")]))
     assert order.status == OrderStatus.NEEDS_REVIEW
     assert not LedgerEntry.objects.filter(order=order).exists()
     assert set(order.lines.values_list("status", flat=True)) == {"pending"}
@@ -157,7 +149,7 @@ def test_lines_that_would_be_posted_for_more_than_the_order_pays_need_review(peo
     ],
 )
 def test_an_order_wrong_as_a_whole_needs_review_and_nothing_is_posted(people, kwargs, problem) -> None:
-    (order,) = ingest(order_text([line_for(people[8])], **kwargs))
+    (order,) = take_in(order_text([line_for(people[8])], **kwargs))
     assert order.status == OrderStatus.NEEDS_REVIEW
     assert any(problem in e for e in problems(order)), order.errors
     assert all(e.startswith("line ") for e in problems(order))
@@ -168,7 +160,7 @@ def test_an_order_wrong_as_a_whole_needs_review_and_nothing_is_posted(people, kw
 def test_a_truncated_message_needs_review_and_the_raw_file_is_kept(people) -> None:
     text = order_text([line_for(people[9]), line_for(people[10])])
     cut = text[: text.index(":21:2") + 12]
-    (order,) = ingest(cut)
+    (order,) = take_in(cut)
     assert order.status == OrderStatus.NEEDS_REVIEW
     assert order.errors
     assert bytes(IncomingFile.objects.get().raw) == cut.encode()
@@ -176,7 +168,7 @@ def test_a_truncated_message_needs_review_and_the_raw_file_is_kept(people) -> No
 
 
 def test_a_file_that_cannot_be_split_yields_one_order_needing_review() -> None:
-    (order,) = ingest(b"\x00\xffnot a payment order at all", name="junk.bin")
+    (order,) = take_in(b"\x00\xffnot a payment order at all", name="junk.bin")
     assert order.status == OrderStatus.NEEDS_REVIEW
     assert order.errors
     assert not order.is_original
@@ -185,8 +177,8 @@ def test_a_file_that_cannot_be_split_yields_one_order_needing_review() -> None:
 
 def test_the_same_file_twice_posts_nothing_twice(people) -> None:
     text = order_text([line_for(p) for p in people[11:14]])
-    (first,) = ingest(text)
-    (second,) = ingest(text)
+    (first,) = take_in(text)
+    (second,) = take_in(text)
     assert second.status == OrderStatus.DUPLICATE
     assert second.duplicate_of == first
     assert LedgerEntry.objects.count() == 3
@@ -195,19 +187,19 @@ def test_the_same_file_twice_posts_nothing_twice(people) -> None:
 
 def test_the_same_order_twice_in_one_file(people) -> None:
     text = order_text([line_for(people[14])])
-    first, second = ingest(text + text)
+    first, second = take_in(text + text)
     assert (first.status, second.status) == (OrderStatus.POSTED, OrderStatus.DUPLICATE)
     assert second.duplicate_of == first
 
 
 def test_processing_twice_changes_nothing(people) -> None:
-    (order,) = ingest(order_text([line_for(p) for p in people[15:18]]))
+    (order,) = take_in(order_text([line_for(p) for p in people[15:18]]))
     assert process_order(order_id=order.pk, actor=ACTOR) is None
     assert LedgerEntry.objects.count() == 3
 
 
 def test_entries_are_immutable(people) -> None:
-    ingest(order_text([line_for(people[18])]))
+    take_in(order_text([line_for(people[18])]))
     entry = LedgerEntry.objects.get()
     with pytest.raises(DatabaseError, match="Cannot update or delete"), transaction.atomic():
         LedgerEntry.objects.filter(pk=entry.pk).update(amount=Decimal("1.00"))
@@ -221,7 +213,7 @@ def test_a_registry_change_updates_the_participant_with_a_change_record(people) 
     from records.synthetic import registry_csv
 
     person = people[19]
-    ingest(order_text([line_for(person)]))
+    take_in(order_text([line_for(person)]))
     from dataclasses import replace
 
     registry_load_snapshot(
@@ -233,7 +225,7 @@ def test_a_registry_change_updates_the_participant_with_a_change_record(people) 
 
 
 def test_lines_keep_the_line_of_the_file(people) -> None:
-    (order,) = ingest(order_text([line_for(people[20]), line_for(people[21])]))
+    (order,) = take_in(order_text([line_for(people[20]), line_for(people[21])]))
     first, second = OrderLine.objects.filter(order=order).order_by("sequence")
     text = order_text([line_for(people[20]), line_for(people[21])]).splitlines()
     assert text[first.file_line - 1] == ":21:1"
@@ -241,7 +233,10 @@ def test_lines_keep_the_line_of_the_file(people) -> None:
 
 
 def test_a_day_the_calendar_does_not_know_keeps_the_order_and_says_why(people) -> None:
-    (order,) = ingest(order_text([line_for(people[22])]), received=date(2031, 1, 10))
+    raw = order_text([line_for(people[22])]).encode()
+    (order,) = intake_file(raw=raw, file_name="o.mt102", door="command", actor=ACTOR, received=date(2031, 1, 10)).orders
+    process_order(order_id=order.pk, actor=ACTOR)
+    order.refresh_from_db()
     assert order.deadline is None
     assert any("2031" in e for e in problems(order))
 
@@ -260,7 +255,7 @@ def test_a_known_participant_whose_registry_data_differ_gets_change_records(peop
         birth_date=person.birth_date,
         gender=person.gender,
     )
-    (order,) = ingest(order_text([line_for(person), line_for(people[24])]))
+    (order,) = take_in(order_text([line_for(person), line_for(people[24])]))
     assert order.status == OrderStatus.POSTED
     change = PersonalDataChange.objects.get(participant__iin=person.iin)
     assert (change.field, change.old_value, change.new_value) == ("last_name", "СТАРАЯФАМИЛИЯ", person.last_name)
@@ -378,10 +373,14 @@ def test_the_knp_codes_in_force_on_the_receipt_date_decide(people) -> None:
     assert purpose_kinds(date(2023, 11, 24)) == {"012": EntryKind.CONTRIBUTION}
     assert purpose_kinds(date(2023, 11, 27)) == {"012": EntryKind.PENALTY}
 
-    (expired,) = ingest(order_text([line_for(people[2])], knp="017"), received=date(2023, 11, 24))
+    (expired,) = take_in(order_text([line_for(people[2])], knp="017"))
     assert expired.status == OrderStatus.NEEDS_REVIEW
     assert any("KNP 017" in error for error in problems(expired))
-    (before,) = ingest(order_text([line_for(people[3])], reference="R1", number="1"), received=date(2023, 11, 24))
-    (after,) = ingest(order_text([line_for(people[4])], reference="R2", number="2"), received=date(2023, 11, 27))
+    (before,) = take_in(order_text([line_for(people[3])], reference="R1", number="1"))
+    raw = order_text([line_for(people[4])], reference="R2", number="2").encode()
+    (after,) = intake_file(
+        raw=raw, file_name="o.mt102", door="command", actor=ACTOR, received=date(2023, 11, 27)
+    ).orders
+    process_order(order_id=after.pk, actor=ACTOR)
     assert LedgerEntry.objects.get(order=before).kind == EntryKind.CONTRIBUTION
     assert LedgerEntry.objects.get(order=after).kind == EntryKind.PENALTY

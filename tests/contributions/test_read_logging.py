@@ -1,7 +1,7 @@
 """Reads of personal data on the staff pages are logged with the people they show (Rules,
 paragraph 5), so that "who read person X" finds them on the access log page by IIN: an order's
-lines, the upload results, a payer's page, return documents and their downloads, refunds and
-the participant search."""
+lines, the upload results, the order list, the review queue and the deadline page (their payers),
+a payer's page, return documents and their downloads, refunds and the participant search."""
 
 from __future__ import annotations
 
@@ -11,32 +11,19 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from contributions.models import PaymentOrder
-from contributions.services import intake_file, process_order
 from records.access import MAX_LOGGED_IINS, shown_iins
 from records.models import AccessLog
-from records.services import Actor
 from records.synthetic import synthetic_people
-from tests.conftest import PAYER, line_for, order_text
+from tests.conftest import PAYER, line_for, order_text, take_in
 
 pytestmark = pytest.mark.django_db
-ACTOR = Actor(label="test")
 
 
 @pytest.fixture
-def staff(make_user) -> Client:
+def staff(head_of_service) -> Client:
     client = Client()
-    client.force_login(make_user("head_of_service"))
+    client.force_login(head_of_service)
     return client
-
-
-def take_in(text: str, *, process: bool = True) -> PaymentOrder:
-    (order,) = intake_file(
-        raw=text.encode(), file_name="o.mt102", door="upload", actor=ACTOR, received=date(2023, 11, 24)
-    ).orders
-    if process:
-        process_order(order_id=order.pk, actor=ACTOR)
-    return PaymentOrder.objects.get(pk=order.pk)
 
 
 def found_by_iin(client: Client, iin: str, view: str) -> list[AccessLog]:
@@ -47,7 +34,7 @@ def found_by_iin(client: Client, iin: str, view: str) -> list[AccessLog]:
 
 def test_an_order_with_a_hundred_lines_logs_its_hundred_people_in_one_row(staff) -> None:
     people = list(synthetic_people(100, seed=5))
-    order = take_in(order_text([line_for(person) for person in people]), process=False)
+    (order,) = take_in(order_text([line_for(person) for person in people]), process=False)
     assert staff.get(reverse("order_detail", args=[order.pk])).status_code == 200
     (entry,) = AccessLog.objects.filter(view="order_detail")
     assert entry.query["order"] == order.pk
@@ -63,7 +50,7 @@ def test_an_order_page_logs_only_the_lines_it_shows(staff, monkeypatch) -> None:
 
     monkeypatch.setattr(views, "ORDER_LINES_PAGE", 3)
     people = list(synthetic_people(5, seed=6))
-    order = take_in(order_text([line_for(person) for person in people]), process=False)
+    (order,) = take_in(order_text([line_for(person) for person in people]), process=False)
     staff.get(reverse("order_detail", args=[order.pk]), {"page": 2})
     (entry,) = AccessLog.objects.filter(view="order_detail")
     assert entry.query["page"] == 2
@@ -71,7 +58,7 @@ def test_an_order_page_logs_only_the_lines_it_shows(staff, monkeypatch) -> None:
 
 
 def test_the_upload_results_log_the_payers_once_not_at_every_poll(staff, people) -> None:
-    order = take_in(order_text([line_for(people[1])]), process=False)
+    (order,) = take_in(order_text([line_for(people[1])]), process=False)
     url = f"{reverse('order_upload')}?ids={order.pk}"
     assert staff.get(url).status_code == 200
     assert staff.get(url, HTTP_HX_REQUEST="true").status_code == 200  # the progress poll
@@ -80,8 +67,62 @@ def test_the_upload_results_log_the_payers_once_not_at_every_poll(staff, people)
     assert found_by_iin(staff, PAYER, "order_upload") == [entry]
 
 
+ENTREPRENEUR = "791028302728"  # a payer who is an individual: his IIN is personal data
+
+
+def test_the_order_list_logs_the_payers_it_shows_once_not_at_every_refresh(staff, people) -> None:
+    take_in(order_text([line_for(people[1])]), process=False)  # open: the list refreshes itself
+    take_in(order_text([line_for(people[2])], reference="IP1", number="2", payer_idn=ENTREPRENEUR), process=False)
+    assert staff.get(reverse("order_list")).status_code == 200
+    assert staff.get(reverse("order_list"), HTTP_HX_REQUEST="true").status_code == 200  # the live refresh
+    (listing,) = AccessLog.objects.filter(view="order_list")
+    assert (listing.kind, listing.row_count) == (AccessLog.Kind.VIEW, 2)
+    assert listing.query == {"page": 1, "iins": sorted([PAYER, ENTREPRENEUR])}
+    assert found_by_iin(staff, ENTREPRENEUR, "order_list") == [listing]
+
+    staff.get(reverse("order_list"), {"payer": ENTREPRENEUR})
+    search = AccessLog.objects.filter(view="order_list").exclude(pk=listing.pk).get()
+    assert (search.kind, search.query) == (
+        AccessLog.Kind.SEARCH,
+        {"payer": ENTREPRENEUR, "page": 1, "iins": [ENTREPRENEUR]},
+    )
+
+
+def test_the_review_queue_logs_the_payers_it_shows(staff, people) -> None:
+    (order,) = take_in(order_text([line_for(people[3])], knp="010", payer_idn=ENTREPRENEUR))
+    assert order.status == "needs_review"
+    assert staff.get(reverse("review_queue")).status_code == 200
+    (entry,) = AccessLog.objects.filter(view="review_queue")
+    assert (entry.kind, entry.query, entry.row_count) == (AccessLog.Kind.VIEW, {"page": 1, "iins": [ENTREPRENEUR]}, 1)
+    assert found_by_iin(staff, ENTREPRENEUR, "review_queue") == [entry]
+
+
+def test_the_deadline_page_logs_the_payers_it_shows(staff, people) -> None:
+    # Received on RECEIVED (2023) and not processed: open and long late.
+    take_in(order_text([line_for(people[4])], payer_idn=ENTREPRENEUR), process=False)
+    take_in(order_text([line_for(people[5])], reference="P2", number="2"), process=False)
+    assert staff.get(reverse("deadlines")).status_code == 200
+    (entry,) = AccessLog.objects.filter(view="deadlines")
+    assert (entry.kind, entry.query, entry.row_count) == (
+        AccessLog.Kind.VIEW,
+        {"iins": sorted([PAYER, ENTREPRENEUR])},
+        2,
+    )
+    assert found_by_iin(staff, ENTREPRENEUR, "deadlines") == [entry]
+
+
+def test_the_three_lists_are_named_on_the_access_log_page() -> None:
+    from records.formatting import view_label
+
+    assert [view_label(view) for view in ("order_list", "review_queue", "deadlines")] == [
+        "Payment order list",
+        "Review queue",
+        "Deadline page",
+    ]
+
+
 def test_the_payer_page_and_the_return_documents_log_who_they_show(staff, people) -> None:
-    order = take_in(order_text([line_for(people[2]), line_for(people[3], iin="850615300012")]))
+    (order,) = take_in(order_text([line_for(people[2]), line_for(people[3], iin="850615300012")]))
     document = order.return_document
     staff.get(reverse("payer_detail", args=[PAYER]))
     (payer_read,) = AccessLog.objects.filter(view="payer_detail")
@@ -101,7 +142,7 @@ def test_the_payer_page_and_the_return_documents_log_who_they_show(staff, people
 
 
 def test_the_api_download_of_a_return_document_logs_its_people(make_user, people) -> None:
-    order = take_in(order_text([line_for(people[4]), line_for(people[5], iin="850615300012")]))
+    (order,) = take_in(order_text([line_for(people[4]), line_for(people[5], iin="850615300012")]))
     client = Client()
     client.force_login(make_user("auditor"))
     assert client.get(reverse("api_return_document", args=[order.pk, "csv"])).status_code == 200
@@ -143,7 +184,7 @@ def test_the_people_logged_are_bounded_and_counted() -> None:
 
 def test_the_access_log_page_shows_how_many_people_a_row_names(staff) -> None:
     people = list(synthetic_people(3, seed=7))
-    order = take_in(order_text([line_for(person) for person in people]), process=False)
+    (order,) = take_in(order_text([line_for(person) for person in people]), process=False)
     staff.get(reverse("order_detail", args=[order.pk]))
     page = staff.get(reverse("access_log"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "4 people shown" in page  # three lines and the payer

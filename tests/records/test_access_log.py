@@ -142,7 +142,7 @@ def test_the_log_is_filtered_by_who_what_whom_and_when(make_user, participant, p
 def test_the_log_names_views_in_the_readers_language(make_user, participant) -> None:
     from django.utils import translation
 
-    from records.access import view_label
+    from records.formatting import view_label
 
     assert view_label("participant_detail") == "Participant page"
     assert view_label("admin:records.participant_changelist") == "Admin list: participants"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.utils.text import capfirst
 
 from records.models import AuditEvent, Participant, PersonalDataChange, RegistryLoad, RegistryPerson
 from records.registry import LOOKUP_BY_IIN, SnapshotRegistry, get_registry, registry_load_snapshot
@@ -86,6 +87,80 @@ def test_unusable_file_is_stored_rejected_and_nothing_else_written(raw: bytes, l
     assert reason in result.errors[0]["reason"]
     assert bytes(RegistryLoad.objects.get(pk=result.pk).raw) == raw
     assert not RegistryPerson.objects.exists()
+
+
+LONG_SURNAME = "А" * 150  # the surname column holds 100
+
+
+def test_a_nul_or_an_overlong_name_refuses_its_row_naming_the_field_not_the_whole_load() -> None:
+    """PostgreSQL refuses a NUL in text and a name longer than its column: before, either one
+    raised inside the load and rolled it back, the raw file with it."""
+    text = (
+        HEADER
+        + IVANOV  # line 2: good
+        + f"850615300012,{LONG_SURNAME},ДАНИЯР,,1985-06-15,M,\n"  # 3
+        + "061211600012,ӘБІЛҚАСЫМОВА,ӘС\x00ЕЛ,,2006-12-11,F,\n"  # 4
+        + "150540012348,А,Б,В\x00,2001-01-01,M,\n"  # 5
+        + f"940140000385,А,Б,{'В' * 101},2001-01-01,M,\n"  # 6
+    )
+    result = load(text)
+    assert result.status == RegistryLoad.Status.LOADED
+    assert {e["line"]: e["reason"] for e in result.errors} == {
+        3: "last_name is longer than 100 characters (150)",
+        4: "first_name contains a NUL character",
+        5: "patronymic contains a NUL character",
+        6: "patronymic is longer than 100 characters (101)",
+    }
+    assert (result.rows_inserted, result.rows_rejected) == (1, 4)
+    assert set(RegistryPerson.objects.values_list("iin", flat=True)) == {"791028302728"}
+    assert bytes(result.raw) == text.encode()
+
+
+def test_a_file_name_with_a_nul_is_stored_with_the_file() -> None:
+    result = load(HEADER + IVANOV, name="snap\x00shot.csv")
+    assert (result.status, result.file_name) == (RegistryLoad.Status.LOADED, "snap\ufffdshot.csv")
+
+
+def test_the_widths_checked_are_the_models_columns() -> None:
+    from django.db.models import CharField
+
+    from records.registry import NAME_WIDTHS
+
+    for column, width in NAME_WIDTHS.items():
+        registry, participant = (model._meta.get_field(column) for model in (RegistryPerson, Participant))
+        assert isinstance(registry, CharField)
+        assert isinstance(participant, CharField)
+        assert width == registry.max_length
+        assert width <= (participant.max_length or 0)
+
+
+@pytest.fixture
+def unchecked_names(monkeypatch):
+    """Rows that the checks let through although PostgreSQL refuses them, as every such value
+    was before: whatever the checks miss, a failing load must keep its file and say why."""
+    from records import registry
+
+    monkeypatch.setattr(registry, "_text_problem", lambda column, value: None)
+
+
+def test_a_load_that_fails_in_the_database_is_kept_and_marked_failed(unchecked_names) -> None:
+    load(HEADER + SERIKOV)
+    text = HEADER + IVANOV + f"850615300012,{LONG_SURNAME},ДАНИЯР,,1985-06-15,M,\n"
+    result = load(text, name="long.csv")
+    stored = RegistryLoad.objects.get(pk=result.pk)
+    assert stored.status == RegistryLoad.Status.FAILED
+    assert stored.error.startswith("DataError: value too long")
+    assert bytes(stored.raw) == text.encode()
+    assert stored.sha256 == hashlib.sha256(text.encode()).hexdigest()
+    # Nothing of its rows: not Ivanov, and Serikov as the first load left him.
+    assert list(RegistryPerson.objects.values_list("iin", "last_name")) == [("850615300012", "СЕРИКОВ")]
+    assert AuditEvent.objects.filter(action="registry.store", object_pk=str(result.pk)).exists()
+    assert AuditEvent.objects.get(action="registry.fail").data == {"error": stored.error}
+    assert not AuditEvent.objects.filter(action="registry.load", object_pk=str(result.pk)).exists()
+    # Applying it again does nothing: a failed load stays as it was left, for staff to see.
+    from records.registry import registry_apply_snapshot
+
+    assert registry_apply_snapshot(load_id=result.pk, actor=ACTOR).status == RegistryLoad.Status.FAILED
 
 
 def test_reload_is_idempotent() -> None:
@@ -180,6 +255,33 @@ def test_load_registry_command_fails_on_an_unusable_file(tmp_path: Path) -> None
     with pytest.raises(CommandError, match=r"registry.csv:1: the header must be"):
         call_command("load_registry", str(path))
     assert RegistryLoad.objects.get().status == RegistryLoad.Status.REJECTED
+
+
+def test_load_registry_command_lists_a_nul_and_an_overlong_name_as_bad_lines(tmp_path: Path) -> None:
+    path = tmp_path / "registry.csv"
+    path.write_text(
+        HEADER
+        + IVANOV
+        + "850615300012,СЕРИКОВ,ДА\x00НИЯР,,1985-06-15,M,\n"
+        + f"061211600012,{LONG_SURNAME},Ә,,2006-12-11,F,\n",
+        encoding="utf-8",
+    )
+    out, err = StringIO(), StringIO()
+    call_command("load_registry", str(path), stdout=out, stderr=err)
+    assert "read 3, inserted 1, updated 0, unchanged 0, rejected 2" in out.getvalue()
+    assert f"{path}:3: first_name contains a NUL character" in err.getvalue()
+    assert f"{path}:4: last_name is longer than 100 characters (150)" in err.getvalue()
+
+
+def test_load_registry_command_says_a_load_failed_and_keeps_the_file(tmp_path: Path, unchecked_names) -> None:
+    path = tmp_path / "registry.csv"
+    raw = (HEADER + "850615300012,СЕРИКОВ,ДА\x00НИЯР,,1985-06-15,M,\n").encode()
+    path.write_bytes(raw)
+    with pytest.raises(CommandError, match=r"registry\.csv: loading failed, nothing of it was loaded: DataError"):
+        call_command("load_registry", str(path))
+    stored = RegistryLoad.objects.get()
+    assert (stored.status, bytes(stored.raw)) == (RegistryLoad.Status.FAILED, raw)
+    assert not RegistryPerson.objects.exists()
 
 
 def test_load_registry_command_names_a_missing_file(tmp_path: Path) -> None:
@@ -316,6 +418,75 @@ def test_a_file_refused_as_a_whole_is_kept_and_said(loader) -> None:
     assert not RegistryPerson.objects.exists()
 
 
+def test_the_registry_page_refuses_the_rows_postgresql_cannot_hold_and_loads_the_rest(loader) -> None:
+    from django.utils import translation
+
+    client, _user = loader
+    text = (
+        HEADER
+        + IVANOV
+        + f"850615300012,{LONG_SURNAME},ДАНИЯР,,1985-06-15,M,\n"
+        + "061211600012,Ә,Ә\x00,,2006-12-11,F,\n"
+    )
+    response = upload(client, text.encode())
+    assert response.status_code == 200
+    result = RegistryLoad.objects.get()
+    assert (result.status, result.rows_inserted, result.rows_rejected) == (RegistryLoad.Status.LOADED, 1, 2)
+    page = response.content.decode()
+    with translation.override("kk"):
+        too_long = translation.gettext("The %(column)s is longer than %(width)s characters (%(length)s).") % {
+            "column": translation.gettext("surname"),
+            "length": 150,
+            "width": 100,
+        }
+        nul = translation.gettext("The %(column)s contains a NUL character.") % {
+            "column": translation.gettext("first name")
+        }
+    assert "<td>3</td>" in page
+    assert capfirst(too_long) in page
+    assert "<td>4</td>" in page
+    assert capfirst(nul) in page
+
+
+def test_a_load_that_fails_is_kept_and_said_on_its_page_never_a_500(loader, unchecked_names) -> None:
+    from django.utils import translation
+
+    client, _user = loader
+    raw = (HEADER + IVANOV + f"850615300012,{LONG_SURNAME},ДАНИЯР,,1985-06-15,M,\n").encode()
+    response = upload(client, raw, name="long.csv")
+    result = RegistryLoad.objects.get()
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"/registry/loads/{result.pk}/"
+    assert (result.status, bytes(result.raw), result.file_name) == (RegistryLoad.Status.FAILED, raw, "long.csv")
+    assert not RegistryPerson.objects.exists()
+    page = response.content.decode()
+    with translation.override("kk"):
+        said = translation.gettext("The file was kept, but loading it failed; nothing of it was loaded.")
+        status = translation.gettext("Loading failed")
+    assert said in page
+    assert status in page
+    assert "DataError: value too long" in page
+    assert "long.csv" in client.get("/registry/").content.decode()  # listed among the loads
+
+
+def test_the_admin_upload_says_a_load_failed_and_keeps_the_file(unchecked_names) -> None:
+    from django.contrib.auth.models import User
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(User.objects.create_superuser("root", "root@example.kz", "x" * 16))
+    raw = (HEADER + f"850615300012,{LONG_SURNAME},ДАНИЯР,,1985-06-15,M,\n").encode()
+    response = client.post(
+        "/admin/records/registryload/upload/", {"file": SimpleUploadedFile("long.csv", raw)}, follow=True
+    )
+    assert response.status_code == 200
+    assert [str(m) for m in response.context["messages"]] == [
+        "The file was kept, but loading it failed; nothing of it was loaded."
+    ]
+    assert (RegistryLoad.objects.get().status, bytes(RegistryLoad.objects.get().raw)) == ("failed", raw)
+
+
 def test_the_registry_page_needs_the_permission_to_load(make_user) -> None:
     from django.test import Client
     from django.urls import reverse
@@ -336,6 +507,8 @@ def test_the_registry_page_needs_the_permission_to_load(make_user) -> None:
         "first_name is empty",
         "birth_date '15.06.1985' is not an ISO date (YYYY-MM-DD)",
         "gender 'X' is not M or F",
+        "first_name contains a NUL character",
+        "last_name is longer than 100 characters (150)",
         "death_date is before birth_date",
         "iin 791028302728 repeats line 2",
         "not UTF-8 text (byte 40)",

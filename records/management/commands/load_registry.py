@@ -27,6 +27,10 @@ class Command(BaseCommand):
         if load.status == RegistryLoad.Status.REJECTED:
             error = load.errors[0]
             raise CommandError(f"{path}:{error['line']}: {error['reason']} (file stored as load {load.pk})")
+        if load.status != RegistryLoad.Status.LOADED:
+            raise CommandError(
+                f"{path}: loading failed, nothing of it was loaded: {load.error} (file stored as load {load.pk})"
+            )
         for error in load.errors:
             self.stderr.write(f"{path}:{error['line']}: {error['reason']}")
         if load.rows_rejected > len(load.errors):
