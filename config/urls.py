@@ -45,6 +45,7 @@ urlpatterns = [
         contributions_views.return_document_download,
         name="return_document_download",
     ),
+    path("files/<int:pk>/raw/", contributions_views.incoming_file_download, name="incoming_file_download"),
     path("payers/<str:idn>/", contributions_views.payer_detail, name="payer_detail"),
     path("refunds/", contributions_views.refund_list, name="refund_list"),
     path("refunds/new/<int:entry_id>/", contributions_views.refund_new, name="refund_new"),

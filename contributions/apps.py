@@ -29,6 +29,7 @@ class ContributionsConfig(AppConfig):
                 "refund_list": _("Refund list"),
                 "refund_new": _("Refund request form"),
                 "return_document_download": _("Return document download"),
+                "incoming_file_download": _("File as sent (download)"),
                 "api:return_document": _("API: return document"),
                 "command:account": _("Command: account"),
             }

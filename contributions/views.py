@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -25,7 +26,9 @@ from contributions.models import (
     FINAL_STATUSES,
     DeadlineState,
     Door,
+    IncomingFile,
     LedgerEntry,
+    OrderLine,
     OrderStatus,
     PaymentOrder,
     Refund,
@@ -254,6 +257,27 @@ def return_document_download(request: HttpRequest, pk: int, fmt: str) -> HttpRes
         # The file holds every returned person: all are logged, as an admin export logs its rows.
         query={"return_document": document.number, "format": fmt, **shown_iins(returned_iins(document), limit=None)},
         row_count=document.lines_count,
+    )
+    return response
+
+
+@requires("contributions.view_incomingfile")
+@require_GET
+def incoming_file_download(request: HttpRequest, pk: int) -> HttpResponse:
+    """The file exactly as the payer's bank sent it (Rules, paragraph 6): what a staff member
+    reviewing an order reads when the stored lines cannot say enough. It holds every person of
+    the file: the read is logged with all of them that were read from it."""
+    incoming = get_object_or_404(IncomingFile, pk=pk)
+    people = OrderLine.objects.filter(order__file=incoming).values_list("iin", flat=True)
+    payers = incoming.orders.values_list("payer_idn", flat=True)
+    response = HttpResponse(bytes(incoming.raw), content_type="application/octet-stream")
+    response["Content-Disposition"] = content_disposition_header(True, incoming.file_name or f"file-{pk}")
+    log_access(
+        request,
+        kind=AccessLog.Kind.EXPORT,
+        view="incoming_file_download",
+        query={"file": incoming.pk, "sha256": incoming.sha256, **shown_iins([*payers, *people], limit=None)},
+        row_count=len(people),
     )
     return response
 

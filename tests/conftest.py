@@ -302,6 +302,7 @@ def sample(participant, people):  # URL kwargs of sample objects, by URL name
         "order_detail": {"pk": order.pk},
         "order_resolve": {"pk": order.pk},
         "return_document_download": {"pk": order.return_document.pk, "fmt": "csv"},
+        "incoming_file_download": {"pk": order.file_id},
         "payer_detail": {"idn": order.payer_idn},
         "refund_new": {"entry_id": entry.pk},
         "refund_decide": {"pk": refund.pk},

@@ -46,6 +46,7 @@ EXPECTED = {
     "order_resolve": row(302, 403, 403, 405, 405, 405, 403, 403),
     "return_document_list": STAFF,
     "return_document_download": STAFF,
+    "incoming_file_download": STAFF,
     "payer_detail": STAFF,
     "refund_list": STAFF,
     "refund_new": row(302, 403, 200, 200, 200, 200, 403, 403),

@@ -189,3 +189,22 @@ def test_the_access_log_page_shows_how_many_people_a_row_names(staff) -> None:
     page = staff.get(reverse("access_log"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "4 people shown" in page  # three lines and the payer
     assert people[1].iin in page
+
+
+def test_the_file_as_sent_downloads_byte_for_byte_and_logs_everyone_in_it(people, specialist) -> None:
+    """Staff reviewing an order read the payer's file itself; every person in it is logged."""
+    raw = order_text([line_for(people[1]), line_for(people[2])], reference="RAW1", number="1").encode()
+    (order,) = take_in(raw, name="Төлем №1.mt102")
+    client = Client()
+    client.force_login(specialist)
+    page = client.get(reverse("order_detail", args=[order.pk])).content.decode()
+    url = reverse("incoming_file_download", args=[order.file_id])
+    assert url in page
+    response = client.get(url)
+    assert response.status_code == 200
+    assert response.content == raw
+    assert "filename*=utf-8''%D0%A2%D3%A9%D0%BB%D0%B5%D0%BC" in response["Content-Disposition"]
+    entry = AccessLog.objects.get(view="incoming_file_download")
+    assert entry.kind == AccessLog.Kind.EXPORT
+    assert set(entry.query["iins"]) >= {people[1].iin, people[2].iin, order.payer_idn}
+    assert client.get(reverse("incoming_file_download", args=[10**9])).status_code == 404
