@@ -6,6 +6,7 @@ check is returned to the payer with one reason code.
 
 from __future__ import annotations
 
+import operator
 import unicodedata
 from datetime import date
 from decimal import Decimal
@@ -63,6 +64,7 @@ _LINE_TEXT = {
     "period_text": gettext_noop("period"),
 }
 _LINE_TEXT_LENGTH = {name: _max_length(OrderLine, name) for name in _LINE_TEXT}
+_LINE_GETTERS = {name: operator.attrgetter(name) for name in _LINE_TEXT}
 
 
 def order_problems(order: ParsedOrder, *, known_knp: set[str], received: date | None = None) -> list[Problem]:
@@ -173,9 +175,12 @@ def _length_problems(order: ParsedOrder) -> list[Problem]:
         for name, label in _ORDER_TEXT.items()
         if len(getattr(order, name)) > _ORDER_TEXT_LENGTH[name]
     ]
-    for line in order.lines:
-        for name, label in _LINE_TEXT.items():
-            if len(getattr(line, name)) > _LINE_TEXT_LENGTH[name]:
+    for name, label in _LINE_TEXT.items():
+        longest = _LINE_TEXT_LENGTH[name]
+        if max(map(len, map(_LINE_GETTERS[name], order.lines)), default=0) <= longest:
+            continue  # the usual case, decided at C speed
+        for line in order.lines:
+            if len(getattr(line, name)) > longest:
                 problems.append(
                     Problem(
                         line.file_line,

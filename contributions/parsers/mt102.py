@@ -667,6 +667,10 @@ class _Numbering:
         number = _sequence_number(line.number_text)
         if number is None:  # not a number: reported where it is read
             return
+        if number == self.highest + 1 and number not in self.first_seen:  # the usual case
+            self.first_seen[number] = line.file_line
+            self.highest = number
+            return
         first = self.first_seen.setdefault(number, line.file_line)
         if first != line.file_line:
             errors.append(
@@ -748,8 +752,11 @@ def _parse_32a(order: ParsedOrder, fld: _Field) -> None:
     _require(order, order.total is not None, fld.line, gettext_noop(":32A: total: %(reason)s"), reason=reason)
 
 
+_SEQUENCE_NUMBER = re.compile(r"[0-9]{1,9}")
+
+
 def _sequence_number(text: str) -> int | None:
-    return int(text) if re.fullmatch(r"[0-9]{1,9}", text) else None
+    return int(text) if _SEQUENCE_NUMBER.fullmatch(text) else None
 
 
 def _parse_entry(order: ParsedOrder, entry: _Entry, position: int, period_a: _Sub | None) -> ParsedLine:

@@ -35,7 +35,7 @@ def order_key(order: ParsedOrder) -> str | None:
 
 
 def _amount(value: Decimal | None) -> str:
-    return "" if value is None else format(value.quantize(Decimal("0.01")), "f")
+    return "" if value is None else f"{value:.2f}"  # 7000, 7000.0 and 7000.00 read alike
 
 
 def content_checksum(order: ParsedOrder, key: str | None) -> str:
@@ -54,10 +54,11 @@ def content_checksum(order: ParsedOrder, key: str | None) -> str:
         order.currency,
         _amount(order.total),
     ]
-    for line in order.lines:
-        period = line.period.isoformat() if line.period else line.period_text
-        parts += [line.iin, line.last_name, line.first_name, line.patronymic, str(line.birth_date or "")]
-        parts += [period, _amount(line.amount)]
+    parts += [
+        f"{ln.iin}\x1f{ln.last_name}\x1f{ln.first_name}\x1f{ln.patronymic}\x1f{ln.birth_date or ''}\x1f"
+        f"{ln.period or ln.period_text}\x1f{'' if ln.amount is None else f'{ln.amount:.2f}'}"
+        for ln in order.lines
+    ]
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 

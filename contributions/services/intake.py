@@ -171,7 +171,8 @@ def _line_row(order_id: int, line: ParsedLine) -> tuple[Any, ...]:
 def store_file(*, raw: bytes, file_name: str, door: str, actor: Actor, received: date) -> IncomingFile:
     """Commit what was sent, byte for byte with its checksum, in a transaction of its own: the
     first thing every door does, so no later failure can lose it. Durable: called inside another
-    transaction (which could still roll it back) it refuses to run."""
+    transaction (which could still roll it back) it refuses to run. The row itself records who
+    sent what and when; the audit event of the intake is written with the split."""
     with transaction.atomic(durable=True):
         incoming = IncomingFile.objects.create(
             door=door,
@@ -182,12 +183,6 @@ def store_file(*, raw: bytes, file_name: str, door: str, actor: Actor, received:
             received=received,
             submitted_by=actor.user,
             submitted_label=actor.label,
-        )
-        audit_record(
-            actor=actor,
-            action="files.store",
-            obj=incoming,
-            data={"door": door, "sha256": incoming.sha256, "size": incoming.size, "received": received.isoformat()},
         )
     return incoming
 

@@ -55,7 +55,7 @@ def test_any_failure_while_splitting_keeps_the_file_with_an_order_that_needs_rev
         f"line 1: the order could not be stored as read ({type(failure).__name__}): a staff member must review it"
     ]
     assert (order.reference, order.payer_idn) == ("SO231124000009", "150540012348")  # the header is kept
-    assert AuditEvent.objects.filter(action="files.store", object_pk=str(stored.pk)).exists()
+    assert AuditEvent.objects.filter(action="orders.intake", object_pk=str(stored.pk)).exists()
 
 
 def test_when_even_one_order_at_a_time_fails_the_file_gets_one_order_for_review(people, monkeypatch) -> None:
