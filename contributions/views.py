@@ -271,7 +271,7 @@ def incoming_file_download(request: HttpRequest, pk: int) -> HttpResponse:
     people = OrderLine.objects.filter(order__file=incoming).values_list("iin", flat=True)
     payers = incoming.orders.values_list("payer_idn", flat=True)
     response = HttpResponse(bytes(incoming.raw), content_type="application/octet-stream")
-    response["Content-Disposition"] = content_disposition_header(True, incoming.file_name or f"file-{pk}")
+    response["Content-Disposition"] = content_disposition_header(True, incoming.file_name or f"file-{pk}") or ""
     log_access(
         request,
         kind=AccessLog.Kind.EXPORT,

@@ -265,7 +265,7 @@ def test_the_stored_bytes_are_visible_to_others_before_the_split_begins(people, 
     import contributions.services.intake as intake
 
     seen: list[tuple[object, ...] | None] = []
-    real = intake.parse_file
+    from contributions.parsers.detect import parse_file as real
 
     def parse_and_look(raw: bytes, name: str):
         with _other_connection() as other:

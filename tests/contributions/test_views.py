@@ -239,7 +239,7 @@ def test_processing_time_is_worded_in_the_readers_language(seconds, english, rus
     ],
 )
 def test_money_is_written_with_grouped_thousands_in_the_readers_language(value, english, russian) -> None:
-    from contributions.templatetags.contributions_labels import money
+    from records.formatting import money
 
     with translation.override("en"):
         assert money(value) == english
