@@ -286,3 +286,19 @@ def test_the_personal_account_is_read_a_page_at_a_time_newest_first(settings, pe
     assert f"{oldest // 12}-{oldest % 12 + 1:02d}" in second
     assert second.count("<td>Social contribution</td>") == 5
     assert "Page 2 of 2" in second
+
+
+def test_the_review_queue_lists_only_the_orders_that_need_review(people, senior_specialist) -> None:
+    """Emptying the queue's filter (it listed every order) survived the whole suite."""
+    from contributions.services import order_resolve_review
+    from tests.conftest import take_in
+
+    (posted,) = take_in(order_text([line_for(people[20])], reference="Q1", number="1"))
+    (waiting,) = take_in(order_text([line_for(people[21])], reference="Q2", number="2", knp="010"))
+    (resolved,) = take_in(order_text([line_for(people[22])], reference="Q3", number="3", knp="010"))
+    order_resolve_review(order_id=resolved.pk, actor=senior_specialist, note="Не наш КНП")
+    client = Client()
+    client.force_login(senior_specialist)
+    shown = [order.pk for order in client.get(reverse("review_queue")).context["page"].object_list]
+    assert (posted.status, waiting.status) == ("posted", "needs_review")
+    assert shown == [waiting.pk]
