@@ -11,8 +11,8 @@ one working day". The names below are the services' public face; import from her
 """
 
 from contributions.services.common import DomainError, purpose_kinds
-from contributions.services.deadlines import flag_deadlines
-from contributions.services.intake import IntakeResult, intake_file, receipt_date_problem, split_file, sweep_files
+from contributions.services.deadlines import flag_deadlines, receipt_date_problem
+from contributions.services.intake import IntakeResult, intake_file, split_file, sweep_files
 from contributions.services.posting import IncompletePosting, order_count_failed_attempt, process_order
 from contributions.services.queueing import enqueue_orders, sweep_orders
 from contributions.services.refunds import refund_decide, refund_register, refundable

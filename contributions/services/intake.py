@@ -20,13 +20,12 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
 
 from contributions.checks import KEY_LENGTH, order_problems
@@ -35,10 +34,10 @@ from contributions.parsers.base import ParsedFile, ParsedLine, ParsedOrder
 from contributions.parsers.detect import parse_file
 from contributions.problems import Amount, Problem, storable, stored
 from contributions.services.common import purpose_kinds
+from contributions.services.deadlines import deadline_of as _deadline
 from contributions.services.duplicates import conflict, content_checksum, existing_originals, lock_payers, order_key
 from contributions.services.queueing import enqueue_orders
 from records.services import Actor, audit_record, with_history_context
-from records.working_days import CalendarNotLoaded, deadline_for
 
 logger = logging.getLogger(__name__)
 
@@ -63,36 +62,6 @@ LINE_COLUMNS = (
 class IntakeResult:
     file: IncomingFile
     orders: list[PaymentOrder]
-
-
-def receipt_date_problem(received: date) -> str | None:
-    """Why a receipt date given at a door cannot be taken (in the active language), or None.
-
-    The receipt date is the bank-statement date the money arrived (conventions, "Within one
-    working day"): never in the future, and a day of a year the working-day calendar holds, or
-    the order would have no deadline."""
-    if received > timezone.localdate():
-        return _("The receipt date cannot be in the future.")
-    try:
-        deadline_for(received)
-    except CalendarNotLoaded as exc:
-        return _("The working-day calendar has no data for %(year)s, so the order would have no deadline.") % {
-            "year": exc.year
-        }
-    return None
-
-
-def _deadline(received: date) -> tuple[datetime | None, list[Problem]]:
-    try:
-        return deadline_for(received), []
-    except CalendarNotLoaded as exc:
-        return None, [
-            Problem(
-                0,
-                gettext_noop("the working-day calendar has no data for %(year)s: the deadline could not be set"),
-                year=exc.year,
-            )
-        ]
 
 
 def _column_limit(field: str) -> Decimal:
