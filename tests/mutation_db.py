@@ -1,0 +1,67 @@
+"""A pytest plugin for mutation runs (docs/testing.md), loaded with ``-p tests.mutation_db``.
+
+mutmut runs one pytest session per mutant. Creating and migrating the test database every time
+takes longer than most mutants' tests; keeping it (``--reuse-db``) would let one session spoil
+the next: a test that commits for real (``transaction=True``) leaves every table emptied after
+it, the seeded KNP codes, calendar and catalogue included. So each session starts from a fresh
+copy of a migrated template database (``CREATE DATABASE ... TEMPLATE`` copies files: well under
+a second), which pytest-django then keeps (``--reuse-db``). The template is built once, and
+again when a migration changes.
+
+Never load it in an ordinary run: it drops and recreates the test database at session start.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import psycopg
+import pytest
+from psycopg import sql
+
+
+def _migrations_digest(root: Path) -> str:
+    digest = hashlib.sha256()
+    for path in sorted(root.glob("*/migrations/*.py")):
+        digest.update(path.as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _build_template(admin: psycopg.Connection, template: str, root: Path, digest: str) -> None:
+    """A database migrated by ``manage.py migrate`` with the unmutated code (``MUTANT_UNDER_TEST``
+    empty: every mutated function runs its original), labelled with the migrations' digest."""
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(template)))
+    admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
+    url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{template}").geturl()
+    env = {**os.environ, "DATABASE_URL": url, "MUTANT_UNDER_TEST": ""}
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=root, env=env, check=True, timeout=600
+    )
+    admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(template), sql.Literal(digest)))
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.db import connection
+
+    settings = connection.settings_dict
+    name = settings["TEST"].get("NAME") or f"test_{settings['NAME']}"
+    template = f"{name}_template"
+    root = Path(session.config.rootpath)
+    digest = _migrations_digest(root)
+    params = connection.get_connection_params()
+    params.pop("cursor_factory", None)
+    params.pop("context", None)
+    params["dbname"] = "postgres"
+    with psycopg.connect(**params, autocommit=True) as admin:
+        row = admin.execute(
+            "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [template]
+        ).fetchone()
+        if row is None or row[0] != digest:
+            _build_template(admin, template, root, digest)
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
