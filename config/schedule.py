@@ -24,6 +24,13 @@ PERIODIC_TASKS = [
         task="contributions.sweep_orders",
         crontab={"minute": "*"},
     ),
+    # Every five minutes: apply registry snapshots stored but never applied (the process or the
+    # database went away between storing the file and applying its rows).
+    PeriodicSpec(
+        name="records.sweep_registry_loads (every five minutes)",
+        task="records.sweep_registry_loads",
+        crontab={"minute": "*/5"},
+    ),
     # Each December, load next year's holidays and transfers from the package (administrator
     # edits are kept); the calendar refuses to answer for a year it has no data for.
     PeriodicSpec(

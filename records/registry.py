@@ -14,7 +14,7 @@ import io
 import logging
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from typing import Any, Protocol
 
@@ -319,6 +319,22 @@ def registry_apply_snapshot(*, load_id: int, actor: Actor, raw: bytes | None = N
             load.save(update_fields=["status", "error"])
             audit_record(actor=actor, action="registry.fail", obj=load, data={"error": load.error})
         return load
+
+
+def registry_sweep_loads(*, actor: Actor, older_than: timedelta = timedelta(minutes=5)) -> int:
+    """Apply loads left stored but not applied (the process or the database went away between
+    the two transactions); run by beat. One that fails is marked failed by
+    ``registry_apply_snapshot`` and never stops the others. Returns how many were applied."""
+    cutoff = timezone.now() - older_than
+    waiting = RegistryLoad.objects.filter(status=RegistryLoad.Status.RECEIVED, loaded_at__lt=cutoff)
+    applied = 0
+    for load_id in waiting.order_by("pk").values_list("pk", flat=True)[:10]:
+        try:
+            registry_apply_snapshot(load_id=load_id, actor=actor)
+            applied += 1
+        except Exception:
+            logger.exception("registry load %s could not be applied by the sweeper", load_id)
+    return applied
 
 
 def _apply(load_id: int, actor: Actor, raw: bytes | None) -> RegistryLoad:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
+from records.registry import registry_sweep_loads
 from records.services import Actor, calendar_refresh_from_package
 
 
@@ -19,3 +20,9 @@ def refresh_calendar_task(years: list[int] | None = None) -> dict[str, int]:
         years = [this_year, this_year + 1]
     result = calendar_refresh_from_package(years=years, actor=Actor(label="task:records.refresh_calendar"))
     return {"created": result.created, "updated": result.updated, "deleted": result.deleted}
+
+
+@shared_task(name="records.sweep_registry_loads", acks_late=True, max_retries=0)
+def sweep_registry_loads_task() -> int:
+    """Apply registry snapshots stored but never applied (scheduled every five minutes)."""
+    return registry_sweep_loads(actor=Actor(label="task:records.sweep_registry_loads"))

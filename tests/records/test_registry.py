@@ -573,3 +573,20 @@ def test_after_seed_demo_the_sample_orders_are_checked_against_their_people(sett
     assert orders["SO231124000001"].lines_posted == orders["SO231124000001"].lines_total - 1
     assert reasons["SO231124000002"] == {"invalid_iin", "unknown_iin", "birth_date_mismatch", "deceased"}
     assert orders["SO231124000002"].lines_posted > 0
+
+
+def test_a_load_left_stored_but_not_applied_is_applied_by_the_sweep() -> None:
+    """The process died between storing the file and applying it: beat's sweep applies it."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from records.registry import registry_store_snapshot, registry_sweep_loads
+
+    stored = registry_store_snapshot(raw=(HEADER + IVANOV).encode(), file_name="left.csv", actor=ACTOR)
+    assert registry_sweep_loads(actor=ACTOR) == 0  # not yet: it may still be in hand
+    RegistryLoad.objects.filter(pk=stored.pk).update(loaded_at=timezone.now() - timedelta(minutes=10))
+    assert registry_sweep_loads(actor=ACTOR) == 1
+    assert RegistryLoad.objects.get(pk=stored.pk).status == RegistryLoad.Status.LOADED
+    assert RegistryPerson.objects.filter(iin="791028302728").exists()
+    assert registry_sweep_loads(actor=ACTOR) == 0
