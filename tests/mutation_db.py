@@ -3,10 +3,11 @@
 mutmut runs one pytest session per mutant. Creating and migrating the test database every time
 takes longer than most mutants' tests; keeping it (``--reuse-db``) would let one session spoil
 the next: a test that commits for real (``transaction=True``) leaves every table emptied after
-it, the seeded KNP codes, calendar and catalogue included. So each session starts from a fresh
-copy of a migrated template database (``CREATE DATABASE ... TEMPLATE`` copies files: well under
-a second), which pytest-django then keeps (``--reuse-db``). The template is built once, and
-again when a migration changes.
+it, the seeded KNP codes, calendar and catalogue included. So each session gets a database of
+its own (named after its process, so that two mutants can run at once: ``--max-children 2``),
+a fresh copy of a migrated template database (``CREATE DATABASE ... TEMPLATE`` copies files:
+well under a second), which pytest-django keeps for the session (``--reuse-db``) and the plugin
+drops at its end. The template is built once, and again when a migration changes.
 
 Never load it in an ordinary run: it drops and recreates the test database at session start.
 """
@@ -35,7 +36,7 @@ def _migrations_digest(root: Path) -> str:
 def _build_template(admin: psycopg.Connection, template: str, root: Path, digest: str) -> None:
     """A database migrated by ``manage.py migrate`` with the unmutated code (``MUTANT_UNDER_TEST``
     empty: every mutated function runs its original), labelled with the migrations' digest."""
-    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(template)))
+    _drop(admin, template)
     admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(template)))
     url = urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{template}").geturl()
     env = {**os.environ, "DATABASE_URL": url, "MUTANT_UNDER_TEST": ""}
@@ -45,23 +46,62 @@ def _build_template(admin: psycopg.Connection, template: str, root: Path, digest
     admin.execute(sql.SQL("COMMENT ON DATABASE {} IS {}").format(sql.Identifier(template), sql.Literal(digest)))
 
 
-def pytest_sessionstart(session: pytest.Session) -> None:
+def _admin() -> psycopg.Connection:
     from django.db import connection
 
-    settings = connection.settings_dict
-    name = settings["TEST"].get("NAME") or f"test_{settings['NAME']}"
-    template = f"{name}_template"
-    root = Path(session.config.rootpath)
-    digest = _migrations_digest(root)
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params["dbname"] = "postgres"
-    with psycopg.connect(**params, autocommit=True) as admin:
+    return psycopg.connect(**params, autocommit=True)
+
+
+def _names() -> tuple[str, str]:
+    """(template, this session's database), from ``DATABASE_URL`` (the settings' ``NAME`` is
+    the test database's after a first session in the same process)."""
+    base = "test_" + urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    return f"{base}_template", f"{base}_{os.getpid()}"
+
+
+def _drop(admin: psycopg.Connection, name: str) -> None:
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    from django.db import connection
+
+    template, name = _names()
+    connection.settings_dict["TEST"]["NAME"] = name
+    root = Path(session.config.rootpath)
+    digest = _migrations_digest(root)
+    with _admin() as admin:
+        prefix = name.rpartition("_")[0] + "_"
+        for (other,) in admin.execute("SELECT datname FROM pg_database").fetchall():
+            pid = other.removeprefix(prefix)
+            if other.startswith(prefix) and pid.isdigit() and not _alive(int(pid)):
+                _drop(admin, other)  # left by a session that was killed (a mutant's timeout)
         row = admin.execute(
             "SELECT shobj_description(oid, 'pg_database') FROM pg_database WHERE datname = %s", [template]
         ).fetchone()
         if row is None or row[0] != digest:
             _build_template(admin, template, root, digest)
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        _drop(admin, name)
         admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name), sql.Identifier(template)))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    with _admin() as admin:
+        _drop(admin, _names()[1])
