@@ -34,6 +34,7 @@ urlpatterns = [
     path("staff/roles/", standards_views.role_list, name="role_list"),
     path("staff/roles/assign/", standards_views.role_assign_view, name="role_assign"),
     path("orders/", contributions_views.order_list, name="order_list"),
+    path("orders/live/", contributions_views.order_live, name="order_live"),
     path("orders/upload/", contributions_views.order_upload, name="order_upload"),
     path("orders/review/", contributions_views.review_queue, name="review_queue"),
     path("orders/deadlines/", contributions_views.deadlines, name="deadlines"),

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from datetime import datetime, time
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -26,6 +25,7 @@ from contributions.models import (
 )
 from contributions.problems import word
 from records.models import Participant
+from records.paging import Key, capped_counts
 
 
 def money(value: Decimal | None) -> str:
@@ -98,10 +98,20 @@ def deadline_q(state: DeadlineState | str, now: datetime | None = None) -> Q:
 
 
 def account_entries(participant: Participant) -> QuerySet[LedgerEntry]:
-    return participant.entries.select_related("order").order_by("period", "posted_at", "id")
+    """A participant's entries with the reference of their order (not the whole order row)."""
+    return (
+        participant.entries.select_related("order")
+        .only(*ENTRY_COLUMNS, "order__reference")
+        .order_by("period", "posted_at", "id")
+    )
+
+
+# What the personal account shows of an entry.
+ENTRY_COLUMNS = ("participant", "period", "kind", "amount", "payer_idn", "order", "received", "posted_at")
 
 
 def account_totals(participant: Participant) -> dict[str, Decimal]:
+    """The sum of each kind of entry: read from the index alone (it includes kind and amount)."""
     totals = {kind: Decimal("0.00") for kind in EntryKind.values}
     for kind, total in participant.entries.values_list("kind").annotate(total=Sum("amount")):
         totals[kind] = total
@@ -113,17 +123,15 @@ def monthly_contributions(participant: Participant, months: int = 36) -> list[tu
     period with contributions to the last, at most the last ``months`` of them, oldest first: the
     chart on the participant page. Months without contributions are shown as zero, as the
     benefit formulas count them (conventions: "Recipients and decisions")."""
-    rows = (
-        # Contributions, less the refunds that correct a contribution (not those of a penalty).
-        participant.entries.filter(
-            Q(kind=EntryKind.CONTRIBUTION) | Q(kind=EntryKind.REFUND, corrects__kind=EntryKind.CONTRIBUTION)
-        )
-        .annotate(month=TruncMonth("period"))
-        .values_list("month")
-        .annotate(total=Sum("amount"))
-        .order_by("-month")[:months]
-    )
-    totals = {(month.year, month.month): total for month, total in rows}
+    # Contributions, less the refunds that correct a contribution (not those of a penalty): two
+    # queries, the first read from the index alone, the second of the few refunds.
+    contributions = participant.entries.filter(kind=EntryKind.CONTRIBUTION)
+    refunds = participant.entries.filter(kind=EntryKind.REFUND, corrects__kind=EntryKind.CONTRIBUTION)
+    totals: dict[tuple[int, int], Decimal] = {}
+    for entries in (contributions, refunds):
+        rows = entries.annotate(month=TruncMonth("period")).values_list("month").annotate(total=Sum("amount"))
+        for month, total in rows.order_by():
+            totals[(month.year, month.month)] = totals.get((month.year, month.month), Decimal("0")) + total
     if not totals:
         return []
     first, last = min(totals), max(totals)
@@ -136,4 +144,16 @@ def monthly_contributions(participant: Participant, months: int = 36) -> list[tu
 
 
 def status_counts(orders: QuerySet[PaymentOrder]) -> dict[str, int]:
-    return dict(Counter(orders.values_list("status", flat=True)))
+    """Orders of each status, each counted up to ``records.paging.COUNT_LIMIT`` (one more
+    means "more than"), by the database, from the index on (status, created_at, id)."""
+    return capped_counts(orders, "status", OrderStatus.values)
+
+
+# The orderings of the long lists, each held by an index (records.paging: keyset pages).
+ORDER_KEYS = (Key.field("created_at", datetime), Key.field("id", int))
+RETURN_DOCUMENT_KEYS = ORDER_KEYS
+REFUND_KEYS = (Key.field("registered_at", datetime), Key.field("id", int))
+ENTRY_KEYS = (Key.field("period", date), Key.field("posted_at", datetime), Key.field("id", int))
+
+# What no order list shows and may be large: the errors, the resolution note.
+ORDER_LIST_DEFERRED = ("errors", "resolution_note")

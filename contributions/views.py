@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
@@ -24,6 +25,7 @@ from contributions.forms import (
 )
 from contributions.models import (
     FINAL_STATUSES,
+    OPEN_STATUSES,
     DeadlineState,
     Door,
     IncomingFile,
@@ -35,7 +37,16 @@ from contributions.models import (
     RefundStatus,
     ReturnDocument,
 )
-from contributions.selectors import deadline_q, return_reasons, returned_iins, status_counts
+from contributions.selectors import (
+    ORDER_KEYS,
+    ORDER_LIST_DEFERRED,
+    REFUND_KEYS,
+    RETURN_DOCUMENT_KEYS,
+    deadline_q,
+    return_reasons,
+    returned_iins,
+    status_counts,
+)
 from contributions.services import (
     DomainError,
     intake_file,
@@ -47,6 +58,7 @@ from contributions.services import (
 from records.access import log_access, requires, shown_iins
 from records.filters import filtered
 from records.models import AccessLog
+from records.paging import COUNT_LIMIT, capped_count, keyset_page
 from records.services import Actor
 
 PAGE = 50
@@ -54,19 +66,23 @@ ORDER_LINES_PAGE = 200  # lines on an order's page (and so at most this many peo
 PAYER_RETURNS = 20  # the latest return documents on the payer's page; the rest through the list
 
 
-def _orders_page(request: HttpRequest, orders: Any) -> Any:
-    return Paginator(orders.select_related("file"), PAGE).get_page(request.GET.get("page"))
+def _orders_page(request: HttpRequest, orders: QuerySet[PaymentOrder], *, oldest_first: bool = False) -> Any:
+    """A keyset page of orders (records.paging), newest first unless ``oldest_first``, without
+    the columns no list shows."""
+    orders = orders.defer(*ORDER_LIST_DEFERRED)
+    return keyset_page(request, orders, ORDER_KEYS, descending=not oldest_first, per_page=PAGE)
 
 
-def _log_payers_shown(
-    request: HttpRequest, *, view: str, orders: list[PaymentOrder], page: int | None = None, payer: str = ""
-) -> None:
+def _live_ids(orders: Any) -> list[int]:
+    """The orders of a page still waiting for a worker: the live refresh polls only these."""
+    return [order.pk for order in orders if order.status in OPEN_STATUSES]
+
+
+def _log_payers_shown(request: HttpRequest, *, view: str, orders: list[PaymentOrder], payer: str = "") -> None:
     """A list of orders names their payers (IIN/BIN and name), who may be individuals: showing
     it is a read of their data, logged once per page view with those shown (Rules, paragraph
     5), as ``payer_detail`` logs one payer. A search by payer is logged as a search."""
     query: dict[str, Any] = {"payer": payer} if payer else {}
-    if page is not None:
-        query["page"] = page
     log_access(
         request,
         kind=AccessLog.Kind.SEARCH if payer else AccessLog.Kind.VIEW,
@@ -89,20 +105,36 @@ def _form_errors(form: Any) -> str:
 @requires("contributions.view_orderline")
 @require_GET
 def order_list(request: HttpRequest) -> HttpResponse:
-    filters = OrderFilter(request.GET or None, queryset=PaymentOrder.objects.order_by("-created_at", "-id"))
+    filters = OrderFilter(request.GET or None, queryset=PaymentOrder.objects.all())
     orders = filtered(filters)
     page = _orders_page(request, orders)
-    if not request.htmx:  # type: ignore[attr-defined]
-        # Logged once per page view: the live refresh every three seconds shows the same rows.
-        payer = (filters.form.cleaned_data.get("payer") or "") if filters.is_bound and filters.is_valid() else ""
-        _log_payers_shown(request, view="order_list", orders=list(page.object_list), page=page.number, payer=payer)
-    context = {"form": filters.form, "page": page, "counts": status_counts(orders), "live": _has_open(page)}
-    template = "contributions/_order_rows.html" if request.htmx else "contributions/order_list.html"  # type: ignore[attr-defined]
-    return render(request, template, context)
+    payer = (filters.form.cleaned_data.get("payer") or "") if filters.is_bound and filters.is_valid() else ""
+    _log_payers_shown(request, view="order_list", orders=page.object_list, payer=payer)
+    context = {
+        "form": filters.form,
+        "page": page,
+        "counts": status_counts(orders),
+        "live_ids": _live_ids(page.object_list),
+    }
+    return render(request, "contributions/order_list.html", context)
 
 
-def _has_open(page: Any) -> bool:
-    return any(o.status not in FINAL_STATUSES for o in page.object_list)
+LIVE_IDS = 100  # orders one live refresh asks about at most (a page has PAGE)
+
+
+@requires("contributions.view_orderline")
+@require_GET
+def order_live(request: HttpRequest) -> HttpResponse:
+    """The live refresh of an order list (every three seconds while a worker has orders of the
+    page still open): the status, deadline and lines posted of just those orders, swapped into
+    their rows, and the poll again for those still open. It shows no payer and no person, so it
+    is not a read of personal data to log (the page itself was logged once)."""
+    ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isascii() and i.isdigit() and len(i) < 19]
+    orders = list(PaymentOrder.objects.filter(pk__in=ids[:LIVE_IDS]).only(*LIVE_COLUMNS).order_by("pk"))
+    return render(request, "contributions/_order_live.html", {"orders": orders, "live_ids": _live_ids(orders)})
+
+
+LIVE_COLUMNS = ("status", "deadline", "finished_at", "lines_posted", "lines_total")
 
 
 @requires("contributions.add_paymentorder")
@@ -186,8 +218,8 @@ def order_resolve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
     orders = PaymentOrder.objects.filter(status=OrderStatus.NEEDS_REVIEW, resolved_by__isnull=True)
-    page = _orders_page(request, orders.order_by("created_at"))
-    _log_payers_shown(request, view="review_queue", orders=list(page.object_list), page=page.number)
+    page = _orders_page(request, orders, oldest_first=True)
+    _log_payers_shown(request, view="review_queue", orders=page.object_list)
     return render(request, "contributions/review_queue.html", {"page": page})
 
 
@@ -207,10 +239,11 @@ def deadlines(request: HttpRequest) -> HttpResponse:
     Each list shows its first DEADLINE_ROWS with the full count; the order list has them all."""
     sections, shown = [], []
     for state, ordering, title, css in DEADLINE_SECTIONS:
-        orders = PaymentOrder.objects.filter(deadline_q(state)).order_by(ordering)
+        orders = PaymentOrder.objects.filter(deadline_q(state)).defer(*ORDER_LIST_DEFERRED).order_by(ordering)
         first = list(orders[:DEADLINE_ROWS])
         shown.extend(first)
-        sections.append(({"orders": first, "count": orders.count(), "state": state}, title, css))
+        count = len(first) if len(first) < DEADLINE_ROWS else capped_count(orders)
+        sections.append(({"orders": first, "count": count, "count_limit": COUNT_LIMIT, "state": state}, title, css))
     _log_payers_shown(request, view="deadlines", orders=shown)
     context = {"sections": sections}
     return render(request, "contributions/deadlines.html", context)
@@ -219,18 +252,20 @@ def deadlines(request: HttpRequest) -> HttpResponse:
 @requires("contributions.view_orderline")
 @require_GET
 def return_document_list(request: HttpRequest) -> HttpResponse:
-    documents = ReturnDocument.objects.select_related("order").order_by("-created_at", "-id")
+    documents = ReturnDocument.objects.select_related("order").defer(
+        *(f"order__{column}" for column in ORDER_LIST_DEFERRED)
+    )
     filters = ReturnDocumentFilter(request.GET or None, queryset=documents)
     documents = filtered(filters)
     payer = (filters.form.cleaned_data.get("payer") or "") if filters.is_bound and filters.is_valid() else ""
-    page = Paginator(documents, PAGE).get_page(request.GET.get("page"))
+    page = keyset_page(request, documents, RETURN_DOCUMENT_KEYS, descending=True, per_page=PAGE)
     # The list names payers, who may be individuals (an IIN): logged with those shown.
     shown = shown_iins([payer, *(document.order.payer_idn for document in page.object_list)])
     log_access(
         request,
         kind=AccessLog.Kind.SEARCH if payer else AccessLog.Kind.VIEW,
         view="return_document_list",
-        query={**({"payer": payer} if payer else {}), "page": page.number, **shown},
+        query={**({"payer": payer} if payer else {}), **shown},
         row_count=len(page.object_list),
     )
     return render(request, "contributions/return_list.html", {"page": page, "payer": payer})
@@ -297,13 +332,13 @@ def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
         .select_related("order")
         .order_by("-created_at", "-id")[: PAYER_RETURNS + 1]
     )
-    page = _orders_page(request, orders.order_by("-created_at"))
+    page = _orders_page(request, orders)
     # The payer may be an individual (an IIN): the page is a read of his data.
     log_access(
         request,
         kind=AccessLog.Kind.VIEW,
         view="payer_detail",
-        query={"payer": idn, "page": page.number, **shown_iins([idn])},
+        query={"payer": idn, **shown_iins([idn])},
         row_count=len(page.object_list),
     )
     context = {
@@ -311,6 +346,7 @@ def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
         "name": first.payer_name if first else "",
         "page": page,
         "counts": status_counts(orders),
+        "live_ids": _live_ids(page.object_list),
         "refunds": Refund.objects.filter(payer_idn=idn).select_related("entry__participant")[:100],
         "return_documents": returns[:PAYER_RETURNS],
         "more_return_documents": len(returns) > PAYER_RETURNS,
@@ -322,13 +358,13 @@ def payer_detail(request: HttpRequest, idn: str) -> HttpResponse:
 @require_GET
 def refund_list(request: HttpRequest) -> HttpResponse:
     refunds = Refund.objects.select_related("entry__participant", "registered_by", "decided_by")
-    page = Paginator(refunds, PAGE).get_page(request.GET.get("page"))
+    page = keyset_page(request, refunds, REFUND_KEYS, descending=True, per_page=PAGE)
     # The list names participants (IIN, entry): a read of personal data.
     log_access(
         request,
         kind=AccessLog.Kind.SEARCH,
         view="refund_list",
-        query={"page": page.number, **shown_iins(r.entry.participant.iin for r in page.object_list)},
+        query=shown_iins(r.entry.participant.iin for r in page.object_list),
         row_count=len(page.object_list),
     )
     return render(request, "contributions/refund_list.html", {"page": page, "decision_form": RefundDecisionForm()})

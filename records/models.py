@@ -16,6 +16,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Collate, Upper
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -97,7 +98,17 @@ class Participant(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(iin__regex=IIN_REGEX), name="participant_iin_12_digits"),
         ]
-        indexes = [models.Index(fields=["last_name", "first_name"], name="participant_name_idx")]
+        indexes = [
+            # The search by the start of the surname (and first name), in the order it shows
+            # (records.selectors.SEARCH_KEYS): capitals, compared byte by byte, so that the
+            # prefix is a range of this index and the results come out of it in order.
+            models.Index(
+                Collate(Upper("last_name"), "C"),
+                Collate(Upper("first_name"), "C"),
+                "iin",
+                name="participant_name_prefix_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.iin} {self.full_name}"
@@ -317,7 +328,7 @@ class AccessLog(models.Model):
         verbose_name=_("user"),
     )
     actor_label = models.CharField(_("actor"), max_length=150, blank=True, help_text=_("Command or system."))
-    at = models.DateTimeField(_("at"), auto_now_add=True, db_index=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("participant")
@@ -332,7 +343,11 @@ class AccessLog(models.Model):
         verbose_name_plural = _("access log")
         ordering = ["-at", "-id"]
         permissions = [("export_data", _("Can export data from the admin"))]
-        indexes = [models.Index(fields=["participant", "-at"], name="accesslog_participant_idx")]
+        indexes = [
+            models.Index(fields=["participant", "-at"], name="accesslog_participant_idx"),
+            # The log newest first, a page at a time (records.selectors.ACCESS_LOG_KEYS).
+            models.Index(fields=["at", "id"], name="accesslog_at_idx"),
+        ]
 
     def __str__(self) -> str:
         who = self.user.get_username() if self.user is not None else self.actor_label

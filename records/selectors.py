@@ -2,23 +2,42 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, Value
+from django.db.models.functions import Collate, Upper
+from django.db.models.lookups import StartsWith
 
 from records.models import AccessLog, Participant, PersonalDataChange
+from records.paging import Key
+
+# The order of the search results, which the index participant_name_prefix_idx holds: names in
+# capitals compared byte by byte (collation "C"), so that a prefix search reads the index from
+# the first match on, in order, and stops after one page, however common the surname.
+SEARCH_KEYS = (
+    Key(name="last_name_key", expression=Collate(Upper("last_name"), "C"), kind=str),
+    Key(name="first_name_key", expression=Collate(Upper("first_name"), "C"), kind=str),
+    Key.field("iin", str),
+)
+ACCESS_LOG_KEYS = (Key.field("at", datetime), Key.field("id", int))
 
 
 def participant_search(*, iin: str = "", last_name: str = "", first_name: str = "") -> QuerySet[Participant]:
     """Exact IIN, or the start of the surname and, if given, of the first name
-    (case-insensitive; inner spaces as the registry writes them, one)."""
+    (case-insensitive; inner spaces as the registry writes them, one). Unordered: the page
+    orders by ``SEARCH_KEYS``."""
     if iin:
         return Participant.objects.filter(iin=iin)
-    people = Participant.objects.filter(last_name__istartswith=" ".join(last_name.split()))
+    # Capitals by PostgreSQL, as the index has them (Python's and the server's may differ).
+    people = Participant.objects.filter(StartsWith(SEARCH_KEYS[0].expression, _upper(last_name)))
     if first_name.strip():
-        people = people.filter(first_name__istartswith=" ".join(first_name.split()))
-    return people.order_by("last_name", "first_name", "iin")
+        people = people.filter(StartsWith(SEARCH_KEYS[1].expression, _upper(first_name)))
+    return people
+
+
+def _upper(prefix: str) -> Collate:
+    return Collate(Upper(Value(" ".join(prefix.split()))), "C")
 
 
 def participant_changes(participant: Participant) -> QuerySet[PersonalDataChange]:

@@ -19,9 +19,16 @@ from records.access import LOGGED_IN, log_access, participant_for_user, public, 
 from records.filters import AccessLogFilter, filtered
 from records.forms import ParticipantSearchForm, RegistryUploadForm
 from records.models import AccessLog, RegistryLoad
+from records.paging import keyset_page
 from records.panels import participant_panels
 from records.registry import registry_load_snapshot
-from records.selectors import access_log_entries, participant_changes, participant_search
+from records.selectors import (
+    ACCESS_LOG_KEYS,
+    SEARCH_KEYS,
+    access_log_entries,
+    participant_changes,
+    participant_search,
+)
 from records.services import Actor
 
 PAGE_SIZE = 25
@@ -66,14 +73,14 @@ def participant_search_view(request: HttpRequest) -> HttpResponse:
     page, searched = None, []
     if form.is_bound and form.is_valid():
         results = participant_search(**form.cleaned_data)
-        page = Paginator(results, PAGE_SIZE).get_page(request.GET.get("page"))
+        page = keyset_page(request, results, SEARCH_KEYS, descending=False, per_page=PAGE_SIZE)
         query = {k: v for k, v in form.cleaned_data.items() if v}
         log_access(
             request,
             kind=AccessLog.Kind.SEARCH,
             view="participant_search",
-            query={**query, "page": page.number, **shown_iins(p.iin for p in page.object_list)},
-            row_count=page.paginator.count,
+            query={**query, **shown_iins(p.iin for p in page.object_list)},
+            row_count=page.count,
         )
         searched = form.searched()
     context = {"form": form, "page": page, "searched": searched}
@@ -93,7 +100,7 @@ def participant_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def access_log_view(request: HttpRequest) -> HttpResponse:
     filters = AccessLogFilter(request.GET or None, queryset=access_log_entries())
-    page = Paginator(filtered(filters), 50).get_page(request.GET.get("page"))
+    page = keyset_page(request, filtered(filters), ACCESS_LOG_KEYS, descending=True, per_page=50)
     return render(request, "records/access_log.html", {"form": filters.form, "page": page})
 
 

@@ -46,9 +46,9 @@ def test_the_order_list_with_a_wrong_filter_shows_nothing_and_why(people, head_o
     client.force_login(head_of_service)
     page = client.get(reverse("order_list"), query)
     assert page.status_code == 200
-    assert page.context["page"].paginator.count == 0
+    assert page.context["page"].count == 0
     assert page.context["form"].errors
-    assert client.get(reverse("order_list")).context["page"].paginator.count == 1
+    assert client.get(reverse("order_list")).context["page"].count == 1
 
 
 def test_the_access_log_selector_refuses_what_the_page_refuses(head_of_service) -> None:
@@ -64,5 +64,5 @@ def test_the_return_list_with_a_wrong_payer_shows_nothing(people, head_of_servic
     take_in(order_text([line_for(people[3], iin="123")]))  # returned: a return document
     client = Client()
     client.force_login(head_of_service)
-    assert client.get(reverse("return_document_list")).context["page"].paginator.count == 1
-    assert client.get(reverse("return_document_list"), {"payer": "x"}).context["page"].paginator.count == 0
+    assert client.get(reverse("return_document_list")).context["page"].count == 1
+    assert client.get(reverse("return_document_list"), {"payer": "x"}).context["page"].count == 0

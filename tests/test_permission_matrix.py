@@ -39,6 +39,7 @@ EXPECTED = {
     "role_assign": row(302, 403, 403, 403, 405, 405, 403, 403),
     "api_participant_detail": row(401, 403, 200, 200, 200, 200, 200, 403),
     "order_list": STAFF,
+    "order_live": STAFF,
     "order_upload": row(302, 403, 200, 200, 200, 200, 403, 403),
     "review_queue": row(302, 403, 403, 200, 200, 200, 403, 403),
     "deadlines": row(302, 403, 403, 403, 200, 200, 200, 403),

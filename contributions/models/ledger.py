@@ -30,7 +30,7 @@ class LedgerEntry(models.Model):
     (conventions: "The personal account"; Rules, paragraphs 7(4) and 9). No row-history trigger:
     an append-only row is its own history."""
 
-    # Indexed through entry_participant_period_idx.
+    # Indexed through entry_account_idx.
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="entries", db_index=False, verbose_name=_("participant")
     )
@@ -66,7 +66,13 @@ class LedgerEntry(models.Model):
         verbose_name_plural = _("personal account entries")
         ordering = ["participant", "period", "posted_at", "id"]
         indexes = [
-            models.Index(fields=["participant", "period"], name="entry_participant_period_idx"),
+            # A participant's account a page at a time, in its order, and its totals and monthly
+            # chart from the index alone (kind and amount included): docs/performance.md.
+            models.Index(
+                fields=["participant", "period", "posted_at", "id"],
+                include=["kind", "amount"],
+                name="entry_account_idx",
+            ),
             # Only refunds correct an entry: the others need no index entry.
             models.Index(fields=["corrects"], name="entry_corrects_idx", condition=Q(corrects__isnull=False)),
         ]
@@ -134,6 +140,7 @@ class Refund(models.Model):
         verbose_name_plural = _("refunds")
         ordering = ["-registered_at", "-id"]
         permissions = [("approve_refund", _("Can approve refunds"))]
+        indexes = [models.Index(fields=["registered_at", "id"], name="refund_list_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive"),
             models.CheckConstraint(

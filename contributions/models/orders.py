@@ -132,7 +132,7 @@ class PaymentOrder(models.Model):
     reference = models.CharField(_("reference"), max_length=35, blank=True)
     number = models.CharField(_("number"), max_length=35, blank=True)
     document_date = models.DateField(_("document date"), null=True, blank=True)
-    payer_idn = models.CharField(_("payer IIN/BIN"), max_length=12, blank=True, db_index=True)
+    payer_idn = models.CharField(_("payer IIN/BIN"), max_length=12, blank=True)
     payer_name = models.CharField(_("payer"), max_length=200, blank=True)
     payer_account = models.CharField(_("payer account"), max_length=34, blank=True)
     payer_bic = models.CharField(_("payer bank BIC"), max_length=11, blank=True)
@@ -149,9 +149,7 @@ class PaymentOrder(models.Model):
     total = models.DecimalField(_("order total"), max_digits=16, decimal_places=2, null=True, blank=True)
     received = models.DateField(_("receipt date"), db_index=True)
     deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
-    status = models.CharField(
-        _("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED, db_index=True
-    )
+    status = models.CharField(_("status"), max_length=20, choices=OrderStatus.choices, default=OrderStatus.RECEIVED)
     is_original = models.BooleanField(default=True, verbose_name=_("original"))
     key = models.CharField(
         _("duplicate key"),
@@ -217,6 +215,11 @@ class PaymentOrder(models.Model):
         indexes = [
             models.Index(fields=["status", "deadline"], name="order_status_deadline_idx"),
             models.Index(fields=["created_at"], name="order_open_idx", condition=Q(status="received")),
+            # The order list newest first, a page at a time, unfiltered, by status and by payer
+            # (contributions.selectors.ORDER_KEYS); the status counts read the second.
+            models.Index(fields=["created_at", "id"], name="order_list_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="order_list_status_idx"),
+            models.Index(fields=["payer_idn", "created_at", "id"], name="order_list_payer_idx"),
         ]
 
     def __str__(self) -> str:
@@ -328,6 +331,7 @@ class ReturnDocument(models.Model):
         verbose_name = _("return document")
         verbose_name_plural = _("return documents")
         ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["created_at", "id"], name="return_document_list_idx")]
 
     def __str__(self) -> str:
         return self.number

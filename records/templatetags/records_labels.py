@@ -6,10 +6,12 @@ import re
 from collections.abc import Callable
 
 from django import template
+from django.utils import formats
 from django.utils.text import capfirst
 from django.utils.translation import gettext
 
 from records.formatting import view_label
+from records.paging import COUNT_LIMIT
 
 register = template.Library()
 register.filter("access_view_label", view_label)
@@ -95,3 +97,12 @@ def registry_error_label(reason: str) -> str:
         if match:
             return str(capfirst(word(match)))
     return str(reason)
+
+
+@register.filter
+def capped(count: int) -> str:
+    """A count from ``records.paging.capped_count``: the number, or "more than 1000" when the
+    count stopped at its limit."""
+    if count > COUNT_LIMIT:
+        return gettext("more than %(n)s") % {"n": formats.number_format(COUNT_LIMIT, force_grouping=True)}
+    return formats.number_format(count, force_grouping=True)

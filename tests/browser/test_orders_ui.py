@@ -70,3 +70,40 @@ def test_upload_watch_progress_and_open_the_account(
     assert not any("," in str(t) for t in ticks), ticks
     shot(page, "account-kk.png")
     assert not errors, errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_order_list_refreshes_only_its_open_rows(live_server, page: Page, make_user, people) -> None:
+    """An order still waiting for a worker: the list polls for that order's changing cells
+    (not the whole page), swaps them in when the worker is done, then stops polling."""
+    from contributions.services import process_order
+    from records.services import Actor
+    from tests.conftest import take_in
+
+    make_user("head_of_service", username="aigul")
+    (done,) = take_in(order_text([line_for(people[1])], reference="DONE1", number="1"))
+    (waiting,) = take_in(order_text([line_for(people[2])], reference="WAIT1", number="2"), process=False)
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.get_by_role("button", name="KK").click()
+    page.fill("input[name=username]", "aigul")
+    page.fill("input[name=password]", "pw-123456789")
+    page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+    page.goto(f"{live_server.url}/orders/")
+    status = page.locator(f"#order-{waiting.pk}-status .badge")
+    expect(status).to_have_class("badge status-received")
+    expect(page.locator("#order-live")).to_have_attribute("hx-get", f"/orders/live/?ids={waiting.pk}")
+    shot(page, "order-list-live-kk.png")
+
+    process_order(order_id=waiting.pk, actor=Actor(label="worker"))
+    expect(status).to_have_class("badge status-posted", timeout=10_000)
+    expect(page.locator(f"#order-{waiting.pk}-lines")).to_have_text("1/1")
+    expect(page.locator("#order-live")).not_to_have_attribute("hx-get", f"/orders/live/?ids={waiting.pk}")
+    polls = [url for url in requests if "/orders/live/" in url]
+    assert polls
+    assert all(url.endswith(f"ids={waiting.pk}") for url in polls)  # only the open order, never the done one
+    assert sum(url.rstrip("/").endswith("/orders") for url in requests) == 1  # the page itself, once
+    page.wait_for_timeout(4_000)
+    assert len([url for url in requests if "/orders/live/" in url]) == len(polls)  # polling stopped
+    assert done.pk != waiting.pk

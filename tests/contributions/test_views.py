@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -280,12 +282,20 @@ def test_the_personal_account_is_read_a_page_at_a_time_newest_first(settings, pe
     assert f"{newest // 12}-{newest % 12 + 1:02d}" in first
     assert f"{oldest // 12}-{oldest % 12 + 1:02d}" not in first
     assert first.count("<td>Social contribution</td>") == ACCOUNT_PAGE_SIZE
-    assert "?account_page=2" in first
+    assert f"In all: {months}" in first
+    following = re.search(r'rel="next" href="\?([^"]+)"', first)
+    assert following is not None
+    assert "account_after=" in following.group(1)
 
-    second = client.get(url, {"account_page": 2}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    second = client.get(f"{url}?{html.unescape(following.group(1))}", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert f"{oldest // 12}-{oldest % 12 + 1:02d}" in second
     assert second.count("<td>Social contribution</td>") == 5
-    assert "Page 2 of 2" in second
+    assert 'rel="next"' not in second
+    assert 'rel="prev"' in second
+
+    last = client.get(url, {"account_page": "last"}, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert f"{oldest // 12}-{oldest % 12 + 1:02d}" in last  # the oldest page, whatever its size
+    assert f'<td class="text-nowrap">{newest // 12}-{newest % 12 + 1:02d}</td>' not in last  # the chart has it
 
 
 def test_the_review_queue_lists_only_the_orders_that_need_review(people, senior_specialist) -> None:

@@ -40,7 +40,7 @@ def test_a_search_is_logged_with_its_query_and_count(make_user, participant) -> 
     assert participant.iin in response.content.decode()
     entry = AccessLog.objects.get()
     assert entry.kind == AccessLog.Kind.SEARCH
-    assert entry.query == {"last_name": "иван", "first_name": "ив", "page": 1, "iins": [participant.iin]}
+    assert entry.query == {"last_name": "иван", "first_name": "ив", "iins": [participant.iin]}
     assert entry.row_count == 1
 
 
@@ -135,7 +135,7 @@ def test_the_log_is_filtered_by_who_what_whom_and_when(make_user, participant, p
     for bad in ({"iin": "123"}, {"date_to": "9999-12-31"}, {"date_from": "2026-02-01", "date_to": "2026-01-01"}):
         response = auditor.get(reverse("access_log"), bad, HTTP_ACCEPT_LANGUAGE="en")
         assert response.status_code == 200, bad
-        assert response.context["page"].paginator.count == 0
+        assert response.context["page"].count == 0
         assert response.context["form"].errors, bad
 
 
