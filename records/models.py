@@ -13,6 +13,7 @@ import pghistory
 import pgtrigger
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
@@ -347,6 +348,9 @@ class AccessLog(models.Model):
             models.Index(fields=["participant", "-at"], name="accesslog_participant_idx"),
             # The log newest first, a page at a time (records.selectors.ACCESS_LOG_KEYS).
             models.Index(fields=["at", "id"], name="accesslog_at_idx"),
+            # "Who read person X": the people a page, a search or an export named, in ``query``
+            # (records.filters.AccessLogFilter.filter_iin asks with ``@>``).
+            GinIndex(fields=["query"], opclasses=["jsonb_path_ops"], name="accesslog_query_idx"),
         ]
 
     def __str__(self) -> str:

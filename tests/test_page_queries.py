@@ -120,6 +120,7 @@ def test_every_page_runs_as_many_queries_with_more_data(people, make_user, speci
         "review queue": (staff, lambda: reverse("review_queue")),
         "deadlines": (staff, lambda: reverse("deadlines")),
         "access log": (auditor, lambda: reverse("access_log")),
+        "access log of a person": (auditor, lambda: reverse("access_log") + f"?iin={typical.iin}"),
         "API participant": (api, lambda: reverse("api_participant_detail", args=[typical.iin])),
         "API order": (api, lambda: reverse("api_order_detail", args=[bank_order.pk])),
     }

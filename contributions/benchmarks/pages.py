@@ -52,7 +52,7 @@ LINES_PER_ORDER = 100
 ORDERS_PER_FILE = 10
 ORDERS_PER_PAYER = 30  # ~3 300 payers for 100 000 orders
 ORDERS_PER_OPEN = 250  # orders still received or waiting for review, the newest ones
-ORDERS_PER_ACCESS_ROW = 10
+ENTRIES_PER_ACCESS_ROW = 10  # the log grows with every page read: a million rows at full size
 ORDERS_PER_REFUND = 300
 REFUNDS_AT_LEAST = 60  # more than a page of the refund list (50) at every size, so both show a full page
 PARTIAL_RETURN_EVERY = 12  # every 12th order returned 1-3 lines and has a return document
@@ -118,7 +118,7 @@ class Shape:
             open_orders=max(1, orders // ORDERS_PER_OPEN) if orders > 1 else 0,
             payers=max(2, orders // ORDERS_PER_PAYER),
             files=-(-orders // ORDERS_PER_FILE),
-            access_rows=max(1, orders // ORDERS_PER_ACCESS_ROW),
+            access_rows=max(1, entries // ENTRIES_PER_ACCESS_ROW),
             refunds=max(REFUNDS_AT_LEAST, orders // ORDERS_PER_REFUND),
         )
 
@@ -682,8 +682,8 @@ def _refunds_sql(shape: Shape, staff: Staff) -> str:
 
 
 def _access_log_sql(shape: Shape, staff: Staff) -> str:
-    """Reads and searches by the specialist over the two years: two participant pages, then a
-    search, in turn."""
+    """Reads and searches by the specialist over the two years: two participant pages (naming
+    the participant in ``iins``, as every page that shows people does), then a search, in turn."""
     columns = _columns("records_accesslog").removeprefix("id, ")
     return f"""
     INSERT INTO records_accesslog ({columns})
@@ -693,7 +693,8 @@ def _access_log_sql(shape: Shape, staff: Staff) -> str:
            CASE WHEN a % 3 = 2 THEN NULL ELSE {_typical("a", 19, shape)} END,
            CASE WHEN a % 3 = 2 THEN 'participant_search' ELSE 'participant_detail' END,
            CASE WHEN a % 3 = 2 THEN jsonb_build_object('last_name', '{COMMON_PREFIX}', 'page', 1)
-                ELSE '{{}}'::jsonb END,
+                ELSE jsonb_build_object('iins', jsonb_build_array(
+                    (SELECT iin FROM records_participant WHERE id = {_typical("a", 19, shape)}))) END,
            CASE WHEN a % 3 = 2 THEN 25 END, ('10.0.' || (a % 250) || '.' || (a % 200 + 1))::inet
     FROM generate_series(0, {shape.access_rows - 1}::bigint) AS a
     """
@@ -832,6 +833,7 @@ PAGES: tuple[PageSpec, ...] = (
     PageSpec("order_detail", "specialist", lambda f: _url("order_detail", f.order_id)),
     PageSpec("returns", "specialist", lambda f: _url("return_document_list")),
     PageSpec("access_log", "auditor", lambda f: _url("access_log")),
+    PageSpec("access_log_iin", "auditor", lambda f: _url("access_log", iin=f.typical_iin)),
     PageSpec("refunds", "head", lambda f: _url("refund_list")),
     PageSpec("api_participant", "specialist_token", lambda f: _url("api_participant_detail", f.typical_iin)),
     PageSpec("api_order", "api_token", lambda f: _url("api_order_detail", f.order_id)),

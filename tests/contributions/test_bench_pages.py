@@ -33,6 +33,7 @@ PAGES = {
     "order_detail",
     "returns",
     "access_log",
+    "access_log_iin",
     "refunds",
     "api_participant",
     "api_order",
