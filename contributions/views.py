@@ -156,7 +156,12 @@ def order_upload(request: HttpRequest) -> HttpResponse:
         messages.success(request, _("%(n)s payment orders taken in.") % {"n": len(ids)})
         return redirect(f"{request.path}?ids={','.join(map(str, ids))}")
     ids = [int(i) for i in request.GET.get("ids", "").split(",") if i.isascii() and i.isdigit() and len(i) < 19]
-    orders = list(PaymentOrder.objects.filter(pk__in=ids[:1000]).select_related("file").order_by("file_id", "position"))
+    orders = list(
+        PaymentOrder.objects.filter(pk__in=ids[:1000])
+        .select_related("file")
+        .defer("file__raw", *ORDER_LIST_DEFERRED)  # never the stored file's bytes, polled every 2 s
+        .order_by("file_id", "position")
+    )
     if orders and not request.htmx:  # type: ignore[attr-defined]
         # The results name the payers. Logged once per page; the progress polls every two
         # seconds show the same orders again.
@@ -175,7 +180,9 @@ def order_upload(request: HttpRequest) -> HttpResponse:
 @requires("contributions.view_orderline")
 @require_GET
 def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    order = get_object_or_404(PaymentOrder.objects.select_related("file", "duplicate_of", "resolved_by"), pk=pk)
+    order = get_object_or_404(
+        PaymentOrder.objects.select_related("file", "duplicate_of", "resolved_by").defer("file__raw"), pk=pk
+    )
     lines = Paginator(order.lines.order_by("sequence"), ORDER_LINES_PAGE).get_page(request.GET.get("page"))
     # The lines carry individuals' personal data (IIN, names, birth dates): the read is logged
     # with the people of the page shown (Rules, paragraph 5), and the payer.

@@ -66,6 +66,8 @@ def _measure(pages: dict[str, tuple[Client, Callable[[], str]]]) -> dict[str, in
             response = client.get(url())
         assert response.status_code == 200, (name, url(), response.status_code)
         counts[name] = len(queries)
+        # A stored file's bytes (megabytes) are read only by its download, never by a page.
+        assert not [q for q in queries.captured_queries if '"contributions_incomingfile"."raw"' in q["sql"]], name
     return counts
 
 
@@ -114,6 +116,14 @@ def test_every_page_runs_as_many_queries_with_more_data(people, make_user, speci
         "orders by status": (staff, lambda: reverse("order_list") + "?status=partially_returned"),
         "orders by status last": (staff, lambda: reverse("order_list") + "?status=partially_returned&page=last"),
         "order": (staff, lambda: reverse("order_detail", args=[an_order()])),
+        "upload results": (
+            staff,
+            lambda: (
+                reverse("order_upload")
+                + "?ids="
+                + ",".join(map(str, PaymentOrder.objects.values_list("pk", flat=True)))
+            ),
+        ),
         "return documents": (staff, lambda: reverse("return_document_list")),
         "refunds": (staff, lambda: reverse("refund_list")),
         "payer": (staff, lambda: reverse("payer_detail", args=[PAYER])),
