@@ -162,26 +162,34 @@ def keyset_page(
         down = descending != reverse
         return annotated.order_by(*(OrderBy(F(key.name), descending=down) for key in keys))
 
+    def forward(bound: list[Any] | None) -> tuple[list[M], bool, bool]:
+        rows = ordered(False)
+        if bound is not None:
+            rows = rows.filter(_beyond(keys, bound, descending=descending))
+        found = list(rows[: per_page + 1])
+        return found[:per_page], bound is None, len(found) <= per_page
+
+    def backward(bound: list[Any] | None) -> tuple[list[M], bool, bool]:
+        rows = ordered(True)
+        if bound is not None:
+            rows = rows.filter(_beyond(keys, bound, descending=not descending))
+        found = list(rows[: per_page + 1])
+        return found[:per_page][::-1], len(found) <= per_page, bound is None
+
     after = _decode(params.get(after_name, ""), keys)
     before = None if after is not None else _decode(params.get(before_name, ""), keys)
-    last = after is None and before is None and params.get(page_name) == "last"
     if after is not None:
-        rows = list(ordered(False).filter(_beyond(keys, after, descending=descending))[: per_page + 1])
-        is_first, is_last = False, len(rows) <= per_page
-        rows = rows[:per_page]
-    elif before is not None or last:
-        reverse = ordered(True)
-        if before is not None:
-            reverse = reverse.filter(_beyond(keys, before, descending=not descending))
-        rows = list(reverse[: per_page + 1])
-        is_first, is_last = len(rows) <= per_page, bool(last)
-        rows = rows[:per_page][::-1]
+        rows, is_first, is_last = forward(after)
+        if not rows:  # nothing after it (the rows it followed are gone): the last page
+            rows, is_first, is_last = backward(None)
+    elif before is not None:
+        rows, is_first, is_last = backward(before)
+        if not rows:  # nothing before it: the first page
+            rows, is_first, is_last = forward(None)
+    elif params.get(page_name) == "last":
+        rows, is_first, is_last = backward(None)
     else:
-        rows = list(ordered(False)[: per_page + 1])
-        is_first, is_last = True, len(rows) <= per_page
-        rows = rows[:per_page]
-    if before is not None and not rows:  # nothing before it: show the first page instead
-        return keyset_page(request, queryset, keys, descending=descending, per_page=per_page, prefix=prefix)
+        rows, is_first, is_last = forward(None)
 
     def query(**position: str) -> str:
         names = (page_name, after_name, before_name)

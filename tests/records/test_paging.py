@@ -138,3 +138,27 @@ def test_a_count_stops_at_its_limit() -> None:
     assert capped_count(Participant.objects.all()) == COUNT_LIMIT + 1
     assert capped_count(Participant.objects.filter(iin__in=_iins("9001013", 10))) == 10
     assert capped_count(Participant.objects.none()) == 0
+
+
+def test_past_either_end_the_page_is_the_first_or_the_last_full_page() -> None:
+    _people(3 * PER_PAGE + 2)
+    expected = _expected()
+    first, last = _page({}), _page({"page": "last"})
+    # Before the first row: the first page; after the last row: the last page, never an empty one.
+    before_first = _page(f"before={_key(first, 0)}")
+    assert [p.iin for p in before_first.object_list] == expected[:PER_PAGE]
+    assert before_first.is_first
+    after_last = _page(f"after={_key(last, -1)}")
+    assert [p.iin for p in after_last.object_list] == expected[-PER_PAGE:]
+    assert after_last.is_last
+    # Back from the second page: the first page again.
+    second = _page(first.next_query)
+    back = _page(second.previous_query)
+    assert [p.iin for p in back.object_list] == expected[:PER_PAGE]
+    assert back.is_first
+
+
+def _key(page: KeysetPage[Participant], index: int) -> str:
+    from records.paging import _value
+
+    return _encode([_value(page.object_list[index], key) for key in SEARCH_KEYS])
