@@ -162,3 +162,18 @@ def _key(page: KeysetPage[Participant], index: int) -> str:
     from records.paging import _value
 
     return _encode([_value(page.object_list[index], key) for key in SEARCH_KEYS])
+
+
+def test_a_count_at_its_limit_reads_more_than_in_the_readers_language() -> None:
+    from django.utils import translation
+
+    from records.templatetags.records_labels import capped
+
+    with translation.override("en"):
+        assert capped(COUNT_LIMIT) == "1,000"
+        assert capped(COUNT_LIMIT + 1) == "more than 1,000"
+    with translation.override("ru"):
+        assert capped(COUNT_LIMIT + 1) == "более 1\xa0000"
+    with translation.override("kk"):
+        assert capped(7) == "7"
+        assert capped(COUNT_LIMIT + 1) == "1\xa0000-ден астам"
