@@ -10,7 +10,7 @@ The copy also keeps a run away from edits made to the checkout while it lasts: m
 the apps again at every run and would test a half-edited tree.
 
     .venv/bin/python scripts/mutmut_tree.py /tmp/mut-tree
-    cd /tmp/mut-tree && /path/to/checkout/.venv/bin/mutmut run --max-children 1 "contributions.services.refunds.*"
+    cd /tmp/mut-tree && PATH=/path/to/checkout/.venv/bin:$PATH mutmut run --max-children 2
 
 Run it again to refresh the copy (``mutants/`` and its results are kept).
 """
