@@ -114,6 +114,8 @@ _AUDITOR = tuple(
         ("contributions.view_ledgerentry", "read personal accounts"),
         ("contributions.view_refund", "read refunds"),
         ("contributions.view_purposecode", "read the payment purpose codes"),
+        ("payments.view_legalparameter", "read the legal parameters of the benefit amounts"),
+        ("payments.view_legalparameterevent", "read the row history of the legal parameters"),
         ("contributions.monitor_deadlines", "read the deadline page"),
         ("records.view_participantevent", "read the row history of participants"),
         ("records.view_registrypersonevent", "read the row history of the registry snapshot"),
