@@ -127,13 +127,17 @@ def _plain(value: Decimal) -> str:
 
 
 class _Parameters:
-    """The parameter rows in force on a date, each read once and remembered as used."""
+    """The parameter rows, read once (the table is small), each picked as in force on a date
+    and remembered as used."""
 
     def __init__(self) -> None:
+        self.rows: dict[str, list[LegalParameter]] = {}
+        for row in LegalParameter.objects.order_by("name", "-valid_from"):
+            self.rows.setdefault(row.name, []).append(row)
         self.used: dict[int, UsedParameter] = {}
 
     def get(self, name: str, on: date, *, required: bool = True) -> Decimal | None:
-        row = LegalParameter.objects.filter(name=name, valid_from__lte=on).order_by("-valid_from").first()
+        row = next((r for r in self.rows.get(name, []) if r.valid_from <= on), None)
         if row is None:
             if required:
                 label = ParameterName(name).label
@@ -147,6 +151,12 @@ class _Parameters:
         assert found is not None  # noqa: S101 - get() raises for a required one
         return found
 
+    def fresh(self) -> _Parameters:
+        """The same rows, nothing used yet: one calculation of many."""
+        other = _Parameters.__new__(_Parameters)
+        other.rows, other.used = self.rows, {}
+        return other
+
 
 def _month(day: date) -> date:
     return day.replace(day=1)
@@ -158,22 +168,23 @@ def _months_back(month: date, count: int) -> list[date]:
     return [date((i // 12), i % 12 + 1, 1) for i in range(index - count, index)]
 
 
+def _net_rows(participant_ids: list[int], before: date) -> Iterable[tuple[int, date, Decimal]]:
+    """(participant, period, net contributions) of every period before ``before``: the
+    contributions (all payers) less the refunds that correct a contribution; penalties never count
+    (conventions: "Benefit amounts"). Two grouped reads from the index of the account
+    (participant, period, …) INCLUDE (kind, amount), whatever the number of participants."""
+    entries = LedgerEntry.objects.filter(participant_id__in=participant_ids, period__lt=before)
+    contributions = entries.filter(kind=EntryKind.CONTRIBUTION)
+    refunds = entries.filter(kind=EntryKind.REFUND, corrects__kind=EntryKind.CONTRIBUTION)
+    for part in (contributions, refunds):
+        yield from part.values_list("participant_id", "period").annotate(total=Sum("amount")).order_by()
+
+
 def net_contributions(participant: Participant, before: date) -> dict[date, Decimal]:
-    """Contributions of each period before ``before`` (all payers), less the refunds that correct
-    a contribution; penalties never count (conventions: "Benefit amounts"). Read from the index
-    of the account (participant, period, …) INCLUDE (kind, amount)."""
+    """A participant's net contributions of each period before ``before`` (``_net_rows``)."""
     totals: dict[date, Decimal] = {}
-    entries = LedgerEntry.objects.filter(participant=participant, period__lt=before)
-    rows: Iterable[tuple[date, Decimal]] = [
-        *entries.filter(kind=EntryKind.CONTRIBUTION).values_list("period").annotate(total=Sum("amount")).order_by(),
-        *entries.filter(kind=EntryKind.REFUND, corrects__kind=EntryKind.CONTRIBUTION)
-        .values_list("period")
-        .annotate(total=Sum("amount"))
-        .order_by(),
-    ]
-    for period, total in rows:
-        month = _month(period)
-        totals[month] = totals.get(month, Decimal("0")) + total
+    for _participant, period, total in _net_rows([participant.pk], before):
+        totals[_month(period)] = totals.get(_month(period), Decimal("0")) + total
     return totals
 
 
@@ -224,10 +235,75 @@ def calculate(
     participant = Participant.objects.filter(iin=iin).first()
     if participant is None:
         raise NoAmount(_("No participant has the IIN %(iin)s.") % {"iin": iin})
+    contributions = net_contributions(participant, _month(risk_date))
+    return _amount(
+        benefit=benefit,
+        iin=iin,
+        risk_date=risk_date,
+        contributions=contributions,
+        parameters=_Parameters(),
+        loss_degree=loss_degree,
+        dependents=dependents,
+        leave_days=leave_days,
+    )
+
+
+def calculate_many(
+    *,
+    benefit: str,
+    risk_date: date,
+    iins: list[str],
+    loss_degree: Decimal | None = None,
+    dependents: int | None = None,
+    leave_days: int | None = None,
+) -> dict[str, Calculation | NoAmount]:
+    """``calculate`` for many participants with the same risk date and inputs, in one set-based
+    pass: the participants in one read, their net contributions in two grouped reads, the
+    parameters once; the formula is the same code (``_amount``). Each IIN maps to its
+    calculation or to the ``NoAmount`` that says why it has none."""
+    if benefit not in BenefitType.CODES:
+        raise NoAmount(_("Unknown payment type: %(type)s.") % {"type": benefit})
+    ids = dict(Participant.objects.filter(iin__in=iins).values_list("pk", "iin"))
+    contributions: dict[int, dict[date, Decimal]] = {pk: {} for pk in ids}
+    for participant_id, period, total in _net_rows(list(ids), _month(risk_date)):
+        month = _month(period)
+        contributions[participant_id][month] = contributions[participant_id].get(month, Decimal("0")) + total
     parameters = _Parameters()
+    results: dict[str, Calculation | NoAmount] = {
+        iin: NoAmount(_("No participant has the IIN %(iin)s.") % {"iin": iin}) for iin in iins
+    }
+    for pk, iin in ids.items():
+        try:
+            results[iin] = _amount(
+                benefit=benefit,
+                iin=iin,
+                risk_date=risk_date,
+                contributions=contributions[pk],
+                parameters=parameters.fresh(),
+                loss_degree=loss_degree,
+                dependents=dependents,
+                leave_days=leave_days,
+            )
+        except NoAmount as exc:
+            results[iin] = exc
+    return results
+
+
+def _amount(
+    *,
+    benefit: str,
+    iin: str,
+    risk_date: date,
+    contributions: dict[date, Decimal],
+    parameters: _Parameters,
+    loss_degree: Decimal | None,
+    dependents: int | None,
+    leave_days: int | None,
+) -> Calculation:
+    """The formula of ``benefit`` (conventions: "Benefit amounts") on a participant's net
+    contributions by period before the month of the risk."""
     on = risk_date
     risk_month = _month(risk_date)
-    contributions = net_contributions(participant, risk_month)
     participation = sum(1 for total in contributions.values() if total > 0)
     if not participation:
         raise NoAmount(_("The participant has no contributions before the month of the risk."))

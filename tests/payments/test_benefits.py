@@ -165,3 +165,24 @@ def test_benefit_calc_prints_one_json_object_and_fails_with_the_reason(steady) -
     }
     with pytest.raises(CommandError, match="No participant"):
         call_command("benefit_calc", "--type", "disability", "--iin", "000000000000", "--risk-date", "2023-12-15")
+
+
+def test_many_at_once_give_what_each_alone_gives_in_a_fixed_number_of_queries(people, steady) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from payments.benefits import calculate_many
+
+    short = people[7]
+    _account(short, ["112023"], reference="SHORT")  # one month: no right to job-loss payments
+    iins = [steady.iin, short.iin, "000000000000"]
+    with CaptureQueriesContext(connection) as queries:
+        many = calculate_many(benefit="job_loss", risk_date=RISK, iins=iins)
+    assert len(queries) == 4  # participants, parameters, contributions, refunds: whatever the count
+    alone = calculate(benefit="job_loss", iin=steady.iin, risk_date=RISK)
+    first = many[steady.iin]
+    assert not isinstance(first, NoAmount)
+    assert first.as_json() == alone.as_json()
+    assert isinstance(many[short.iin], NoAmount)
+    assert "6 needed" in str(many[short.iin])
+    assert isinstance(many["000000000000"], NoAmount)
