@@ -118,20 +118,33 @@ def account_totals(participant: Participant) -> dict[str, Decimal]:
     return totals
 
 
+def net_contributions(participant_ids: list[int], *, before: date | None = None) -> dict[int, dict[date, Decimal]]:
+    """Each participant's net contributions by month (its first day), before ``before`` if given:
+    the contributions of all payers less the refunds that correct a contribution; penalties never
+    count (conventions: "The personal account", "Benefit amounts"). Two grouped reads, whatever
+    the number of participants: the first from ``entry_account_idx`` alone, the second of the few
+    refunds. The monthly chart and the benefit amounts both read it."""
+    entries = LedgerEntry.objects.filter(participant_id__in=participant_ids)
+    if before is not None:
+        entries = entries.filter(period__lt=before)
+    contributions = entries.filter(kind=EntryKind.CONTRIBUTION)
+    refunds = entries.filter(kind=EntryKind.REFUND, corrects__kind=EntryKind.CONTRIBUTION)
+    totals: dict[int, dict[date, Decimal]] = {pk: {} for pk in participant_ids}
+    for part in (contributions, refunds):
+        rows = part.annotate(month=TruncMonth("period")).values_list("participant_id", "month")
+        for participant_id, month, total in rows.annotate(total=Sum("amount")).order_by():
+            months = totals[participant_id]
+            months[month] = months.get(month, Decimal("0")) + total
+    return totals
+
+
 def monthly_contributions(participant: Participant, months: int = 36) -> list[tuple[str, str]]:
     """(YYYY-MM, amount) of net contributions (refunds deducted) for every month from the first
     period with contributions to the last, at most the last ``months`` of them, oldest first: the
     chart on the participant page. Months without contributions are shown as zero, as the
     benefit formulas count them (conventions: "Recipients and decisions")."""
-    # Contributions, less the refunds that correct a contribution (not those of a penalty): two
-    # queries, the first read from the index alone, the second of the few refunds.
-    contributions = participant.entries.filter(kind=EntryKind.CONTRIBUTION)
-    refunds = participant.entries.filter(kind=EntryKind.REFUND, corrects__kind=EntryKind.CONTRIBUTION)
-    totals: dict[tuple[int, int], Decimal] = {}
-    for entries in (contributions, refunds):
-        rows = entries.annotate(month=TruncMonth("period")).values_list("month").annotate(total=Sum("amount"))
-        for month, total in rows.order_by():
-            totals[(month.year, month.month)] = totals.get((month.year, month.month), Decimal("0")) + total
+    by_month = net_contributions([participant.pk])[participant.pk]
+    totals = {(month.year, month.month): total for month, total in by_month.items()}
     if not totals:
         return []
     first, last = min(totals), max(totals)

@@ -9,16 +9,14 @@ the values the reference does not confirm. Nothing here writes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Sum
 from django.utils.translation import gettext_lazy as _
 
-from contributions.models import EntryKind, LedgerEntry
+from contributions.selectors import net_contributions
 from payments.models import Confidence, LegalParameter, ParameterName
 from records.models import Participant
 
@@ -168,26 +166,6 @@ def _months_back(month: date, count: int) -> list[date]:
     return [date((i // 12), i % 12 + 1, 1) for i in range(index - count, index)]
 
 
-def _net_rows(participant_ids: list[int], before: date) -> Iterable[tuple[int, date, Decimal]]:
-    """(participant, period, net contributions) of every period before ``before``: the
-    contributions (all payers) less the refunds that correct a contribution; penalties never count
-    (conventions: "Benefit amounts"). Two grouped reads from the index of the account
-    (participant, period, …) INCLUDE (kind, amount), whatever the number of participants."""
-    entries = LedgerEntry.objects.filter(participant_id__in=participant_ids, period__lt=before)
-    contributions = entries.filter(kind=EntryKind.CONTRIBUTION)
-    refunds = entries.filter(kind=EntryKind.REFUND, corrects__kind=EntryKind.CONTRIBUTION)
-    for part in (contributions, refunds):
-        yield from part.values_list("participant_id", "period").annotate(total=Sum("amount")).order_by()
-
-
-def net_contributions(participant: Participant, before: date) -> dict[date, Decimal]:
-    """A participant's net contributions of each period before ``before`` (``_net_rows``)."""
-    totals: dict[date, Decimal] = {}
-    for _participant, period, total in _net_rows([participant.pk], before):
-        totals[_month(period)] = totals.get(_month(period), Decimal("0")) + total
-    return totals
-
-
 def _ksu(months: int, on: date, parameters: _Parameters) -> Decimal:
     """КСУ by months of participation (reference.md §4.2), capped where a cap is in force."""
     bands = (
@@ -235,7 +213,7 @@ def calculate(
     participant = Participant.objects.filter(iin=iin).first()
     if participant is None:
         raise NoAmount(_("No participant has the IIN %(iin)s.") % {"iin": iin})
-    contributions = net_contributions(participant, _month(risk_date))
+    contributions = net_contributions([participant.pk], before=_month(risk_date))[participant.pk]
     return _amount(
         benefit=benefit,
         iin=iin,
@@ -264,10 +242,7 @@ def calculate_many(
     if benefit not in BenefitType.CODES:
         raise NoAmount(_("Unknown payment type: %(type)s.") % {"type": benefit})
     ids = dict(Participant.objects.filter(iin__in=iins).values_list("pk", "iin"))
-    contributions: dict[int, dict[date, Decimal]] = {pk: {} for pk in ids}
-    for participant_id, period, total in _net_rows(list(ids), _month(risk_date)):
-        month = _month(period)
-        contributions[participant_id][month] = contributions[participant_id].get(month, Decimal("0")) + total
+    contributions = net_contributions(list(ids), before=_month(risk_date))
     parameters = _Parameters()
     results: dict[str, Calculation | NoAmount] = {
         iin: NoAmount(_("No participant has the IIN %(iin)s.") % {"iin": iin}) for iin in iins

@@ -127,12 +127,6 @@ class KeysetPage(Generic[M]):
     def has_other_pages(self) -> bool:
         return not (self.is_first and self.is_last)
 
-    def __iter__(self) -> Any:
-        return iter(self.object_list)
-
-    def __len__(self) -> int:
-        return len(self.object_list)
-
 
 def capped_count(queryset: QuerySet[Any]) -> int:
     """How many rows, counted up to ``COUNT_LIMIT + 1``: a count that stops early instead of
@@ -148,11 +142,10 @@ def keyset_page(
     descending: bool,
     per_page: int,
     prefix: str = "",
-    count: bool = True,
 ) -> KeysetPage[M]:
     """The page of ``queryset`` (ordered by ``keys``, all ascending or all descending, the last
     one unique) that the request's query string asks for. Reads ``per_page + 1`` rows (the one
-    more says whether there is a next page) and, if ``count``, a capped count."""
+    more says whether there is a next page) and a capped count."""
     params = request.GET
     page_name, after_name, before_name = f"{prefix}page", f"{prefix}after", f"{prefix}before"
     expressions = {key.name: key.expression for key in keys if not isinstance(key.expression, F)}
@@ -201,7 +194,7 @@ def keyset_page(
 
     return KeysetPage(
         object_list=rows,
-        count=capped_count(queryset) if count else len(rows),
+        count=capped_count(queryset),
         is_first=is_first,
         is_last=is_last,
         first_query=query(),
