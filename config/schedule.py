@@ -38,4 +38,11 @@ PERIODIC_TASKS = [
         task="records.refresh_calendar",
         crontab={"minute": "0", "hour": "3", "day_of_month": "1", "month_of_year": "12,1"},
     ),
+    # Every hour: propose recalculations and terminations that a signal missed (the proposals
+    # follow the ledger and the registry as they change; this catches up after an outage).
+    PeriodicSpec(
+        name="payments.propose (hourly)",
+        task="payments.propose",
+        crontab={"minute": "17"},
+    ),
 ]

@@ -88,6 +88,7 @@ class RefundDecisionForm(forms.Form):
     decision = forms.ChoiceField(choices=[("approve", _("Approve")), ("reject", _("Reject"))])
     note = NoteField(label=_("Note"), required=False, rows=2)
     confirm = ConfirmField(_("I confirm this decision on the refund."))
+    version = forms.IntegerField(min_value=1, required=False, widget=forms.HiddenInput)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -56,6 +56,7 @@ from contributions.services import (
     refundable,
 )
 from records.access import log_access, requires, shown_iins
+from records.approval import StepNotPermitted
 from records.filters import filtered
 from records.models import AccessLog
 from records.paging import COUNT_LIMIT, capped_count, keyset_page
@@ -412,9 +413,12 @@ def refund_decide_view(request: HttpRequest, pk: int) -> HttpResponse:
             actor=request.user,  # type: ignore[arg-type]
             approve=form.cleaned_data["decision"] == "approve",
             note=form.cleaned_data["note"],
+            version=form.cleaned_data["version"],
         )
     except DomainError as exc:
         messages.error(request, " ".join(exc.messages))
+    except StepNotPermitted as exc:
+        messages.error(request, str(exc))
     else:
         if refund.status == RefundStatus.POSTED:
             messages.success(request, _("The refund was approved and posted."))

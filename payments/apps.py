@@ -1,8 +1,29 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
+
+
+def _ledger_changed(sender: Any, participant_ids: list[int], **kwargs: Any) -> None:
+    from payments.services import propose_recalculations
+
+    propose_recalculations(participant_ids=participant_ids)
+
+
+def _registry_loaded(sender: Any, participant_ids: list[int] | None = None, **kwargs: Any) -> None:
+    from payments.services import propose_terminations
+
+    propose_terminations(participant_ids=participant_ids)
 
 
 class PaymentsConfig(AppConfig):
     verbose_name = _("Social payments")
     name = "payments"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        """Proposals follow the ledger and the registry (``records.signals``)."""
+        from records.signals import ledger_changed, registry_loaded
+
+        ledger_changed.connect(_ledger_changed, dispatch_uid="payments.propose_recalculations")
+        registry_loaded.connect(_registry_loaded, dispatch_uid="payments.propose_terminations")

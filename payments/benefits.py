@@ -156,6 +156,17 @@ class _Parameters:
         return other
 
 
+def parameter_in_force(name: str, on: date) -> UsedParameter:
+    """One legal parameter's row in force on ``on`` (the deciding rules read them too: the
+    approval thresholds, the law's clock, the child-care months). ``NoAmount`` when none is."""
+    row = LegalParameter.objects.filter(name=name, valid_from__lte=on).order_by("-valid_from").first()
+    if row is None:
+        raise NoAmount(
+            _("No value of “%(name)s” is in force on %(day)s.") % {"name": ParameterName(name).label, "day": on}
+        )
+    return UsedParameter(name, row.valid_from, row.value, row.confidence, row.pk)
+
+
 def _month(day: date) -> date:
     return day.replace(day=1)
 

@@ -308,6 +308,32 @@ class AuditEvent(models.Model):
         return f"{timezone.localtime(self.created_at):%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
 
 
+class ApprovalStep(models.Model):
+    """One step of a document that staff decide in turns (a refund, a payment decision): who
+    took it, when, from which state to which, and why (``records.approval``). Written in the
+    same transaction as the step; never edited."""
+
+    content_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, verbose_name=_("content type"))
+    object_pk = models.CharField(_("object"), max_length=64)
+    step = models.CharField(_("step"), max_length=30)
+    from_state = models.CharField(_("from state"), max_length=20)
+    to_state = models.CharField(_("to state"), max_length=20)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("taken by")
+    )
+    reason = models.TextField(_("reason"), blank=True)
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ["taken_at", "id"]
+        indexes = [models.Index(fields=["content_type", "object_pk", "taken_at"], name="approval_step_object_idx")]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.taken_at):%Y-%m-%d %H:%M} {self.step}: {self.from_state} → {self.to_state}"
+
+
 class AccessLog(models.Model):
     """A read of personal data, a search, or an export: who, when, what, from where.
 

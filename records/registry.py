@@ -27,6 +27,7 @@ from records.db import bound_cursor, number_array
 from records.identifiers import identifier_error
 from records.models import Participant, RegistryLoad, RegistryPerson
 from records.services import Actor, audit_record, with_history_context
+from records.signals import registry_loaded
 
 REGISTRY_HEADER = ("iin", "last_name", "first_name", "patronymic", "birth_date", "gender", "death_date")
 MAX_STORED_ERRORS = 1000
@@ -355,6 +356,8 @@ def _apply(load_id: int, actor: Actor, raw: bytes | None) -> RegistryLoad:
             audit_record(actor=actor, action="registry.reject", obj=load, data=parsed.file_error.as_json())
             return load  # the raw file was committed before: nothing a sender gave us is lost
         inserted, updated, participants_changed = _upsert(load, parsed.rows, actor)
+        if participants_changed:
+            transaction.on_commit(lambda: registry_loaded.send(sender=RegistryLoad, participant_ids=None), robust=True)
         load.status = RegistryLoad.Status.LOADED
         load.rows_inserted = inserted
         load.rows_updated = updated

@@ -71,17 +71,47 @@ _SPECIALIST = (
     Grant("contributions.view_ledgerentry", ("2024/9/2", "2024/10/2"), "read personal accounts"),
     Grant("contributions.view_refund", ("2024/9/2", "2024/10/2"), "follow refunds"),
     Grant("contributions.add_refund", ("2024/9/2", "2024/10/2"), "register a payer's refund request"),
+    # Recipients and decisions (Rules, paragraphs 10-14).
+    Grant("payments.view_recipient", ("2024/9/1", "2024/10/1", "2019/3/1"), "open recipients and their case files"),
+    Grant(
+        "payments.add_recipient", ("2024/9/1", "2024/10/1", "2019/3/1"), "register an applicant from the application"
+    ),
+    Grant(
+        "payments.change_recipient",
+        ("2024/9/2", "2024/10/2", "2019/3/2"),
+        "enter dated changes of a recipient's paragraph 12 items",
+    ),
+    Grant("payments.view_recipientchange", ("2024/9/2", "2024/10/2", "2019/3/2"), "see a recipient's change records"),
+    Grant("payments.view_dependant", ("2024/9/1", "2024/10/1", "2019/3/1"), "see a breadwinner's dependants"),
+    Grant("payments.view_casedocument", ("2024/9/1", "2024/10/1", "2019/3/1"), "read the documents of a case file"),
+    Grant("payments.add_casedocument", ("2024/9/1", "2024/10/1", "2019/3/1"), "file the documents received"),
+    Grant("payments.check_casedocument", ("2024/9/1", "2024/10/1", "2019/3/1"), "check the documents received"),
+    Grant("payments.view_decision", ("2024/9/2", "2024/10/2", "2019/3/2"), "follow the decisions on payments"),
+    Grant("payments.add_decision", ("2024/9/1", "2024/10/1", "2019/3/1"), "draft decisions on payments"),
+    Grant(
+        "payments.view_decisionproposal",
+        ("2024/9/2", "2024/10/2", "2019/3/2"),
+        "draft what the system proposes (recalculations, terminations)",
+    ),
+    Grant("payments.view_legalparameter", ("2024/9/2", "2024/10/2", "2019/3/2"), "see the parameters of an amount"),
 )
 _CONTROLLER = (
     Grant("records.view_auditevent", ("2024/11/1", "2024/11/2"), "check other specialists' work"),
     Grant("contributions.resolve_review", ("2024/11/1",), "decide orders that are wrong as a whole"),
     Grant("records.view_registryload", ("2024/11/2",), "check what registry data the accounting relied on"),
+    Grant("payments.verify_decision", ("2024/11/1",), "verify decisions drafted by others, or return them"),
+    Grant("records.view_approvalstep", ("2024/11/1", "2024/11/2"), "see who took each step of a decision"),
 )
 _HEAD_OF_UNIT = (
     Grant("records.view_accesslog", ("2024/12/1",), "control who read personal data in the unit"),
     Grant("standards.assign_role", ("2024/12/1",), "staff the unit's roles"),
     Grant("contributions.monitor_deadlines", ("2024/12/1",), "see orders due today and late ones"),
     Grant("contributions.approve_refund", ("2024/12/1", "2024/12/2"), "approve refunds registered by others"),
+    Grant(
+        "payments.approve_decision",
+        ("2024/12/1", "2024/12/2", "2019/1/1", "2019/1/2"),
+        "approve decisions on payments up to the amount threshold",
+    ),
 )
 _HEAD_OF_SERVICE = (
     Grant("records.change_calendarday", ("2024/13/1",), "keep the working-day calendar of the service"),
@@ -90,6 +120,11 @@ _HEAD_OF_SERVICE = (
         "records.add_registryload",
         ("2024/13/2",),
         "load the state registry snapshot the payments are checked against (Rules, paragraph 6)",
+    ),
+    Grant(
+        "payments.approve_decision_above_threshold",
+        ("2024/13/1", "2024/13/2", "2019/2/1", "2019/2/2"),
+        "approve decisions above the amount threshold (organisation of the payment)",
     ),
 )
 _AUDITOR = tuple(
@@ -116,6 +151,16 @@ _AUDITOR = tuple(
         ("contributions.view_purposecode", "read the payment purpose codes"),
         ("payments.view_legalparameter", "read the legal parameters of the benefit amounts"),
         ("payments.view_legalparameterevent", "read the row history of the legal parameters"),
+        ("payments.view_recipient", "read recipients"),
+        ("payments.view_recipientevent", "read the row history of recipients"),
+        ("payments.view_recipientchange", "read the recipients' change records"),
+        ("payments.view_dependant", "read dependants"),
+        ("payments.view_dependantevent", "read the row history of dependants"),
+        ("payments.view_casedocument", "read case-file documents"),
+        ("payments.view_decision", "read decisions"),
+        ("payments.view_decisionevent", "read the row history of decisions"),
+        ("payments.view_decisionproposal", "read what the system proposed"),
+        ("records.view_approvalstep", "read every step of every approval"),
         ("contributions.monitor_deadlines", "read the deadline page"),
         ("records.view_participantevent", "read the row history of participants"),
         ("records.view_registrypersonevent", "read the row history of the registry snapshot"),

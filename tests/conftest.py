@@ -124,6 +124,44 @@ def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.2, descr
 
 # --- Actors: one signed-in user per staff role (standards.roles), plus outsiders -----------------
 
+
+def with_second_factor(user):
+    """Give a user who needs it (``records.second_factor``) a confirmed TOTP device and mark the
+    object signed in with it, as django-otp's middleware does for a request; ``force_login``
+    (below) signs a test client in with it too. ``make_user(..., second_factor=False)`` gives a
+    user who signed in with the password only."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from records.second_factor import needs_second_factor
+
+    if needs_second_factor(user):
+        device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
+            user=user, name="test device", confirmed=True
+        )
+        user.otp_device = device
+    return user
+
+
+@pytest.fixture(autouse=True)
+def _force_login_with_the_second_factor(monkeypatch):
+    """``client.force_login(user)`` for a user whose object carries a verified device
+    (``with_second_factor``) also signs the session in with that device."""
+    from django.test import Client
+    from django_otp import DEVICE_ID_SESSION_KEY
+
+    original = Client.force_login
+
+    def force_login(self, user, backend=None):
+        original(self, user, backend)
+        device = getattr(user, "otp_device", None)
+        if device is not None:
+            session = self.session
+            session[DEVICE_ID_SESSION_KEY] = device.persistent_id
+            session.save()
+
+    monkeypatch.setattr(Client, "force_login", force_login)
+
+
 ROLE_KEYS = ["specialist", "senior_specialist", "head_of_unit", "head_of_service", "auditor"]
 
 
@@ -136,7 +174,7 @@ def make_user(db):
 
     counter = {"n": 0}
 
-    def make(role_key: str | None, *, username: str | None = None) -> User:
+    def make(role_key: str | None, *, username: str | None = None, second_factor: bool = True) -> User:
         counter["n"] += 1
         user = User.objects.create_user(username or f"{role_key or 'norole'}-{counter['n']}", password="pw-123456789")
         if role_key is not None:
@@ -145,6 +183,8 @@ def make_user(db):
             )
             role_assign(user_id=user.pk, role_key=role_key, actor=root)
             user.refresh_from_db()
+        if second_factor:
+            with_second_factor(user)
         return user
 
     return make

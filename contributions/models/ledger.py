@@ -4,18 +4,23 @@ and 9; conventions: "The personal account").
 
 from __future__ import annotations
 
+from typing import Any
+
 import pghistory
 import pgtrigger
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+from django_fsm import FSMField, transition
 
 from contributions.models.orders import OrderLine, PaymentOrder
+from records.approval import ApprovalModel
 from records.formatting import money
 from records.models import Participant, history_options
+from records.signals import ledger_changed
 
 
 class EntryKind(models.TextChoices):
@@ -97,11 +102,16 @@ class RefundStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
+def _not_the_registrar(refund: Any, user: Any) -> bool:
+    return bool(refund.registered_by_id != user.pk)
+
+
 @pghistory.track(**history_options(_("refund history entry"), _("refund history")))
-class Refund(models.Model):
+class Refund(ApprovalModel):
     """A refund of excess (erroneously) paid contributions at a payer's request (Rules,
     paragraphs 7(4) and 9): registered by a specialist, approved by a head who is not the person
-    who registered it, then posted as a negative entry that corrects the original one."""
+    who registered it, then posted as a negative entry that corrects the original one. Its two
+    steps go through the one approval mechanism (``records.approval``)."""
 
     entry = models.ForeignKey(
         LedgerEntry, on_delete=models.PROTECT, related_name="refunds", verbose_name=_("personal account entry")
@@ -111,7 +121,9 @@ class Refund(models.Model):
     request_number = models.CharField(_("payer's request number"), max_length=50)
     request_date = models.DateField(_("payer's request date"))
     reason = models.TextField(_("reason"))
-    status = models.CharField(_("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.REGISTERED)
+    status = FSMField(
+        _("status"), max_length=10, choices=RefundStatus.choices, default=RefundStatus.REGISTERED, protected=True
+    )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
     )
@@ -151,6 +163,50 @@ class Refund(models.Model):
                 condition=~Q(status="posted") | Q(posted_entry__isnull=False), name="refund_posted_has_entry"
             ),
         ]
+
+    _STEP = {
+        "permission": "contributions.approve_refund",
+        "second_factor": True,
+        "state_field": "status",
+        "refusal": _("A refund cannot be approved or rejected by the person who registered it."),
+    }
+
+    @transition(
+        field=status,
+        source=RefundStatus.REGISTERED,
+        target=RefundStatus.POSTED,
+        permission=_not_the_registrar,
+        custom={**_STEP, "audit_action": "refunds.approve"},
+    )
+    def approve(self, *, actor: Any, reason: str) -> None:
+        """Post the refund as a negative entry that corrects the original (paragraph 9)."""
+        entry = self.entry
+        self.decided_by, self.decided_at, self.decision_note = actor, timezone.now(), reason
+        self.posted_entry = LedgerEntry.objects.create(
+            participant_id=entry.participant_id,
+            period=entry.period,
+            kind=EntryKind.REFUND,
+            amount=-self.amount,
+            payer_idn=entry.payer_idn,
+            order=None,
+            line=None,
+            received=timezone.localdate(),
+            corrects=entry,
+        )
+        participant_id = entry.participant_id
+        transaction.on_commit(
+            lambda: ledger_changed.send(sender=LedgerEntry, participant_ids=[participant_id]), robust=True
+        )
+
+    @transition(
+        field=status,
+        source=RefundStatus.REGISTERED,
+        target=RefundStatus.REJECTED,
+        permission=_not_the_registrar,
+        custom={**_STEP, "audit_action": "refunds.reject"},
+    )
+    def reject(self, *, actor: Any, reason: str) -> None:
+        self.decided_by, self.decided_at, self.decision_note = actor, timezone.now(), reason
 
     def __str__(self) -> str:
         return gettext("request %(number)s, %(amount)s to refund") % {

@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_noop
 
 from contributions.checks import line_reason
-from contributions.models import EntryKind, LineStatus, OrderStatus, PaymentOrder, ReturnReason
+from contributions.models import EntryKind, LedgerEntry, LineStatus, OrderStatus, PaymentOrder, ReturnReason
 from contributions.parsers.base import ParsedLine
 from contributions.problems import Amount, Problem
 from contributions.services.common import KNP_IN_FORCE
@@ -31,6 +31,7 @@ from records.db import bound_cursor, code_array, number_array
 from records.identifiers import identifier_error
 from records.registry import LOOKUP_BY_IIN, RegistryRecord, get_registry
 from records.services import REGISTRY_FIELDS, Actor, participant_change_personal_data, with_history_context
+from records.signals import ledger_changed
 
 logger = logging.getLogger(__name__)
 
@@ -217,6 +218,11 @@ def process_order(*, order_id: int, actor: Actor) -> str | None:
             )
             if cursor.rowcount != 1:
                 raise IncompletePosting(order_id)
+            if outcome.lines_posted:
+                posted_to = [int(pk) for pk in participants.values()]
+                transaction.on_commit(
+                    lambda: ledger_changed.send(sender=LedgerEntry, participant_ids=posted_to), robust=True
+                )
     return str(outcome.status)
 
 

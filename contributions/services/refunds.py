@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from contributions.models import EntryKind, LedgerEntry, Refund, RefundStatus
 from contributions.services.common import DomainError, clean_note
+from records.approval import StalePage, WrongState, take_step
 from records.services import Actor, audit_record, with_history_context
 
 
@@ -64,42 +65,24 @@ def refund_register(
     return refund
 
 
-@with_history_context
-@transaction.atomic
-def refund_decide(*, refund_id: int, actor: User, approve: bool, note: str = "") -> Refund:
-    """Approve (and post as a negative entry that corrects the original) or reject a refund.
-    The person who registered it can never decide it; a rejection says why. Raises
-    ``Refund.DoesNotExist`` for an unknown refund (a 404 at the door)."""
-    if not actor.has_perm("contributions.approve_refund"):
-        raise PermissionDenied
+def refund_decide(*, refund_id: int, actor: User, approve: bool, note: str = "", version: int | None = None) -> Refund:
+    """Approve (and post as a negative entry that corrects the original) or reject a refund,
+    through the one approval mechanism (``records.approval.take_step``): the person who
+    registered it can never decide it, a head needs the second factor, a rejection says why,
+    and a page out of date changes nothing. Raises ``Refund.DoesNotExist`` for an unknown
+    refund (a 404 at the door)."""
     note = clean_note(note, required_message=None if approve else _("Give the reason the refund is refused."))
-    refund = Refund.objects.select_for_update().select_related("entry").get(pk=refund_id)
-    if refund.registered_by_id == actor.pk:
-        raise DomainError(_("A refund cannot be approved or rejected by the person who registered it."))
-    if refund.status != RefundStatus.REGISTERED:
-        raise DomainError(_("This refund has already been decided."))
-    refund.decided_by, refund.decided_at, refund.decision_note = actor, timezone.now(), note
-    if approve:
-        entry = refund.entry
-        refund.posted_entry = LedgerEntry.objects.create(
-            participant_id=entry.participant_id,
-            period=entry.period,
-            kind=EntryKind.REFUND,
-            amount=-refund.amount,
-            payer_idn=entry.payer_idn,
-            order=None,
-            line=None,
-            received=timezone.localdate(),
-            corrects=entry,
+    try:
+        return take_step(
+            model=Refund,
+            pk=refund_id,
+            step="approve" if approve else "reject",
+            actor=actor,
+            version=version,
+            reason=note,
+            audit_data={"amount": str(Refund.objects.values_list("amount", flat=True).get(pk=refund_id))},
         )
-        refund.status = RefundStatus.POSTED
-    else:
-        refund.status = RefundStatus.REJECTED
-    refund.save()
-    audit_record(
-        actor=Actor.of(actor),
-        action="refunds.approve" if approve else "refunds.reject",
-        obj=refund,
-        data={"amount": str(refund.amount), "note": refund.decision_note},
-    )
-    return refund
+    except StalePage as exc:
+        raise DomainError(exc.messages) from exc
+    except WrongState as exc:
+        raise DomainError(_("This refund has already been decided.")) from exc

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from contributions.models import EntryKind, LedgerEntry, Refund, RefundStatus
 from contributions.services import DomainError, refund_decide, refund_register, refundable
+from records.approval import StepNotPermitted
 from records.models import AuditEvent
 from tests.conftest import PAYER, line_for, order_text, take_in
 
@@ -105,7 +106,7 @@ def test_the_correcting_entry_is_the_payers_own_and_an_approval_needs_no_note(en
         str(refund.pk),
         "refund",
     )
-    assert event.data == {"amount": "100.00", "note": ""}
+    assert event.data == {"amount": "100.00", "from": "registered", "to": "posted", "reason": ""}
 
 
 def test_a_rejection_needs_its_reason_and_moves_no_money(entry, clerk, head) -> None:
@@ -127,14 +128,15 @@ def test_a_rejection_needs_its_reason_and_moves_no_money(entry, clerk, head) -> 
         str(refund.pk),
         "refund",
     )
-    assert event.data == {"amount": "250.00", "note": "Нет оснований"}
+    assert event.data == {"amount": "250.00", "from": "registered", "to": "rejected", "reason": "Нет оснований"}
 
 
 def test_a_decided_refund_is_not_decided_again_and_the_registrar_never_decides(entry, clerk, head, make_user) -> None:
     refund = register(entry, head)
-    assert refused(lambda: refund_decide(refund_id=refund.pk, actor=head, approve=True)) == [
-        "A refund cannot be approved or rejected by the person who registered it."
-    ]
+    with pytest.raises(
+        StepNotPermitted, match="A refund cannot be approved or rejected by the person who registered it."
+    ):
+        refund_decide(refund_id=refund.pk, actor=head, approve=True)
     other = make_user("head_of_service")
     refund_decide(refund_id=refund.pk, actor=other, approve=False, note="Нет")
     assert refused(lambda: refund_decide(refund_id=refund.pk, actor=other, approve=True)) == [

@@ -19,6 +19,7 @@ from contributions.services import (
     refund_decide,
     refund_register,
 )
+from records.approval import StepNotPermitted
 from records.models import AuditEvent
 from records.services import Actor
 from tests.conftest import line_for, order_text, take_in
@@ -104,7 +105,7 @@ def test_the_registrar_can_never_decide_even_as_a_head(make_user, people) -> Non
         reason="x",
         actor=head,
     )
-    with pytest.raises(DomainError, match="registered"):
+    with pytest.raises(StepNotPermitted, match="registered"):
         refund_decide(refund_id=refund.pk, actor=head, approve=True)
     # The database refuses it too, whatever path a write takes.
     with pytest.raises(IntegrityError), transaction.atomic():

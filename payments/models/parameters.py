@@ -1,6 +1,6 @@
-"""Social payments from the State Social Insurance Fund (Rules, paragraphs 10-14): so far the
-effective-dated legal parameters that the benefit amounts are computed with (conventions:
-"Benefit amounts"; reference.md §4-5). Recipients and decisions follow (issue 17)."""
+"""The effective-dated legal parameters that the benefit amounts and the approval of decisions
+use (conventions: "Benefit amounts"; reference.md §4-5): data an administrator corrects, with
+history, never constants in code."""
 
 from __future__ import annotations
 
@@ -56,6 +56,17 @@ class ParameterName(models.TextChoices):
     JOB_LOSS_MONTHS_36 = "job_loss_months_36", _("Months of job-loss payments, 36-47 months of participation")
     JOB_LOSS_MONTHS_48 = "job_loss_months_48", _("Months of job-loss payments, 48-59 months of participation")
     JOB_LOSS_MONTHS_60 = "job_loss_months_60", _("Months of job-loss payments, 60 months of participation or more")
+    CHILD_CARE_MONTHS = "child_care_months", _("Months of child-care payments (until the child's age)")
+    DECISION_WORKING_DAYS = "decision_working_days", _("Working days from the application to the decision")
+    JOB_LOSS_DECISION_WORKING_DAYS = (
+        "job_loss_decision_working_days",
+        _("Working days from the application to the decision, job loss"),
+    )
+    APPROVAL_MONTHLY_THRESHOLD = (
+        "approval_monthly_threshold",
+        _("Monthly amount above which the head of the service approves, KZT"),
+    )
+    APPROVAL_LUMP_THRESHOLD = "approval_lump_threshold", _("Lump sum above which the head of the service approves, KZT")
 
 
 @pghistory.track(**history_options(_("legal parameter history entry"), _("legal parameter history")))
