@@ -21,7 +21,7 @@ and the domain audit event in the same transaction.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.contrib.auth.models import AbstractBaseUser, User
 from django.contrib.contenttypes.models import ContentType
@@ -56,7 +56,16 @@ class SecondFactorMissing(StepNotPermitted):
     """The step moves money and the user did not sign in with the second factor (HTTP 403)."""
 
 
-class ApprovalModel(ConcurrentTransitionMixin, models.Model):
+if TYPE_CHECKING:  # django-fsm's mixin reads as Any to mypy, which would make every model Any
+
+    class _Concurrent:
+        pass
+
+else:
+    _Concurrent = ConcurrentTransitionMixin
+
+
+class ApprovalModel(_Concurrent, models.Model):
     """A document decided in steps: a ``version`` that every step bumps (stale-page
     protection), the steps' history, and django-fsm's guard that a save never overwrites a
     state someone else changed since the row was read (``ConcurrentTransition``)."""

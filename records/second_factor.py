@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 
 # The permissions whose holders sign in with the second factor.
 SECOND_FACTOR_PERMISSIONS = (
@@ -16,9 +16,9 @@ SECOND_FACTOR_PERMISSIONS = (
 )
 
 
-def needs_second_factor(user: AbstractBaseUser | AnonymousUser) -> bool:
+def needs_second_factor(user: User | AnonymousUser) -> bool:
     if not user.is_authenticated:
         return False
     if getattr(user, "is_superuser", False):
         return True
-    return any(user.has_perm(permission) for permission in SECOND_FACTOR_PERMISSIONS)  # type: ignore[union-attr]
+    return any(user.has_perm(permission) for permission in SECOND_FACTOR_PERMISSIONS)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -125,12 +125,12 @@ def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.2, descr
 # --- Actors: one signed-in user per staff role (standards.roles), plus outsiders -----------------
 
 
-def with_second_factor(user):
+def with_second_factor(user: Any) -> Any:
     """Give a user who needs it (``records.second_factor``) a confirmed TOTP device and mark the
     object signed in with it, as django-otp's middleware does for a request; ``force_login``
     (below) signs a test client in with it too. ``make_user(..., second_factor=False)`` gives a
     user who signed in with the password only."""
-    from django_otp.plugins.otp_totp.models import TOTPDevice
+    from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
     from records.second_factor import needs_second_factor
 
@@ -147,7 +147,7 @@ def _force_login_with_the_second_factor(monkeypatch):
     """``client.force_login(user)`` for a user whose object carries a verified device
     (``with_second_factor``) also signs the session in with that device."""
     from django.test import Client
-    from django_otp import DEVICE_ID_SESSION_KEY
+    from django_otp import DEVICE_ID_SESSION_KEY  # type: ignore[import-untyped]
 
     original = Client.force_login
 

@@ -133,9 +133,7 @@ def test_a_rejection_needs_its_reason_and_moves_no_money(entry, clerk, head) -> 
 
 def test_a_decided_refund_is_not_decided_again_and_the_registrar_never_decides(entry, clerk, head, make_user) -> None:
     refund = register(entry, head)
-    with pytest.raises(
-        StepNotPermitted, match="A refund cannot be approved or rejected by the person who registered it."
-    ):
+    with pytest.raises(StepNotPermitted, match="by the person who registered it"):
         refund_decide(refund_id=refund.pk, actor=head, approve=True)
     other = make_user("head_of_service")
     refund_decide(refund_id=refund.pk, actor=other, approve=False, note="Нет")

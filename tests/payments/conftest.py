@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 
@@ -61,7 +62,7 @@ def applicant(steady, staff):
     )
 
 
-def approve_through(decision, staff):
+def approve_through(decision: Any, staff: dict[str, Any]) -> Any:
     """Submit, verify and approve a drafted decision with the three different people."""
     from payments.services import decision_approve, decision_submit, decision_verify
 
