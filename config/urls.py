@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 from django.views.i18n import set_language
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
@@ -61,5 +61,9 @@ urlpatterns = [
     ),
     path("api/schema/", public(SpectacularAPIView.as_view()), name="api_schema"),
     path("api/docs/", public(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
+    path("accounts/", include("records.otp_urls")),
+    path("", include("payments.urls")),
+    path("", include("payments.document_urls")),
+    path("api/v1/", include("payments.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -359,3 +359,80 @@ def _english_by_default():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def payments_sample(people, make_user):
+    """Issue 17's sample objects, built through the services on an account the real pipeline
+    posted: a disability recipient with an approved assignment in force (and a case document,
+    a change record and an open recalculation proposal), and a second recipient with a decision
+    submitted for verification."""
+    from datetime import date
+
+    from payments.models import DecisionProposal
+    from payments.services import (
+        case_document_add,
+        decision_approve,
+        decision_draft,
+        decision_submit,
+        decision_verify,
+        recipient_change_items,
+        recipient_register,
+    )
+
+    drafter, verifier, approver = make_user("specialist"), make_user("senior_specialist"), make_user("head_of_unit")
+    for person in (people[7], people[8]):
+        lines = []
+        for k in range(24):
+            year, month = 2021 + (11 + k) // 12, (11 + k) % 12 + 1
+            lines.append(line_for(person, period=f"{month:02d}{year}"))
+        take_in(order_text(lines, reference=f"S{person.iin[-4:]}"))
+    recipient = recipient_register(
+        iin=people[7].iin,
+        payment_type="0702",
+        application_date=date(2023, 12, 20),
+        risk_date=date(2023, 12, 15),
+        loss_degree=60,
+        actor=drafter,
+    )
+    document = case_document_add(
+        recipient_id=recipient.pk,
+        kind="application",
+        number="A-1",
+        issued_on=date(2023, 12, 20),
+        file_name="application.pdf",
+        content=b"%PDF-1.4\n% sample\n",
+        actor=drafter,
+    )
+    recipient_change_items(
+        recipient_id=recipient.pk,
+        changes={"loss_degree": 50},
+        changed_on=date(2023, 12, 21),
+        reason="МСЭ",
+        actor=drafter,
+    )
+    assigned = decision_draft(recipient_id=recipient.pk, kind="assign", actor=drafter)
+    decision_submit(decision_id=assigned.pk, actor=drafter)
+    decision_verify(decision_id=assigned.pk, actor=verifier)
+    decision_approve(decision_id=assigned.pk, actor=approver)
+    proposal = DecisionProposal.objects.create(recipient=recipient, kind="recalculate", reason="contributions")
+    other = recipient_register(
+        iin=people[8].iin,
+        payment_type="0703",
+        application_date=date(2023, 12, 20),
+        risk_date=date(2023, 12, 18),
+        unemployed_registered_on=date(2023, 12, 18),
+        actor=drafter,
+    )
+    submitted = decision_draft(recipient_id=other.pk, kind="assign", actor=drafter)
+    decision_submit(decision_id=submitted.pk, actor=drafter)
+    recipient.refresh_from_db()
+    return {
+        "recipient": recipient,
+        "document": document,
+        "approved": assigned,
+        "proposal": proposal,
+        "other": other,
+        "submitted": submitted,
+        "drafter": drafter,
+    }

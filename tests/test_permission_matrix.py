@@ -3,6 +3,7 @@ declared permission, or with no row in EXPECTED, fails this test."""
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterator
 
 import pytest
@@ -59,6 +60,13 @@ EXPECTED = {
     "api_docs": EVERYONE_200,
 }
 
+# Issue 17's pages, API, second factor and documents: one module each (tests/payments/matrix_*).
+MATRIX_PARTS = [
+    importlib.import_module(f"tests.payments.matrix_{part}") for part in ("pages", "api", "otp", "documents")
+]
+for _part in MATRIX_PARTS:
+    EXPECTED.update(_part.EXPECTED)
+
 # A sample of the admin: staff status and model permissions decide.
 ADMIN_EXPECTED = {
     "admin:index": row(302, 302, 302, 302, 302, 200, 200, 302),
@@ -110,13 +118,16 @@ def clients(make_user, participant):
 
 
 @pytest.fixture
-def sample(sample):
-    """The shared sample objects, and a registry load (its page)."""
+def sample(sample, payments_sample):
+    """The shared sample objects, a registry load (its page) and issue 17's objects."""
     from records.registry import registry_load_snapshot
     from records.services import Actor
 
     load = registry_load_snapshot(raw=b"iin\n", file_name="bad.csv", actor=Actor(label="test"))
-    return {**sample, "registry_load_detail": {"pk": load.pk}}
+    merged = {**sample, "registry_load_detail": {"pk": load.pk}}
+    for part in MATRIX_PARTS:
+        merged.update(part.kwargs(payments_sample))
+    return merged
 
 
 def url_for(name: str, sample) -> str:
@@ -166,6 +177,8 @@ POST_EXPECTED = {
     "api_order_detail": row(401, 403, 405, 405, 405, 405, 405, 405),
     "api_return_document": row(401, 403, 405, 405, 405, 405, 405, 405),
 }
+for _part in MATRIX_PARTS:
+    POST_EXPECTED.update(_part.POST_EXPECTED)
 
 
 def state_of_the_records() -> tuple[object, ...]:
@@ -173,6 +186,7 @@ def state_of_the_records() -> tuple[object, ...]:
     from django.contrib.auth.models import User
 
     from contributions.models import IncomingFile, LedgerEntry, PaymentOrder, Refund
+    from payments.models import CaseDocument, Decision, DecisionProposal, Recipient, RecipientChange
     from records.models import AuditEvent, RegistryLoad
 
     return (
@@ -183,6 +197,11 @@ def state_of_the_records() -> tuple[object, ...]:
         sorted(PaymentOrder.objects.values_list("pk", "status")),
         sorted(Refund.objects.values_list("pk", "status")),
         sorted(User.groups.through.objects.values_list("user_id", "group_id")),
+        Recipient.objects.count(),
+        RecipientChange.objects.count(),
+        sorted(CaseDocument.objects.values_list("pk", "checked_by")),
+        sorted(Decision.objects.values_list("pk", "state", "version")),
+        sorted(DecisionProposal.objects.values_list("pk", "status")),
     )
 
 
@@ -206,6 +225,8 @@ WRITING_VIEWS = {  # URL name -> a role allowed to POST to it
     "api_order_submit": "api_client",
     "logout": "specialist",
 }
+for _part in MATRIX_PARTS:
+    WRITING_VIEWS.update(_part.WRITING_VIEWS)
 
 
 @pytest.mark.django_db
