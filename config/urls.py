@@ -63,6 +63,7 @@ urlpatterns = [
     path("api/docs/", public(SpectacularSwaggerSplitView.as_view(url_name="api_schema")), name="api_docs"),
     path("accounts/", include("records.otp_urls")),
     path("", include("payments.urls")),
+    path("", include("payments.decision_urls")),
     path("", include("payments.document_urls")),
     path("api/v1/", include("payments.api_urls")),
     path("admin/", admin.site.urls),

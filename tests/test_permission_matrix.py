@@ -62,7 +62,7 @@ EXPECTED = {
 
 # Issue 17's pages, API, second factor and documents: one module each (tests/payments/matrix_*).
 MATRIX_PARTS = [
-    importlib.import_module(f"tests.payments.matrix_{part}") for part in ("pages", "api", "otp", "documents")
+    importlib.import_module(f"tests.payments.matrix_{part}") for part in ("recipients", "decisions", "api", "otp", "documents")
 ]
 for _part in MATRIX_PARTS:
     EXPECTED.update(_part.EXPECTED)

@@ -1,4 +1,4 @@
-"""Permission-matrix rows of the pages part of issue 17 (merged by tests/test_permission_matrix.py).
+"""Permission-matrix rows of the recipients part of issue 17 (merged by tests/test_permission_matrix.py).
 
 EXPECTED: URL name -> row(...) of GET statuses; POST_EXPECTED: overrides of the POST statuses
 (the default is 405 where GET is 200); WRITING_VIEWS: URL name -> a role allowed to POST;
