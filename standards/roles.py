@@ -101,6 +101,7 @@ _CONTROLLER = (
     Grant("records.view_registryload", ("2024/11/2",), "check what registry data the accounting relied on"),
     Grant("payments.verify_decision", ("2024/11/1",), "verify decisions drafted by others, or return them"),
     Grant("records.view_approvalstep", ("2024/11/1", "2024/11/2"), "see who took each step of a decision"),
+    Grant("payments.view_decisionevent", ("2024/11/2",), "check the row history of the decisions accounted"),
 )
 _HEAD_OF_UNIT = (
     Grant("records.view_accesslog", ("2024/12/1",), "control who read personal data in the unit"),

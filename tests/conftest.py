@@ -130,11 +130,12 @@ def with_second_factor(user: Any) -> Any:
     object signed in with it, as django-otp's middleware does for a request; ``force_login``
     (below) signs a test client in with it too. ``make_user(..., second_factor=False)`` gives a
     user who signed in with the password only."""
+    from django.contrib.auth.models import User
     from django_otp.plugins.otp_totp.models import TOTPDevice  # type: ignore[import-untyped]
 
     from records.second_factor import needs_second_factor
 
-    if needs_second_factor(user):
+    if needs_second_factor(User.objects.get(pk=user.pk)):  # a fresh object: no permission cache left behind
         device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or TOTPDevice.objects.create(
             user=user, name="test device", confirmed=True
         )

@@ -16,14 +16,14 @@ from records.db import number_array
 # A recalculation: contributions (or refunds of contributions) inside the window of the amount
 # in force, posted after that amount was computed and after the last proposal of the kind.
 _RECALCULATIONS = """
-INSERT INTO payments_decisionproposal (recipient_id, kind, reason, detail, status, created_at)
+INSERT INTO payments_decisionproposal (recipient_id, kind, reason, detail, status, created_at, close_note)
 SELECT r.id, 'recalculate', 'contributions',
        jsonb_build_object(
            'entries', count(e.id),
            'periods', jsonb_agg(DISTINCT to_char(e.period, 'YYYY-MM')),
            'computed_at', min(d.computed_at)
        ),
-       'open', now()
+       'open', clock_timestamp(), ''
 FROM payments_recipient r
 CROSS JOIN LATERAL (
     SELECT d.computed_at, d.window_start, d.window_end
@@ -56,8 +56,8 @@ ON CONFLICT (recipient_id, kind) WHERE status = 'open' DO NOTHING
 
 # A termination: the registry reports dead a recipient whose payment is in force or suspended.
 _TERMINATIONS = """
-INSERT INTO payments_decisionproposal (recipient_id, kind, reason, detail, status, created_at)
-SELECT r.id, 'terminate', 'death', jsonb_build_object('death_date', p.death_date), 'open', now()
+INSERT INTO payments_decisionproposal (recipient_id, kind, reason, detail, status, created_at, close_note)
+SELECT r.id, 'terminate', 'death', jsonb_build_object('death_date', p.death_date), 'open', clock_timestamp(), ''
 FROM payments_recipient r
 JOIN records_participant p ON p.id = r.participant_id
 WHERE r.status IN ('in_force', 'suspended') AND p.death_date IS NOT NULL {only}

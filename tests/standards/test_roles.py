@@ -91,6 +91,21 @@ def test_every_grant_is_traced_to_a_labour_function_or_the_auditor_mandate() -> 
     assert all(g.basis == (AUDITOR_MANDATE,) for g in roles_module.ROLES_BY_KEY["auditor"].grants)
 
 
+def test_every_labour_function_of_both_editions_serves_recipients_and_decisions() -> None:
+    """Issue 17: the labour functions that concern recipients and decisions map to the new
+    permissions, and none is left without one."""
+    keys = {f.key for f in LaborFunction.objects.select_related("card__standard")}
+    assert {k.split("/")[0] for k in keys} == {"2019", "2024"}
+    served = {
+        basis
+        for spec in ROLES
+        for grant in spec.grants
+        if grant.permission.startswith("payments.")
+        for basis in grant.basis
+    }
+    assert keys - served == set()
+
+
 def test_roles_link_their_profession_cards() -> None:
     head = Role.objects.get(key="head_of_service")
     assert {(c.standard.edition, c.number) for c in head.cards.all()} == {(2024, 13), (2019, 2)}
