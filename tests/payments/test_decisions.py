@@ -298,3 +298,116 @@ def test_recalculation_shows_the_difference_for_the_months_paid(in_force, staff,
     approve_through(recalc, staff)
     in_force.refresh_from_db()
     assert in_force.amount == Decimal("43137.50")
+
+
+def _register(person, staff, **items):
+    from payments.services import recipient_register
+
+    defaults = {"application_date": date(2023, 12, 20), "risk_date": RISK}
+    return recipient_register(iin=person.iin, actor=staff["drafter"], **(defaults | items))
+
+
+def test_a_lump_sum_has_its_own_threshold(steady, staff) -> None:
+    # pregnancy and childbirth: 200 000 × 126 ÷ 30 = 840 000.00, one lump sum
+    recipient = _register(steady, staff, payment_type="0704", leave_days=126)
+    decision = decision_draft(recipient_id=recipient.pk, kind="assign", actor=staff["drafter"])
+    assert (decision.amount, decision.lump_sum, decision.needs_head_of_service) == (Decimal("840000.00"), True, False)
+    assert decision.threshold["name"] == "approval_lump_threshold"
+    assert decision.period_end == date(2024, 4, 18)  # 126 days from 15.12.2023
+    LegalParameter.objects.filter(name="approval_lump_threshold").update(value=Decimal("839999.99"))
+    decision = decision_redraft(decision_id=decision.pk, actor=staff["drafter"])
+    assert decision.needs_head_of_service
+
+
+def test_job_loss_is_paid_for_its_months_and_child_care_until_the_age_in_force(steady, staff) -> None:
+    # 24 months of participation: job loss for 3 months from the risk date
+    job = _register(steady, staff, payment_type="0703", unemployed_registered_on=RISK)
+    decision = decision_draft(recipient_id=job.pk, kind="assign", actor=staff["drafter"])
+    assert (decision.period_start, decision.period_end) == (RISK, date(2024, 3, 14))
+    # child care from 2023 until the child is 1.5 years (18 months, effective-dated)
+    care = _register(steady, staff, payment_type="0705", child_birth_order=2)
+    decision = decision_draft(recipient_id=care.pk, kind="assign", actor=staff["drafter"])
+    assert decision.period_end == date(2025, 6, 14)
+    LegalParameter.objects.create(name="child_care_months", valid_from=date(2023, 12, 1), value=12, basis="test")
+    decision = decision_redraft(decision_id=decision.pk, actor=staff["drafter"])
+    assert decision.period_end == date(2024, 12, 14)
+
+
+def test_only_the_drafter_corrects_and_only_a_draft_or_a_returned_decision(applicant, staff, make_user) -> None:
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    with pytest.raises(StepNotPermitted):
+        decision_redraft(decision_id=decision.pk, actor=make_user("specialist"))
+    with pytest.raises(StalePage):
+        decision_redraft(decision_id=decision.pk, actor=staff["drafter"], version=decision.version + 1)
+    decision_submit(decision_id=decision.pk, actor=staff["drafter"])
+    with pytest.raises(WrongState):
+        decision_redraft(decision_id=decision.pk, actor=staff["drafter"])
+
+
+def test_a_disability_period_end_given_by_the_drafter_cannot_precede_the_start(applicant, staff) -> None:
+    with pytest.raises(Exception, match="cannot end before it starts"):
+        decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"], period_end=date(2023, 1, 1))
+    decision = decision_draft(
+        recipient_id=applicant.pk, kind="assign", actor=staff["drafter"], period_end=date(2024, 12, 31)
+    )
+    assert decision.period_end == date(2024, 12, 31)
+
+
+def test_termination_at_the_recipients_request_pays_the_month_and_otherwise_ends_the_day_before(
+    in_force, staff
+) -> None:
+    from payments.services.decisions import payment_end
+
+    assert payment_end("request", date(2024, 2, 10)) == date(2024, 2, 29)
+    assert payment_end("deregistered", date(2024, 2, 10)) == date(2024, 2, 29)
+    assert payment_end("end_of_right", date(2024, 2, 10)) == date(2024, 2, 9)
+    with pytest.raises(Exception, match="reason the payment ends"):
+        decision_draft(
+            recipient_id=in_force.pk,
+            kind="terminate",
+            actor=staff["drafter"],
+            effective_date=date(2024, 2, 10),
+            note="x",
+        )
+    with pytest.raises(Exception, match="grounds"):
+        decision_draft(
+            recipient_id=in_force.pk,
+            kind="terminate",
+            actor=staff["drafter"],
+            effective_date=date(2024, 2, 10),
+            end_reason="request",
+        )
+    with pytest.raises(Exception, match="before the right arose"):
+        decision_draft(
+            recipient_id=in_force.pk,
+            kind="terminate",
+            actor=staff["drafter"],
+            effective_date=date(2023, 1, 1),
+            end_reason="request",
+            note="x",
+        )
+
+
+def test_a_suspension_needs_a_deadline_after_it_takes_effect(in_force, staff) -> None:
+    for deadline in (None, date(2024, 3, 1)):
+        with pytest.raises(Exception, match="deadline"):
+            decision_draft(
+                recipient_id=in_force.pk,
+                kind="suspend",
+                actor=staff["drafter"],
+                effective_date=date(2024, 3, 1),
+                suspend_deadline=deadline,
+                note="x",
+            )
+
+
+def test_the_legal_basis_follows_the_law_on_the_risk_date() -> None:
+    from django.utils import translation
+
+    from payments.services.decisions import legal_basis
+
+    with translation.override("en"):
+        assert "Order No. 238" in legal_basis("0702", date(2023, 7, 1))
+        assert "article 20" in legal_basis("0702", date(2023, 6, 30))
+        assert "article 21" in legal_basis("0701", date(2023, 6, 30))
+        assert "Order No. 237" in legal_basis("0703", date(2024, 1, 1))
