@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -300,7 +301,7 @@ def test_recalculation_shows_the_difference_for_the_months_paid(in_force, staff,
     assert in_force.amount == Decimal("43137.50")
 
 
-def _register(person, staff, **items):
+def _register(person: Any, staff: dict[str, Any], **items: Any) -> Any:
     from payments.services import recipient_register
 
     defaults = {"application_date": date(2023, 12, 20), "risk_date": RISK}
