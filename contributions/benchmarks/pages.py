@@ -334,7 +334,7 @@ WRITTEN = {
     "posted_at corrects_id",
     "contributions_returndocument": "id order_id number lines_count total created_at",
     "contributions_refund": "id entry_id amount payer_idn request_number request_date reason status "
-    "registered_by_id registered_at decided_by_id decided_at decision_note posted_entry_id",
+    "registered_by_id registered_at decided_by_id decided_at decision_note posted_entry_id version",
     "records_accesslog": "id user_id actor_label at kind participant_id view query row_count ip_address",
 }
 
@@ -674,7 +674,7 @@ def _refunds_sql(shape: Shape, staff: Staff) -> str:
            'Ошибочно перечисленные взносы', CASE WHEN r % 4 = 3 THEN 'rejected' ELSE 'registered' END,
            {specialist}, e.posted_at + interval '40 days',
            CASE WHEN r % 4 = 3 THEN {head} END, CASE WHEN r % 4 = 3 THEN e.posted_at + interval '45 days' END,
-           CASE WHEN r % 4 = 3 THEN 'Переплаты нет.' ELSE '' END, NULL
+           CASE WHEN r % 4 = 3 THEN 'Переплаты нет.' ELSE '' END, NULL, CASE WHEN r % 4 = 3 THEN 2 ELSE 1 END
     FROM generate_series(0, {shape.refunds - 1}::bigint) AS r
     JOIN contributions_ledgerentry AS e ON e.id = 1 + r * {shape.entries} / {shape.refunds}
     ORDER BY r
