@@ -28,6 +28,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_fsm import ConcurrentTransitionMixin, can_proceed, has_transition_perm
 
 from records.models import ApprovalStep
@@ -70,7 +71,7 @@ class ApprovalModel(_Concurrent, models.Model):
     protection), the steps' history, and django-fsm's guard that a save never overwrites a
     state someone else changed since the row was read (``ConcurrentTransition``)."""
 
-    version = models.PositiveIntegerField(default=1, editable=False)
+    version = models.PositiveIntegerField(gettext_lazy("version"), default=1, editable=False)
 
     class Meta:
         abstract = True
