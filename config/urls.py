@@ -10,6 +10,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from contributions import api as contributions_api
 from contributions import views as contributions_views
 from records import api as records_api
+from records import otp_views
 from records import views as records_views
 from records.access import public
 from standards import views as standards_views
@@ -24,7 +25,7 @@ urlpatterns = [
     path("healthz", records_views.healthz, name="healthz"),
     path("favicon.ico", records_views.favicon, name="favicon"),
     path("i18n/setlang/", public(set_language), name="set_language"),
-    path("accounts/login/", public(auth_views.LoginView.as_view()), name="login"),
+    path("accounts/login/", public(otp_views.SignInView.as_view()), name="login"),
     path("accounts/logout/", public(auth_views.LogoutView.as_view()), name="logout"),
     path("participants/", records_views.participant_search_view, name="participant_search"),
     path("participants/<int:pk>/", records_views.participant_detail, name="participant_detail"),

@@ -27,3 +27,15 @@ class PaymentsConfig(AppConfig):
 
         ledger_changed.connect(_ledger_changed, dispatch_uid="payments.propose_recalculations")
         registry_loaded.connect(_registry_loaded, dispatch_uid="payments.propose_terminations")
+
+        from payments.panels import register_panels
+
+        register_panels()  # the payments panel of the participant page
+
+        from payments.document_views import register_view_labels
+
+        register_view_labels()  # the decision's PDF on the access log page
+
+        from payments.views.decisions import register_view_labels as register_decision_labels
+
+        register_decision_labels()  # the decision pages on the access log page

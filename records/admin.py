@@ -25,6 +25,7 @@ from records.export_formats import starts_a_formula
 from records.models import (
     HISTORY_EVENT_LABELS,
     AccessLog,
+    ApprovalStep,
     AuditEvent,
     CalendarDay,
     Participant,
@@ -179,6 +180,16 @@ class CalendarDayAdmin(AdminGuardMixin, OwnerImportMixin, LoggedExportMixin, adm
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor_label", "action", "content_type", "object_pk"]
     list_filter = ["action"]
+
+
+@admin.register(ApprovalStep)
+class ApprovalStepAdmin(ReadOnlyAdmin):
+    """Every step of every approval (refunds, decisions), written by ``records.approval`` only."""
+
+    list_display = ["taken_at", "content_type", "object_pk", "step", "from_state", "to_state", "actor"]
+    list_filter = ["step", "content_type"]
+    list_select_related = ["content_type", "actor"]
+    search_fields = ["=object_pk", "actor__username"]
 
 
 @admin.register(AccessLog)

@@ -146,13 +146,17 @@ def with_second_factor(user: Any) -> Any:
 @pytest.fixture(autouse=True)
 def _force_login_with_the_second_factor(monkeypatch):
     """``client.force_login(user)`` for a user whose object carries a verified device
-    (``with_second_factor``) also signs the session in with that device."""
+    (``with_second_factor``) also signs the session in with that device; a user made elsewhere
+    (``create_superuser``) who needs the second factor gets one first. A user of
+    ``make_user(..., second_factor=False)`` (``otp_device`` None) signs in with the password only."""
     from django.test import Client
     from django_otp import DEVICE_ID_SESSION_KEY  # type: ignore[import-untyped]
 
     original = Client.force_login
 
     def force_login(self, user, backend=None):
+        if not hasattr(user, "otp_device"):
+            with_second_factor(user)
         original(self, user, backend)
         device = getattr(user, "otp_device", None)
         if device is not None:
@@ -186,6 +190,8 @@ def make_user(db):
             user.refresh_from_db()
         if second_factor:
             with_second_factor(user)
+        else:
+            user.otp_device = None  # type: ignore[attr-defined]  # force_login: the password only
         return user
 
     return make

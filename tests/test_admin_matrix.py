@@ -86,7 +86,7 @@ def fingerprint() -> dict[str, str]:
 
 
 @pytest.fixture
-def a_row_of_every_model(participant, people, sample, make_user) -> None:
+def a_row_of_every_model(participant, people, sample, payments_sample, make_user) -> None:
     """At least one row in every table the admin shows (the sample order, its lines, entry,
     refund and return document come from ``sample``)."""
     from axes.models import AccessAttempt, AccessFailureLog  # type: ignore[import-untyped]
@@ -112,6 +112,19 @@ def a_row_of_every_model(participant, people, sample, make_user) -> None:
     AccessLog.objects.create(actor_label="test", kind=AccessLog.Kind.VIEW, view="test", participant=participant)
     WorkerHeartbeat.objects.create(hostname="worker-1", seen_at=timezone.now())
     Token.objects.create(user=make_user("api_client"))
+    # Issue 17: recipients, case files, decisions and their steps come from payments_sample; a
+    # dependant (and its history row) here.
+    payments_sample["recipient"].dependants.create(
+        iin="150101500018",
+        full_name="ӘЛИЕВ ДӘУЛЕТ",
+        birth_date=date(2015, 1, 1),
+        relation="child",
+        since=date(2023, 12, 15),
+    )
+    # The second factor's devices: a head's authenticator app (make_user) and backup codes.
+    from django_otp.plugins.otp_static.models import StaticDevice  # type: ignore[import-untyped]
+
+    StaticDevice.objects.create(user=make_user("head_of_unit"), name="backup codes").token_set.create(token="abcdefgh")
     sign_in = {"user_agent": "x", "ip_address": "10.0.0.1", "username": "x", "http_accept": "x", "path_info": "/"}
     AccessAttempt.objects.create(
         **sign_in, attempt_time=timezone.now(), get_data="", post_data="", failures_since_start=1

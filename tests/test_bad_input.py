@@ -28,13 +28,18 @@ BAD_TEXT_IDS = ["\x00", "x" * 300, "990140004654", "1/2", "..", "%"]
 
 
 @pytest.fixture
-def sample(sample):
-    """The shared sample objects, and a registry load (its page)."""
+def sample(sample, payments_sample):
+    """The shared sample objects, a registry load (its page) and issue 17's objects (the URL
+    kwargs of the permission matrix's parts)."""
     from records.registry import registry_load_snapshot
     from records.services import Actor
+    from tests.test_permission_matrix import MATRIX_PARTS
 
     load = registry_load_snapshot(raw=b"iin\n", file_name="bad.csv", actor=Actor(label="test"))
-    return {**sample, "registry_load_detail": {"pk": load.pk}}
+    merged = {**sample, "registry_load_detail": {"pk": load.pk}}
+    for part in MATRIX_PARTS:
+        merged.update(part.kwargs(payments_sample))
+    return merged
 
 
 @pytest.fixture

@@ -48,18 +48,26 @@ PAGES = [
     "home", "participant_search", "participant_detail", "access_log", "role_list", "login",
     "order_list", "order_live", "order_upload", "order_detail", "review_queue", "deadlines", "return_document_list",
     "payer_detail", "refund_list", "refund_new", "registry_upload", "registry_load_detail",
+    "otp_setup",
+    "amount_preview", "decision_new", "decision_detail", "decision_redraft", "decision_queue", "proposal_list",
+    "recipient_list", "recipient_register", "recipient_detail",
 ]  # fmt: skip
 
 
 @pytest.fixture
-def sample(sample):
-    """The shared sample objects, and a registry load with refused rows (its page)."""
+def sample(sample, payments_sample):
+    """The shared sample objects, a registry load with refused rows (its page), and issue 17's
+    objects (the URL kwargs of the permission matrix's parts)."""
     from records.registry import registry_load_snapshot
     from records.services import Actor
+    from tests.test_permission_matrix import MATRIX_PARTS
 
     raw = "iin,last_name,first_name,patronymic,birth_date,gender,death_date\n123,A,B,,1990-01-01,M,\n"
     load = registry_load_snapshot(raw=raw.encode(), file_name="r.csv", actor=Actor(label="test"))
-    return {**sample, "registry_load_detail": {"pk": load.pk}}
+    merged = {**sample, "registry_load_detail": {"pk": load.pk}}
+    for part in MATRIX_PARTS:
+        merged.update(part.kwargs(payments_sample))
+    return merged
 
 
 @pytest.mark.django_db
@@ -98,6 +106,7 @@ def test_pages_render_translated(language: str, make_user, participant, sample) 
 DIRECT = [
     "registration/locked_out.html",  # rendered by django-axes, not by a page of ours
     "403.html", "404.html", "500.html",  # rendered by Django's error handlers
+    "registration/otp_verify.html",  # sends a signed-in page on; each state: tests/records/test_second_factor.py
 ]  # fmt: skip
 
 

@@ -62,7 +62,8 @@ EXPECTED = {
 
 # Issue 17's pages, API, second factor and documents: one module each (tests/payments/matrix_*).
 MATRIX_PARTS = [
-    importlib.import_module(f"tests.payments.matrix_{part}") for part in ("recipients", "decisions", "api", "otp", "documents")
+    importlib.import_module(f"tests.payments.matrix_{part}")
+    for part in ("recipients", "decisions", "api", "otp", "documents")
 ]
 for _part in MATRIX_PARTS:
     EXPECTED.update(_part.EXPECTED)
@@ -78,6 +79,9 @@ ADMIN_EXPECTED = {
     "admin:auth_user_changelist": row(302, 302, 302, 302, 302, 403, 403, 302),
     "admin:contributions_paymentorder_changelist": row(302, 302, 302, 302, 302, 200, 200, 302),
     "admin:contributions_ledgerentry_export": row(302, 302, 302, 302, 302, 403, 200, 302),
+    "admin:payments_decision_changelist": row(302, 302, 302, 302, 302, 200, 200, 302),
+    "admin:payments_decision_add": row(302, 302, 302, 302, 302, 403, 403, 302),
+    "admin:payments_decision_export": row(302, 302, 302, 302, 302, 403, 200, 302),
 }
 
 

@@ -14,6 +14,7 @@ import pytest
 from django.utils import translation
 from playwright.sync_api import Page, expect
 
+from tests.browser.conftest import second_factor
 from tests.conftest import line_for, order_text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -41,6 +42,7 @@ def sign_in(page: Page, base: str, username: str) -> None:
     page.fill("input[name=username]", username)
     page.fill("input[name=password]", "pw-123456789")
     page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+    second_factor(page, username)
     page.wait_for_selector("main h1")
 
 

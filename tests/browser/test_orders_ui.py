@@ -11,6 +11,7 @@ from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from contributions.models import ReturnReason
+from tests.browser.conftest import second_factor
 from tests.conftest import CeleryWorker, line_for, order_text
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
@@ -41,6 +42,7 @@ def test_upload_watch_progress_and_open_the_account(
     page.fill("input[name=username]", "nurlan")
     page.fill("input[name=password]", "pw-123456789")
     page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+    second_factor(page, "nurlan")
     page.goto(f"{live_server.url}/orders/upload/")
     page.set_input_files("input[name=order_files]", str(path))
     page.fill("input[name=received]", "24.11.2023")
@@ -90,6 +92,7 @@ def test_the_order_list_refreshes_only_its_open_rows(live_server, page: Page, ma
     page.fill("input[name=username]", "aigul")
     page.fill("input[name=password]", "pw-123456789")
     page.locator("form[action='/accounts/login/'] button[type=submit]").click()
+    second_factor(page, "aigul")
     page.goto(f"{live_server.url}/orders/")
     status = page.locator(f"#order-{waiting.pk}-status .badge")
     expect(status).to_have_class("badge status-received")

@@ -4,6 +4,7 @@ IIN and open the page. Screenshots of the Kazakh pages go to docs/screenshots/."
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -64,13 +65,14 @@ def test_the_api_documentation_renders_from_vendored_files(live_server, page: Pa
     expect(page.locator(".swagger-ui .title").first).to_contain_text("GFSS personalized records API", timeout=15_000)
     expect(page.locator("body")).to_contain_text("/api/v1/orders/")
     # The upload is documented as a file: "Try it out" offers a file picker for multipart.
-    page.locator(".opblock-post .opblock-summary").first.click()
-    page.get_by_role("button", name="Try it out").click()
-    page.locator(
-        ".opblock-post select.content-type, .opblock-post .body-param-content-type select"
-    ).first.select_option("multipart/form-data")
-    expect(page.locator(".opblock-post input[type=file]").first).to_be_visible()
-    expect(page.locator(".opblock-post .responses-wrapper")).to_contain_text("413")
+    upload = page.locator(".opblock-post").filter(
+        has=page.locator(".opblock-summary-path", has_text=re.compile(r"^/api/v1/orders/$"))
+    )
+    upload.locator(".opblock-summary").first.click()
+    upload.get_by_role("button", name="Try it out").click()
+    upload.locator("select.content-type, .body-param-content-type select").first.select_option("multipart/form-data")
+    expect(upload.locator("input[type=file]").first).to_be_visible()
+    expect(upload.locator(".responses-wrapper")).to_contain_text("413")
     shot(page, "api-docs.png")
     assert all(url.startswith(live_server.url) for url in requests), [
         u for u in requests if not u.startswith(live_server.url)

@@ -8,10 +8,24 @@ from __future__ import annotations
 
 from typing import Any
 
-EXPECTED: dict[str, dict[str, int]] = {}
+ACTORS = [
+    "anonymous", "norole", "specialist", "senior_specialist",
+    "head_of_unit", "head_of_service", "auditor", "api_client",
+]  # fmt: skip
+
+
+def row(*statuses: int) -> dict[str, int]:
+    return dict(zip(ACTORS, statuses, strict=True))
+
+
+EXPECTED: dict[str, dict[str, int]] = {
+    # The decision's PDF: whoever follows decisions (payments.view_decision), the auditor
+    # included; not an API client.
+    "decision_pdf": row(302, 403, 200, 200, 200, 200, 200, 403),
+}
 POST_EXPECTED: dict[str, dict[str, int]] = {}
 WRITING_VIEWS: dict[str, str] = {}
 
 
 def kwargs(objects: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {}
+    return {"decision_pdf": {"pk": objects["approved"].pk, "lang": "kk"}}

@@ -1,0 +1,1 @@
+"""Forms of the payments app's staff pages, one module per part: recipients and case files, decisions."""
