@@ -39,3 +39,7 @@ class PaymentsConfig(AppConfig):
         from payments.views.decisions import register_view_labels as register_decision_labels
 
         register_decision_labels()  # the decision pages on the access log page
+
+        from records.formatting import VIEW_LABELS
+
+        VIEW_LABELS.update({"api:recipient_detail": _("API: recipient"), "api:decision_detail": _("API: decision")})

@@ -216,7 +216,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",  # vendored: the agency's network is closed
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
-    "DESCRIPTION": "Payment orders from banks and state systems (Rules, paragraphs 6-9) and personal data reads.",
+    "DESCRIPTION": (
+        "Payment orders from banks and state systems (Rules, paragraphs 6-9), personal data reads, and"
+        " recipients of social payments with the decisions on them and their approval (paragraphs 10-14)."
+    ),
 }
 
 # Celery: Redis in tests and production; kombu's filesystem transport on the quick start.
