@@ -16,6 +16,21 @@ def _registry_loaded(sender: Any, participant_ids: list[int] | None = None, **kw
     propose_terminations(participant_ids=participant_ids)
 
 
+def _seed_parameters_if_empty(sender: AppConfig, **kwargs: Any) -> None:
+    """An empty parameter table (e.g. flushed after a transactional test) gets the shipped
+    values of both seed migrations; any row: left alone (an administrator's corrections stay)."""
+    import importlib
+
+    from django.apps import apps as django_apps
+
+    from payments.models import LegalParameter
+
+    if LegalParameter.objects.exists():
+        return
+    for name in ("0002_seed_legal_parameters", "0004_seed_decision_parameters"):
+        importlib.import_module(f"payments.migrations.{name}").seed(django_apps, None)
+
+
 class PaymentsConfig(AppConfig):
     verbose_name = _("Social payments")
     name = "payments"
@@ -25,6 +40,9 @@ class PaymentsConfig(AppConfig):
         """Proposals follow the ledger and the registry (``records.signals``)."""
         from records.signals import ledger_changed, registry_loaded
 
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_seed_parameters_if_empty, sender=self, dispatch_uid="payments.seed_parameters")
         ledger_changed.connect(_ledger_changed, dispatch_uid="payments.propose_recalculations")
         registry_loaded.connect(_registry_loaded, dispatch_uid="payments.propose_terminations")
 
