@@ -38,9 +38,9 @@ class PaymentsConfig(AppConfig):
 
     def ready(self) -> None:
         """Proposals follow the ledger and the registry (``records.signals``)."""
-        from records.signals import ledger_changed, registry_loaded
-
         from django.db.models.signals import post_migrate
+
+        from records.signals import ledger_changed, registry_loaded
 
         post_migrate.connect(_seed_parameters_if_empty, sender=self, dispatch_uid="payments.seed_parameters")
         ledger_changed.connect(_ledger_changed, dispatch_uid="payments.propose_recalculations")

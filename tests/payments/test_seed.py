@@ -3,6 +3,8 @@ test's teardown empties every table): an empty table gets the shipped values aga
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 
@@ -17,4 +19,4 @@ def test_a_flushed_parameter_table_is_seeded_again_and_a_kept_one_left_alone() -
     LegalParameter.objects.filter(name="mzp").update(value=1)
     LegalParameter.objects.exclude(name="mzp").delete()
     call_command("migrate", verbosity=0)  # post_migrate again: the corrected row stays, nothing added
-    assert set(LegalParameter.objects.values_list("name", "value")) == {("mzp", 1)}
+    assert set(LegalParameter.objects.values_list("name", "value")) == {("mzp", Decimal(1))}
