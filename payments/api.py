@@ -327,6 +327,18 @@ DECISION_FIELDS = (
 )
 
 
+def log_decision_read(request: Request, decision: Decision, *, view: str, **query: Any) -> None:
+    """An answer that shows a decision (its amount, computed from the person's account) is a
+    read of the recipient's personal data (Rules, paragraph 5)."""
+    log_access(
+        request,
+        kind=AccessLog.Kind.VIEW,
+        view=view,
+        participant=decision.recipient.participant,
+        query={"decision": decision.pk, **query},
+    )
+
+
 def decision_body(decision: Decision) -> dict[str, Any]:
     steps = [
         {"step": s.step, "from": s.from_state, "to": s.to_state, "by": s.actor.get_username()}
@@ -549,6 +561,7 @@ class DecisionCreateApi(APIView):
                 return Response({"proposal": ["No proposal of this recipient has this id."]}, status=400)
             except REFUSED as exc:
                 return refusal(exc)
+        log_decision_read(request, decision, view="api:decision_draft")
         return Response(DecisionOutput(decision_body(decision)).data, status=201)
 
 
@@ -568,13 +581,7 @@ class DecisionDetailApi(APIView):
         decision = Decision.objects.select_related("recipient__participant").filter(pk=pk).first()
         if decision is None:
             raise Http404
-        log_access(
-            request,
-            kind=AccessLog.Kind.VIEW,
-            view="api:decision_detail",
-            participant=decision.recipient.participant,
-            query={"decision": pk},
-        )
+        log_decision_read(request, decision, view="api:decision_detail")
         return Response(DecisionOutput(decision_body(decision)).data)
 
 
@@ -646,4 +653,5 @@ class DecisionStepApi(APIView):
                 raise Http404 from None
             except REFUSED as exc:
                 return refusal(exc)
+        log_decision_read(request, decision, view="api:decision_step", step=step)
         return Response(DecisionOutput(decision_body(decision)).data)

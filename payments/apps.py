@@ -60,4 +60,11 @@ class PaymentsConfig(AppConfig):
 
         from records.formatting import VIEW_LABELS
 
-        VIEW_LABELS.update({"api:recipient_detail": _("API: recipient"), "api:decision_detail": _("API: decision")})
+        VIEW_LABELS.update(
+            {
+                "api:recipient_detail": _("API: recipient"),
+                "api:decision_detail": _("API: decision"),
+                "api:decision_draft": _("API: decision drafted"),
+                "api:decision_step": _("API: step of a decision"),
+            }
+        )

@@ -62,13 +62,19 @@ def _is_drafter(user: Any, decision: Decision) -> bool:
     return bool(decision.drafted_by_id == user.pk)
 
 
+def _acted_from(user: Any, decision: Decision, state: str) -> bool:
+    """Whether ``user`` took a step from ``state`` in any round: from ``submitted`` (verify, or
+    return) is the verifier's part, from ``verified`` (approve, or return) the approver's."""
+    return bool(decision.approval_steps().filter(actor_id=user.pk, from_state=state).exists())
+
+
 def _has_verified(user: Any, decision: Decision) -> bool:
-    """Verified it now or in an earlier round."""
-    return bool(decision.verified_by_id == user.pk or "verify" in decision.took_part(user))
+    """Verified it, or returned it as the verifier, now or in an earlier round."""
+    return bool(decision.verified_by_id == user.pk or _acted_from(user, decision, DecisionState.SUBMITTED))
 
 
 def _has_approved_or_rejected_as_approver(user: Any, decision: Decision) -> bool:
-    return bool(decision.approved_by_id == user.pk or "approve" in decision.took_part(user))
+    return bool(decision.approved_by_id == user.pk or _acted_from(user, decision, DecisionState.VERIFIED))
 
 
 def _within_approvers_limit(user: Any, decision: Decision) -> bool:

@@ -234,6 +234,9 @@ def _add_dependant(recipient: Recipient, item: DependantData, *, since: date) ->
         validate_iin_bin(item.iin)
     except Exception as exc:
         raise DomainError(_("Dependant: %(iin)s is not a valid IIN.") % {"iin": item.iin}) from exc
+    if recipient.deceased is not None and item.iin == recipient.deceased.iin:
+        # Each dependant raises КИ: the breadwinner counted among them would raise the amount.
+        raise DomainError(_("Dependant %(iin)s is the deceased breadwinner.") % {"iin": item.iin})
     if item.relation not in Relation.values:
         raise DomainError(_("Dependant %(iin)s: unknown relation.") % {"iin": item.iin})
     if not item.full_name.strip():

@@ -148,7 +148,6 @@ def decision_new(request: HttpRequest, pk: int) -> HttpResponse:
         request.POST or None, initial=initial, kinds=kinds, period_end=recipient.payment_type in PERIOD_END_TYPES
     )
     if request.method == "GET":
-        _log_recipient(request, recipient, view="decision_new")
         if proposal_id and proposal is None:
             messages.warning(request, _("This proposal is no longer open: draft without it, or go back to the list."))
     elif form.is_valid():
@@ -169,6 +168,7 @@ def decision_new(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, _("The decision was drafted. Check it, then submit it for verification."))
                 return redirect("decision_detail", pk=decision.pk)
+    _log_recipient(request, recipient, view="decision_new")  # the form, new or with its errors, names them
     context = {"recipient": recipient, "form": form, "kinds": kinds, "in_progress": in_progress, "proposal": proposal}
     return render(request, "payments/decisions/decision_new.html", context)
 
@@ -192,6 +192,7 @@ def decision_redraft_view(request: HttpRequest, pk: int) -> HttpResponse:
         if request.method == "POST":
             messages.error(request, refusal)
             return redirect("decision_detail", pk=decision.pk)
+        _log_recipient(request, decision.recipient, view="decision_redraft", decision=decision.pk)
         context = {"decision": decision, "recipient": decision.recipient, "refusal": refusal}
         return render(request, "payments/decisions/decision_redraft.html", context)
     initial = {
@@ -208,9 +209,7 @@ def decision_redraft_view(request: HttpRequest, pk: int) -> HttpResponse:
         kind=decision.kind,
         period_end=decision.kind == DecisionKind.ASSIGN and decision.recipient.payment_type in PERIOD_END_TYPES,
     )
-    if request.method == "GET":
-        _log_recipient(request, decision.recipient, view="decision_redraft", decision=decision.pk)
-    elif form.is_valid():
+    if request.method == "POST" and form.is_valid():
         try:
             decision_redraft(
                 decision_id=decision.pk,
@@ -230,6 +229,7 @@ def decision_redraft_view(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("The decision was corrected and its amount computed again."))
             return redirect("decision_detail", pk=decision.pk)
+    _log_recipient(request, decision.recipient, view="decision_redraft", decision=decision.pk)
     context = {"decision": decision, "recipient": decision.recipient, "form": form}
     return render(request, "payments/decisions/decision_redraft.html", context)
 
