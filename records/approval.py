@@ -81,10 +81,6 @@ class ApprovalModel(_Concurrent, models.Model):
             content_type=ContentType.objects.get_for_model(type(self)), object_pk=str(self.pk)
         ).select_related("actor")
 
-    def took_part(self, user: AbstractBaseUser) -> set[str]:
-        """The steps ``user`` has taken on this document, in any round."""
-        return set(self.approval_steps().filter(actor_id=user.pk).values_list("step", flat=True))
-
 
 def second_factor_verified(user: AbstractBaseUser) -> bool:
     """Whether the user signed in with the second factor in this session (django-otp's

@@ -42,6 +42,7 @@ from payments.models import (
     PaymentType,
     ProposalStatus,
     Recipient,
+    RecipientChange,
     RecipientStatus,
 )
 from payments.services.recipients import active_dependants
@@ -385,6 +386,14 @@ def decision_redraft(
 
 
 def decision_submit(*, decision_id: int, actor: User, version: int | None = None) -> Decision:
+    """Submit for verification; refused when the recipient's items changed after the amount was
+    computed (the drafter corrects the draft, which computes it again)."""
+    decision = Decision.objects.filter(pk=decision_id).first()
+    if decision is not None and decision.kind in (DecisionKind.ASSIGN, DecisionKind.RECALCULATE):
+        since = decision.computed_at or decision.drafted_at
+        if RecipientChange.objects.filter(recipient_id=decision.recipient_id, entered_at__gt=since).exists():
+            changed = _("The recipient's items changed after the amount was computed.")
+            raise DomainError(f"{changed} {_('Correct the draft (it computes the amount again) and submit it.')}")
     return take_step(model=Decision, pk=decision_id, step="submit", actor=actor, version=version)
 
 

@@ -267,6 +267,7 @@ def dependant_add(*, recipient_id: int, dependant: DependantData, since: date, r
     recipient = Recipient.objects.select_for_update().get(pk=recipient_id)
     if recipient.payment_type != PaymentType.BREADWINNER:
         raise DomainError(_("Only a loss-of-breadwinner recipient has dependants."))
+    _refuse_while_deciding(recipient)
     count = recipient.dependants.filter(until__isnull=True).count()
     added = _add_dependant(recipient, dependant, since=since)
     RecipientChange.objects.create(
@@ -292,6 +293,7 @@ def dependant_end(*, dependant_id: int, until: date, reason: str, actor: User) -
     dependant = Dependant.objects.select_for_update().select_related("recipient").get(pk=dependant_id)
     if dependant.until is not None:
         raise DomainError(_("This dependant has already been ended."))
+    _refuse_while_deciding(dependant.recipient)
     if until < dependant.since:
         raise DomainError(_("A dependant cannot end before they started."))
     count = dependant.recipient.dependants.filter(until__isnull=True).count()
@@ -310,6 +312,14 @@ def dependant_end(*, dependant_id: int, until: date, reason: str, actor: User) -
         actor=Actor.of(actor), action="recipients.dependant_end", obj=dependant.recipient, data={"iin": dependant.iin}
     )
     return dependant
+
+
+def _refuse_while_deciding(recipient: Recipient) -> None:
+    """A decision being verified or approved stands on the recipient's items as they were when
+    its amount was computed: they do not change under it (it is returned to the drafter first)."""
+    if recipient.decisions.filter(state__in=("submitted", "verified")).exists():
+        deciding = _("A decision of this recipient is being verified or approved.")
+        raise DomainError(f"{deciding} {_('Return it to the drafter before changing the items it stands on.')}")
 
 
 def active_dependants(recipient: Recipient, on: date | None = None) -> int:
@@ -336,6 +346,7 @@ def recipient_change_items(
     recipient = Recipient.objects.select_for_update().get(pk=recipient_id)
     if recipient.status == RecipientStatus.TERMINATED:
         raise DomainError(_("The payment is terminated: its items no longer change."))
+    _refuse_while_deciding(recipient)
     merged = {name: getattr(recipient, name) for name in CHANGEABLE_ITEMS} | changes
     _check_type_items(
         payment_type=recipient.payment_type,

@@ -412,3 +412,39 @@ def test_the_legal_basis_follows_the_law_on_the_risk_date() -> None:
         assert "article 20" in legal_basis("0702", date(2023, 6, 30))
         assert "article 21" in legal_basis("0701", date(2023, 6, 30))
         assert "Order No. 237" in legal_basis("0703", date(2024, 1, 1))
+
+
+def test_items_do_not_change_under_a_decision_being_verified_or_approved(applicant, staff) -> None:
+    from payments.services import recipient_change_items
+
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    decision_submit(decision_id=decision.pk, actor=staff["drafter"])
+    change = {"changes": {"loss_degree": 80}, "changed_on": date(2023, 12, 21), "reason": "МСЭ"}
+    with pytest.raises(Exception, match="being verified or approved"):
+        recipient_change_items(recipient_id=applicant.pk, actor=staff["drafter"], **change)
+    decision_verify(decision_id=decision.pk, actor=staff["verifier"])
+    with pytest.raises(Exception, match="being verified or approved"):
+        recipient_change_items(recipient_id=applicant.pk, actor=staff["drafter"], **change)
+    applicant.refresh_from_db()
+    assert applicant.loss_degree == 50
+    decision_reject(decision_id=decision.pk, actor=staff["approver"], reason="Новая справка МСЭ")
+    recipient_change_items(recipient_id=applicant.pk, actor=staff["drafter"], **change)  # returned: allowed
+
+
+def test_a_draft_computed_before_the_items_changed_is_not_submitted(applicant, staff) -> None:
+    from payments.services import recipient_change_items
+
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    recipient_change_items(
+        recipient_id=applicant.pk,
+        changes={"loss_degree": 80},
+        changed_on=date(2023, 12, 21),
+        reason="МСЭ",
+        actor=staff["drafter"],
+    )
+    with pytest.raises(Exception, match="changed after the amount was computed"):
+        decision_submit(decision_id=decision.pk, actor=staff["drafter"])
+    decision = decision_redraft(decision_id=decision.pk, actor=staff["drafter"])
+    # (200 000 − 35 000) × 0.6 × 0.85 × 0.8 = 67 320.00
+    assert decision.amount == Decimal("67320.00")
+    assert decision_submit(decision_id=decision.pk, actor=staff["drafter"]).state == DecisionState.SUBMITTED
