@@ -419,7 +419,7 @@ def test_items_do_not_change_under_a_decision_being_verified_or_approved(applica
 
     decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
     decision_submit(decision_id=decision.pk, actor=staff["drafter"])
-    change = {"changes": {"loss_degree": 80}, "changed_on": date(2023, 12, 21), "reason": "МСЭ"}
+    change: dict[str, Any] = {"changes": {"loss_degree": 80}, "changed_on": date(2023, 12, 21), "reason": "МСЭ"}
     with pytest.raises(Exception, match="being verified or approved"):
         recipient_change_items(recipient_id=applicant.pk, actor=staff["drafter"], **change)
     decision_verify(decision_id=decision.pk, actor=staff["verifier"])
