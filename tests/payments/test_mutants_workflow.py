@@ -254,7 +254,11 @@ def test_ending_a_dependant_says_why_and_is_audited(widow, staff, people) -> Non
 
 def test_changing_items_says_which_cannot_change_and_when(applicant, staff) -> None:
     def change(**kwargs: Any) -> Any:
-        arguments = {"changes": {"loss_degree": 60}, "changed_on": date(2024, 1, 5), "reason": "МСЭ"} | kwargs
+        arguments: dict[str, Any] = {
+            "changes": {"loss_degree": 60},
+            "changed_on": date(2024, 1, 5),
+            "reason": "МСЭ",
+        } | kwargs
         return lambda: recipient_change_items(recipient_id=applicant.pk, actor=staff["drafter"], **arguments)
 
     assert messages(change(reason=" ")) == ["Give the reason for the change."]
