@@ -355,3 +355,26 @@ def test_a_resumption_ends_the_latest_suspension(in_force, staff) -> None:
         recipient_id=in_force.pk, kind="resume", actor=staff["drafter"], effective_date=date(2024, 6, 20)
     )
     assert (resume.suspension, resume.withdrawn_in_time) == (Decision.objects.get(pk=second.pk), True)
+
+
+def test_an_unchanged_item_before_a_changed_one_does_not_stop_the_change(steady, staff) -> None:
+    unemployed = recipient_register(
+        iin=steady.iin, payment_type="0703", application_date=APPLIED, risk_date=RISK,
+        unemployed_registered_on=RISK, unemployed_certificate="C-1", actor=staff["drafter"],
+    )  # fmt: skip
+    records = recipient_change_items(
+        recipient_id=unemployed.pk,
+        changes={"unemployed_registered_on": RISK, "unemployed_certificate": "C-2"},
+        changed_on=date(2024, 1, 5),
+        reason="Новая справка",
+        actor=staff["drafter"],
+    )
+    assert [(r.item, r.old_value, r.new_value) for r in records] == [("unemployed_certificate", "C-1", "C-2")]
+    unemployed.refresh_from_db()
+    assert unemployed.unemployed_certificate == "C-2"
+    changed = event("recipients.change_items")
+    assert (changed.actor, changed.object_pk, changed.data) == (
+        staff["drafter"],
+        str(unemployed.pk),
+        {"items": ["unemployed_certificate"], "changed_on": "2024-01-05"},
+    )
