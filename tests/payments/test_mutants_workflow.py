@@ -378,3 +378,19 @@ def test_an_unchanged_item_before_a_changed_one_does_not_stop_the_change(steady,
         str(unemployed.pk),
         {"items": ["unemployed_certificate"], "changed_on": "2024-01-05"},
     )
+
+
+def test_a_resumption_ends_the_suspension_even_after_a_recalculation(in_force, staff, steady) -> None:
+    from tests.payments.conftest import pay
+
+    suspend = decision_draft(
+        recipient_id=in_force.pk, kind="suspend", actor=staff["drafter"], effective_date=date(2024, 3, 1),
+        suspend_deadline=date(2024, 4, 1), note="1",
+    )  # fmt: skip
+    approve_through(suspend, staff)
+    pay(steady, ["112023"], amount="3500,00", reference="LATE")
+    approve_through(decision_draft(recipient_id=in_force.pk, kind="recalculate", actor=staff["drafter"]), staff)
+    resume = decision_draft(
+        recipient_id=in_force.pk, kind="resume", actor=staff["drafter"], effective_date=date(2024, 3, 25)
+    )
+    assert (resume.suspension, resume.withdrawn_in_time) == (Decision.objects.get(pk=suspend.pk), True)
