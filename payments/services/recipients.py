@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -463,7 +462,3 @@ def case_document_check(*, document_id: int, actor: User) -> CaseDocument:
         data={"document": document.pk},
     )
     return document
-
-
-def as_percent(value: int | None) -> Decimal | None:
-    return None if value is None else Decimal(value)
