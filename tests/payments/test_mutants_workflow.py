@@ -394,3 +394,44 @@ def test_a_resumption_ends_the_suspension_even_after_a_recalculation(in_force, s
         recipient_id=in_force.pk, kind="resume", actor=staff["drafter"], effective_date=date(2024, 3, 25)
     )
     assert (resume.suspension, resume.withdrawn_in_time) == (Decision.objects.get(pk=suspend.pk), True)
+
+
+def test_a_documents_steps_are_its_own_and_a_step_without_reason_has_none(applicant, staff, make_user) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from contributions.models import Refund
+    from payments.services import decision_submit
+    from records.models import ApprovalStep
+
+    first = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    decision_submit(decision_id=first.pk, actor=staff["drafter"])
+    # A refund's step under the same primary key is not the decision's.
+    ApprovalStep.objects.create(
+        content_type=ContentType.objects.get_for_model(Refund),
+        object_pk=str(first.pk),
+        step="approve",
+        from_state="registered",
+        to_state="posted",
+        actor=staff["approver"],
+    )
+    assert [(s.step, s.reason) for s in first.approval_steps()] == [("submit", "")]
+    assert event("payments.decision.submit").data == {"from": "draft", "to": "submitted", "reason": ""}
+    from payments.services import decision_approve
+
+    with pytest.raises(StepNotPermitted) as refused:
+        decision_approve(decision_id=first.pk, actor=make_user("auditor"))
+    assert str(refused.value) == "Your roles do not allow this step."
+
+
+def test_each_decision_lists_only_its_own_steps(steady, applicant, staff, people) -> None:
+    from payments.services import decision_submit
+
+    other = recipient_register(
+        iin=steady.iin, payment_type="0703", application_date=APPLIED, risk_date=RISK,
+        unemployed_registered_on=RISK, actor=staff["drafter"],
+    )  # fmt: skip
+    first = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    second = decision_draft(recipient_id=other.pk, kind="assign", actor=staff["drafter"])
+    decision_submit(decision_id=second.pk, actor=staff["drafter"])
+    assert list(first.approval_steps()) == []
+    assert [s.step for s in second.approval_steps()] == ["submit"]
