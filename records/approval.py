@@ -127,7 +127,7 @@ def take_step(
             raise StepNotPermitted(_("Your roles do not allow this step."))
         if version is not None and version != obj.version:
             raise stale_page()
-        state_field = custom.get("state_field", "state")
+        state_field = custom["state_field"]
         if not can_proceed(method):
             raise WrongState(
                 _("This step is not possible in the document's current state (%(state)s).")

@@ -435,3 +435,12 @@ def test_each_decision_lists_only_its_own_steps(steady, applicant, staff, people
     decision_submit(decision_id=second.pk, actor=staff["drafter"])
     assert list(first.approval_steps()) == []
     assert [s.step for s in second.approval_steps()] == ["submit"]
+
+
+def test_a_step_from_the_wrong_state_names_the_state(applicant, staff) -> None:
+    from payments.services import decision_verify
+
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    with pytest.raises(WrongState) as wrong:
+        decision_verify(decision_id=decision.pk, actor=staff["verifier"])
+    assert wrong.value.messages == ["This step is not possible in the document's current state (Draft)."]
