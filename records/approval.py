@@ -134,7 +134,7 @@ def take_step(
                 % {"state": getattr(obj, f"get_{state_field}_display")()}
             )
         if not has_transition_perm(method, actor):
-            raise StepNotPermitted(custom.get("refusal") or _("You may not take this step on this document."))
+            raise StepNotPermitted(custom["refusal"])
         if custom.get("second_factor") and not second_factor_verified(actor):
             raise SecondFactorMissing(
                 _("This step needs a sign-in with the second factor (one-time code). Sign in again with your code.")

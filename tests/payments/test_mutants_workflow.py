@@ -444,3 +444,16 @@ def test_a_step_from_the_wrong_state_names_the_state(applicant, staff) -> None:
     with pytest.raises(WrongState) as wrong:
         decision_verify(decision_id=decision.pk, actor=staff["verifier"])
     assert wrong.value.messages == ["This step is not possible in the document's current state (Draft)."]
+
+
+def test_the_second_factor_refusal_says_what_to_do(applicant, staff, make_user) -> None:
+    from payments.services import decision_submit, decision_verify
+    from records.approval import SecondFactorMissing
+
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    decision_submit(decision_id=decision.pk, actor=staff["drafter"])
+    with pytest.raises(SecondFactorMissing) as refused:
+        decision_verify(decision_id=decision.pk, actor=make_user("senior_specialist", second_factor=False))
+    assert str(refused.value) == (
+        "This step needs a sign-in with the second factor (one-time code). Sign in again with your code."
+    )
