@@ -457,3 +457,15 @@ def test_the_second_factor_refusal_says_what_to_do(applicant, staff, make_user) 
     assert str(refused.value) == (
         "This step needs a sign-in with the second factor (one-time code). Sign in again with your code."
     )
+
+
+def test_the_refusals_of_a_document_say_why(applicant, staff) -> None:
+    def add(**changes: Any) -> Any:
+        data: dict[str, Any] = {"kind": "application", "number": "A-1", "issued_on": APPLIED}
+        data |= {"file_name": "a.pdf", "content": b"%PDF-1.4 x"} | changes
+        return lambda: case_document_add(recipient_id=applicant.pk, actor=staff["drafter"], **data)
+
+    assert messages(add(kind="selfie")) == ["Unknown kind of document: selfie."]
+    assert messages(add(content=b"")) == ["The file is empty."]
+    assert messages(add(content=b"%PDF" + b"0" * (10 * 1024 * 1024))) == ["The file is larger than 10 MB."]
+    assert messages(add(content=b"<html>")) == ["The file is not a PDF, JPEG, PNG or TIFF scan."]
