@@ -7,10 +7,12 @@ deadline of something received on a date is the end of the next working day, Asi
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from records.models import CalendarDay
@@ -88,3 +90,33 @@ def deadline_for(received: date) -> datetime:
     """
     tz = ZoneInfo(settings.TIME_ZONE)
     return datetime.combine(next_working_day(received), time.max, tzinfo=tz)
+
+
+class WorkingCalendar:
+    """The calendar of a span of dates, read once: the deadlines of a whole list (a queue page)
+    without a query per row. A date beyond the span is answered by ``add_working_days``."""
+
+    def __init__(self, days: Iterable[date], *, longest: int) -> None:
+        days = list(days)
+        self.start = min(days, default=timezone.localdate())
+        self.end = max(days, default=self.start) + timedelta(days=31 + 2 * longest)
+        try:
+            self.exceptions = _exceptions(self.start, self.end)
+        except CalendarNotLoaded:  # the span reaches a year not loaded yet: as far as is loaded
+            self.end = date(max(days, default=self.start).year, 12, 31)
+            self.exceptions = _exceptions(self.start, self.end)
+
+    def add_working_days(self, day: date, n: int) -> date:
+        if day < self.start:
+            return add_working_days(day, n)
+        current = day
+        while n:
+            current += timedelta(days=1)
+            if current > self.end:
+                return add_working_days(current - timedelta(days=1), n)
+            if _is_working(current, self.exceptions):
+                n -= 1
+        return current
+
+    def next_working_day(self, day: date) -> date:
+        return self.add_working_days(day, 1)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
@@ -40,7 +40,7 @@ from payments.models import (
 from records.formatting import money
 from records.models import ApprovalStep
 from records.paging import Key, KeysetPage, keyset_page
-from records.working_days import CalendarNotLoaded, _exceptions, _is_working, add_working_days, next_working_day
+from records.working_days import CalendarNotLoaded, WorkingCalendar, next_working_day
 
 OPEN_STATES = (DecisionState.DRAFT, DecisionState.SUBMITTED, DecisionState.VERIFIED, DecisionState.REJECTED)
 STEPS = ("submit", "verify", "approve", "reject")
@@ -189,37 +189,6 @@ class Deadline:
         if day < today:
             return cls(day, "late")
         return cls(day, "due_today" if day == today else "ahead")
-
-
-class WorkingCalendar:
-    """The working-day calendar of a span of dates, read once: the deadlines of a whole list
-    without a query per row (``records.working_days`` reads the calendar for each date it
-    answers). A date beyond the span is answered by ``records.working_days`` itself."""
-
-    def __init__(self, days: Iterable[date], *, longest: int) -> None:
-        days = list(days)
-        self.start = min(days, default=timezone.localdate())
-        self.end = max(days, default=self.start) + timedelta(days=31 + 2 * longest)
-        try:
-            self.exceptions = _exceptions(self.start, self.end)
-        except CalendarNotLoaded:  # the span reaches a year not loaded yet: as far as is loaded
-            self.end = date(max(days, default=self.start).year, 12, 31)
-            self.exceptions = _exceptions(self.start, self.end)
-
-    def add_working_days(self, day: date, n: int) -> date:
-        if day < self.start:
-            return add_working_days(day, n)
-        current = day
-        while n:
-            current += timedelta(days=1)
-            if current > self.end:
-                return add_working_days(current - timedelta(days=1), n)
-            if _is_working(current, self.exceptions):
-                n -= 1
-        return current
-
-    def next_working_day(self, day: date) -> date:
-        return self.add_working_days(day, 1)
 
 
 def working_calendar(days: Iterable[date], *, longest: int = 1) -> WorkingCalendar | None:

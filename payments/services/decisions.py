@@ -416,8 +416,6 @@ def next_number(decision: Decision, on: date) -> str:
 @transaction.atomic
 def decision_approve(*, decision_id: int, actor: User, version: int | None = None) -> Decision:
     """Approve: the decision gets its number and takes effect on the recipient."""
-    if not Decision.objects.filter(pk=decision_id).exists():
-        raise Decision.DoesNotExist
     on = timezone.localdate()
     decision = Decision.objects.select_related("recipient").get(pk=decision_id)
     decision = take_step(

@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments.models import Decision, DecisionState, LegalParameter, Recipient
-from payments.selectors.decisions import QUEUE_ROWS, WorkingCalendar
+from payments.selectors.decisions import QUEUE_ROWS
 from payments.services import decision_draft, decision_reject, decision_submit, decision_verify, recipient_register
 from records.models import AccessLog, CalendarDay, Participant
-from records.working_days import add_working_days, is_working_day, next_working_day
+from records.working_days import WorkingCalendar, add_working_days, is_working_day, next_working_day
 from tests.payments.conftest import APPLIED, RISK
 
 pytestmark = pytest.mark.django_db
