@@ -19,15 +19,25 @@ from django.utils.translation import gettext_lazy as _
 from import_export import fields, resources
 
 from payments.models import (
+    Bank,
+    BankAccount,
     CaseDocument,
+    ConfirmationFile,
+    ConfirmationLine,
     Decision,
     DecisionProposal,
     Dependant,
     LegalParameter,
+    Payment,
+    PaymentItem,
+    PaymentList,
+    PaymentReturn,
+    PaymentRun,
     Recipient,
     RecipientChange,
+    Recovery,
 )
-from records.admin_export import AdminGuardMixin, LoggedExportMixin, PersonalDataAdmin
+from records.admin_export import AdminGuardMixin, LoggedExportMixin, PersonalDataAdmin, ReadOnlyAdmin
 
 
 @admin.register(LegalParameter)
@@ -189,5 +199,143 @@ class DecisionProposalAdmin(PersonalDataAdmin):
     list_display = ["recipient", "kind", "reason", "status", "created_at", "closed_by", "closed_at"]
     list_filter = ["status", "kind", "reason"]
     list_select_related = ["recipient__participant", "closed_by"]
+    search_fields = ["=recipient__participant__iin"]
+    person_fields = ("recipient__participant__iin",)
+
+
+# --- Monthly payments: built, approved and confirmed on the staff pages; read and exported here.
+
+
+@admin.register(Bank)
+class BankAdmin(AdminGuardMixin, LoggedExportMixin, admin.ModelAdmin):  # type: ignore[type-arg]
+    """Reference data kept by the administrator: the banks that pay and their IBAN bank code."""
+
+    list_display = ["bic", "name", "iban_code"]
+    search_fields = ["=bic", "name"]
+
+
+class BankAccountResource(OfRecipientResource):
+    class Meta:
+        model = BankAccount
+
+
+@admin.register(BankAccount)
+class BankAccountAdmin(PersonalDataAdmin):
+    resource_classes = [BankAccountResource]
+    list_display = ["recipient", "bank", "iban", "valid_from", "entered_by", "entered_at"]
+    list_filter = ["bank", "valid_from"]
+    list_select_related = ["recipient__participant", "bank", "entered_by"]
+    search_fields = ["=recipient__participant__iin", "=iban"]
+    person_fields = ("recipient__participant__iin",)
+
+
+@admin.register(PaymentRun)
+class PaymentRunAdmin(ReadOnlyAdmin):
+    list_display = ["month", "state", "count", "gross", "withheld", "net", "held_back", "started_by", "approved_by"]
+    list_filter = ["state"]
+    exclude = ["progress"]
+
+
+@admin.register(PaymentList)
+class PaymentListAdmin(ReadOnlyAdmin):
+    list_display = ["number", "run", "bank", "count", "gross", "withheld", "net", "checksum"]
+    list_filter = ["bank", "run"]
+    list_select_related = ["run", "bank"]
+
+
+class PaymentResource(OfRecipientResource):
+    class Meta:
+        model = Payment
+
+
+@admin.register(Payment)
+class PaymentAdmin(PersonalDataAdmin):
+    resource_classes = [PaymentResource]
+    list_display = ["month", "recipient", "payment_list", "line", "gross", "withheld", "net", "held_reason"]
+    list_filter = ["month", "held_reason", "bank"]
+    list_select_related = ["recipient__participant", "payment_list"]
+    search_fields = ["=recipient__participant__iin", "=iban"]
+    person_fields = ("recipient__participant__iin",)
+
+
+class PaymentItemResource(resources.ModelResource):  # type: ignore[misc]
+    recipient_iin = fields.Field(
+        attribute="payment__recipient__participant__iin", column_name="recipient_iin", readonly=True
+    )
+
+    class Meta:
+        model = PaymentItem
+
+
+@admin.register(PaymentItem)
+class PaymentItemAdmin(PersonalDataAdmin):
+    resource_classes = [PaymentItemResource]
+    list_display = ["payment", "kind", "for_month", "gross", "withheld", "repays"]
+    list_filter = ["kind", "for_month"]
+    list_select_related = ["payment__recipient__participant"]
+    search_fields = ["=payment__recipient__participant__iin"]
+    person_fields = ("payment__recipient__participant__iin",)
+
+
+@admin.register(ConfirmationFile)
+class ConfirmationFileAdmin(ReadOnlyAdmin):
+    """The banks' confirmations as received (metadata; the bytes stay with the file)."""
+
+    list_display = ["file_name", "payment_list", "state", "credited", "not_credited", "received_by", "received_at"]
+    list_filter = ["state", "received_at"]
+    exclude = ["raw"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ConfirmationFile]:
+        return super().get_queryset(request).defer("raw")
+
+
+class ConfirmationLineResource(resources.ModelResource):  # type: ignore[misc]
+    recipient_iin = fields.Field(
+        attribute="payment__recipient__participant__iin", column_name="recipient_iin", readonly=True
+    )
+
+    class Meta:
+        model = ConfirmationLine
+
+
+@admin.register(ConfirmationLine)
+class ConfirmationLineAdmin(PersonalDataAdmin):
+    resource_classes = [ConfirmationLineResource]
+    list_display = ["file", "line_no", "payment", "credited", "reason"]
+    list_filter = ["credited"]
+    list_select_related = ["payment__recipient__participant", "file"]
+    search_fields = ["=payment__recipient__participant__iin"]
+    person_fields = ("payment__recipient__participant__iin",)
+
+
+class PaymentReturnResource(resources.ModelResource):  # type: ignore[misc]
+    recipient_iin = fields.Field(
+        attribute="payment__recipient__participant__iin", column_name="recipient_iin", readonly=True
+    )
+
+    class Meta:
+        model = PaymentReturn
+
+
+@admin.register(PaymentReturn)
+class PaymentReturnAdmin(PersonalDataAdmin):
+    resource_classes = [PaymentReturnResource]
+    list_display = ["payment", "reason", "created_at"]
+    list_select_related = ["payment__recipient__participant"]
+    search_fields = ["=payment__recipient__participant__iin"]
+    person_fields = ("payment__recipient__participant__iin",)
+
+
+class RecoveryResource(OfRecipientResource):
+    class Meta:
+        model = Recovery
+
+
+@admin.register(Recovery)
+class RecoveryAdmin(PersonalDataAdmin):
+    resource_classes = [RecoveryResource]
+    list_display = ["recipient", "for_month", "amount", "reason", "payment", "created_at"]
+    list_filter = ["reason", "for_month"]
+    list_select_related = ["recipient__participant", "payment"]
     search_fields = ["=recipient__participant__iin"]
     person_fields = ("recipient__participant__iin",)

@@ -17,17 +17,20 @@ def _registry_loaded(sender: Any, participant_ids: list[int] | None = None, **kw
 
 
 def _seed_parameters_if_empty(sender: AppConfig, **kwargs: Any) -> None:
-    """An empty parameter table (e.g. flushed after a transactional test) gets the shipped
-    values of both seed migrations; any row: left alone (an administrator's corrections stay)."""
+    """An empty parameter or bank table (e.g. flushed after a transactional test) gets the
+    shipped values of the seed migrations; any row: left alone (an administrator's corrections
+    stay)."""
     import importlib
 
     from django.apps import apps as django_apps
 
-    from payments.models import LegalParameter
+    from payments.models import Bank, LegalParameter
 
+    if not Bank.objects.exists():
+        importlib.import_module("payments.migrations.0007_seed_payment_parameters").seed_banks(django_apps, None)
     if LegalParameter.objects.exists():
         return
-    for name in ("0002_seed_legal_parameters", "0004_seed_decision_parameters"):
+    for name in ("0002_seed_legal_parameters", "0004_seed_decision_parameters", "0007_seed_payment_parameters"):
         importlib.import_module(f"payments.migrations.{name}").seed(django_apps, None)
 
 

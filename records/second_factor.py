@@ -13,6 +13,7 @@ SECOND_FACTOR_PERMISSIONS = (
     "payments.approve_decision",
     "payments.approve_decision_above_threshold",
     "contributions.approve_refund",
+    "payments.approve_paymentrun",
 )
 
 

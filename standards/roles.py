@@ -94,6 +94,26 @@ _SPECIALIST = (
         "draft what the system proposes (recalculations, terminations)",
     ),
     Grant("payments.view_legalparameter", ("2024/9/2", "2024/10/2", "2019/3/2"), "see the parameters of an amount"),
+    # Monthly payments (Rules, paragraph 12 items 22-25, paragraph 13).
+    Grant("payments.view_bank", ("2024/9/2", "2024/10/2", "2019/3/2"), "see the banks that pay"),
+    Grant("payments.view_bankaccount", ("2024/9/1", "2024/10/1", "2019/3/1"), "see where a recipient is paid"),
+    Grant("payments.add_bankaccount", ("2024/9/1", "2024/10/1", "2019/3/1"), "enter a recipient's bank details"),
+    Grant("payments.view_paymentrun", ("2024/9/2", "2024/10/2", "2019/3/2"), "follow the month's payment run"),
+    Grant(
+        "payments.add_paymentrun",
+        ("2024/9/2", "2024/10/2", "2019/3/2"),
+        "build the month's payment run from the payments assigned (and build it again before approval)",
+    ),
+    Grant("payments.view_paymentlist", ("2024/9/2", "2024/10/2", "2019/3/2"), "download the lists for the banks"),
+    Grant("payments.view_payment", ("2024/9/2", "2024/10/2", "2019/3/2"), "see each recipient's payments"),
+    Grant("payments.view_paymentitem", ("2024/9/2", "2024/10/2", "2019/3/2"), "see arrears and payments made again"),
+    Grant(
+        "payments.add_confirmationfile", ("2024/9/2", "2024/10/2", "2019/3/2"), "take in the banks' confirmations"
+    ),
+    Grant("payments.view_confirmationfile", ("2024/9/2", "2024/10/2", "2019/3/2"), "see what the banks confirmed"),
+    Grant("payments.view_confirmationline", ("2024/9/2", "2024/10/2", "2019/3/2"), "see each confirmed payment"),
+    Grant("payments.view_paymentreturn", ("2024/9/2", "2024/10/2", "2019/3/2"), "pay returned payments again"),
+    Grant("payments.view_recovery", ("2024/9/2", "2024/10/2", "2019/3/2"), "follow money paid that was not due"),
 )
 _CONTROLLER = (
     Grant("records.view_auditevent", ("2024/11/1", "2024/11/2"), "check other specialists' work"),
@@ -126,6 +146,11 @@ _HEAD_OF_SERVICE = (
         "payments.approve_decision_above_threshold",
         ("2024/13/1", "2024/13/2", "2019/2/1", "2019/2/2"),
         "approve decisions above the amount threshold (organisation of the payment)",
+    ),
+    Grant(
+        "payments.approve_paymentrun",
+        ("2024/13/2", "2019/2/2"),
+        "approve the month's payment run and release it to the banks (organisation of the payment)",
     ),
 )
 _AUDITOR = tuple(
@@ -171,6 +196,16 @@ _AUDITOR = tuple(
         ("standards.view_usergroupsevent", "read the history of who held which role"),
         ("standards.view_grouppermissionsevent", "read the history of what each role could do"),
         ("records.view_workerheartbeat", "read when the workers last signed in"),
+        ("payments.view_bank", "read the banks"),
+        ("payments.view_bankaccount", "read recipients' bank accounts"),
+        ("payments.view_paymentrun", "read payment runs"),
+        ("payments.view_paymentlist", "read payment lists"),
+        ("payments.view_payment", "read payments"),
+        ("payments.view_paymentitem", "read payment items"),
+        ("payments.view_confirmationfile", "read the banks' confirmations"),
+        ("payments.view_confirmationline", "read confirmation lines"),
+        ("payments.view_paymentreturn", "read returned payments"),
+        ("payments.view_recovery", "read recoveries"),
     ]
 )
 _API_CLIENT = tuple(
@@ -179,6 +214,8 @@ _API_CLIENT = tuple(
         ("contributions.submit_order", "submit payment orders through the API"),
         ("contributions.view_paymentorder", "read the status of the orders submitted"),
         ("contributions.view_returndocument", "download return documents"),
+        ("payments.view_paymentrun", "read a month's payment run and its totals per bank"),
+        ("payments.add_confirmationfile", "submit a bank's confirmation of a payment list"),
     ]
 )
 

@@ -67,6 +67,15 @@ class ParameterName(models.TextChoices):
         _("Monthly amount above which the head of the service approves, KZT"),
     )
     APPROVAL_LUMP_THRESHOLD = "approval_lump_threshold", _("Lump sum above which the head of the service approves, KZT")
+    # Each row of an indexation is a step on its date (not a value that a later row supersedes):
+    # amounts assigned before the date are raised by the percentage from it (reference.md §4.5).
+    INDEXATION_0701 = "indexation_0701", _("Indexation of loss of breadwinner payments from this date, %")
+    INDEXATION_0702 = "indexation_0702", _("Indexation of loss of ability to work payments from this date, %")
+    WITHHOLDING_0701 = "withholding_0701", _("Pension contributions withheld, loss of breadwinner")
+    WITHHOLDING_0702 = "withholding_0702", _("Pension contributions withheld, loss of ability to work")
+    WITHHOLDING_0703 = "withholding_0703", _("Pension contributions withheld, loss of job")
+    WITHHOLDING_0704 = "withholding_0704", _("Pension contributions withheld, pregnancy and childbirth")
+    WITHHOLDING_0705 = "withholding_0705", _("Pension contributions withheld, care of a child")
 
 
 @pghistory.track(**history_options(_("legal parameter history entry"), _("legal parameter history")))

@@ -77,6 +77,13 @@ class Recipient(models.Model):
     child_birth_order = models.PositiveSmallIntegerField(_("birth order of the child"), null=True, blank=True)
     # Items 22-23: the amount and period in force (from the approved decisions).
     amount = models.DecimalField(_("amount in force"), max_digits=16, decimal_places=2, null=True, blank=True)
+    # What the monthly run reads beside the status and amount: from when a suspension in force
+    # stops payment, and whether an approved decision changed what is due for months already
+    # paid (the next run then settles every month since the start: arrears or recoveries).
+    suspended_from = models.DateField(_("payment suspended from"), null=True, blank=True)
+    settle_requested_at = models.DateTimeField(
+        _("the next run settles the months already paid (asked at)"), null=True, blank=True
+    )
     registered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("registered by")
     )

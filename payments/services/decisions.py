@@ -451,8 +451,10 @@ def _put_in_force(decision: Decision, *, on: date) -> None:
         recipient.end_date = decision.period_end
     elif kind == DecisionKind.SUSPEND:
         recipient.status = RecipientStatus.SUSPENDED
+        recipient.suspended_from = decision.effective_date
     elif kind == DecisionKind.RESUME:
         recipient.status = RecipientStatus.IN_FORCE
+        recipient.suspended_from = None
     elif kind == DecisionKind.TERMINATE:
         recipient.status = RecipientStatus.TERMINATED
         recipient.end_date = decision.period_end
@@ -460,6 +462,8 @@ def _put_in_force(decision: Decision, *, on: date) -> None:
         recipient.amount = decision.amount
         recipient.participation_months = decision.calculation.get("participation_months")
         recipient.average_income = Decimal(decision.calculation.get("average_monthly_income", "0"))
+    # What is due for months already paid may have changed: the next run settles them.
+    recipient.settle_requested_at = timezone.now()
     recipient.save()
 
 
