@@ -45,4 +45,11 @@ PERIODIC_TASKS = [
         task="payments.propose",
         crontab={"minute": "17"},
     ),
+    # Hourly: start the month's payment run from its configured day on (PAYMENT_RUN_DAY), and
+    # queue again any run a killed worker left being built (conventions: "Monthly payments").
+    PeriodicSpec(
+        name="payments.start_runs (hourly)",
+        task="payments.start_runs",
+        crontab={"minute": "41"},
+    ),
 ]

@@ -14,3 +14,31 @@ def propose(participant_ids: list[int] | None = None) -> dict[str, int]:
         "recalculations": propose_recalculations(participant_ids=participant_ids),
         "terminations": propose_terminations(participant_ids=participant_ids),
     }
+
+
+@shared_task(name="payments.build_run")
+def build_run_task(run_id: int) -> str:
+    """Build a run being built (idempotent: a built run is left alone; a run another worker is
+    building is left to it)."""
+    from payments.services.runs import RunBusy, build_run
+    from records.services import Actor
+
+    try:
+        return str(build_run(run_id=run_id, actor=Actor(label="celery payments.build_run")).state)
+    except RunBusy:
+        return "busy"
+
+
+@shared_task(name="payments.start_runs")
+def start_runs() -> dict[str, int]:
+    """Beat: on the configured day of the month (``PAYMENT_RUN_DAY``) or after it, start the
+    month's run if there is none; queue every run left "being built" (a worker killed during
+    its build), which the advisory lock makes safe to queue twice."""
+    from payments.services.runs import runs_to_build, start_scheduled_run
+
+    started = start_scheduled_run()
+    queued = 0
+    for run_id in runs_to_build():
+        build_run_task.delay(run_id)
+        queued += 1
+    return {"started": int(started), "queued": queued}

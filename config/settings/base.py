@@ -236,6 +236,9 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "store_processed": False,
     }
 CELERY_TIMEZONE = TIME_ZONE
+
+# The day of the month from which beat starts the month's payment run (Rules, paragraph 13).
+PAYMENT_RUN_DAY = env.int("PAYMENT_RUN_DAY", default=20)
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

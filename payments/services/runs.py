@@ -680,3 +680,24 @@ def month_of(text: str) -> date:
 
 def month_start_of(day: date) -> date:
     return month_start(day)
+
+
+def start_scheduled_run(*, today: date | None = None) -> bool:
+    """Start the current month's run on or after the configured day (``PAYMENT_RUN_DAY``), if
+    there is none. Whatever refuses it (an earlier run not released, a parameter missing) is
+    logged for the service and retried at the next beat."""
+    from django.conf import settings
+
+    today = today or timezone.localdate()
+    if today.day < settings.PAYMENT_RUN_DAY:
+        return False
+    try:
+        _run, created = run_start(month=today.replace(day=1), actor=Actor(label="schedule payments.start_runs"))
+    except DomainError as exc:
+        logger.warning("the run for %s was not started: %s", f"{today:%Y-%m}", exc.messages[0])
+        return False
+    return created
+
+
+def runs_to_build() -> list[int]:
+    return list(PaymentRun.objects.filter(state=RunState.BUILDING).values_list("pk", flat=True))

@@ -1,0 +1,78 @@
+"""The monthly run in real Celery workers (conventions: "Monthly payments"): progress visible
+while it runs, all or nothing under a worker killed with SIGKILL mid-build, built anew by the
+next beat, and started by beat on the configured day."""
+
+from __future__ import annotations
+
+import os
+from datetime import date
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import override_settings
+
+from payments.models import Payment, PaymentList, PaymentRun, RunState
+from payments.services.runs import run_start, start_scheduled_run
+from payments.tasks import build_run_task, start_runs
+from tests.conftest import start_celery_worker, wait_until
+from tests.contributions.test_reliability import _connect, _kill_tree, broker, private_broker_url
+from tests.payments.test_runs import JAN, account
+
+pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
+
+
+def waiting_on_lists() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s",
+            ["%INSERT INTO payments_paymentlist%"],
+        )
+        row = cursor.fetchone()
+    return bool(row and row[0])
+
+
+def test_a_worker_killed_mid_build_leaves_nothing_and_the_next_beat_builds_it(in_force, staff, tmp_path: Path) -> None:
+    account(in_force, staff)
+    with broker(private_broker_url()):
+        url = os.environ["CELERY_BROKER_URL"]
+        run, created = run_start(month=JAN, actor=staff["drafter"])
+        assert created
+        worker = start_celery_worker(connection.settings_dict["NAME"], tmp_path / "victim.log", broker_url=url)
+        other = _connect()
+        try:
+            other.execute("LOCK TABLE payments_paymentlist IN SHARE ROW EXCLUSIVE MODE")
+            build_run_task.delay(run.pk)
+            wait_until(waiting_on_lists, describe=worker.output)
+            # The build's transaction is open: its progress is visible from outside it.
+            assert PaymentRun.objects.get(pk=run.pk).progress["stage"] == "grouping"
+            _kill_tree(worker)
+            other.rollback()
+        finally:
+            other.close()
+            _kill_tree(worker)
+        stored = PaymentRun.objects.get(pk=run.pk)
+        assert (stored.state, stored.count, stored.built_at) == (RunState.BUILDING, 0, None)
+        assert not Payment.objects.exists()
+        assert not PaymentList.objects.exists()
+        restarted = start_celery_worker(connection.settings_dict["NAME"], tmp_path / "again.log", broker_url=url)
+        try:
+            start_runs.delay()  # the beat queues the run left being built
+            wait_until(lambda: PaymentRun.objects.get(pk=run.pk).state == RunState.BUILT, describe=restarted.output)
+            start_runs.delay()  # and a second beat builds nothing twice
+            wait_until(lambda: restarted.output().count("succeeded") >= 3, describe=restarted.output)
+        finally:
+            _kill_tree(restarted)
+    assert Payment.objects.filter(run=run).count() == 1
+    assert PaymentList.objects.filter(run=run).count() == 1
+
+
+@pytest.mark.django_db
+def test_beat_starts_the_month_on_its_configured_day(in_force) -> None:
+    with override_settings(PAYMENT_RUN_DAY=20):
+        assert not start_scheduled_run(today=date(2024, 1, 19))
+        assert not PaymentRun.objects.exists()
+        assert start_scheduled_run(today=date(2024, 1, 20))
+        assert not start_scheduled_run(today=date(2024, 1, 21))  # started once
+    run = PaymentRun.objects.get()
+    assert (run.month, run.state, run.started_by) == (JAN, RunState.BUILDING, None)
