@@ -8,10 +8,8 @@ personal data is logged (``records.access.log_access``)."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date
-from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -29,9 +27,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from payments.forms.recipients import (
     CaseDocumentForm,
@@ -71,10 +66,10 @@ from payments.services.recipients import (
     recipient_register,
 )
 from records.access import log_access, requires, shown_iins
-from records.export_formats import starts_a_formula
 from records.identifiers import identifier_error
 from records.models import AccessLog, Participant
 from records.paging import keyset_page
+from records.spreadsheets import CONTENT_TYPES, table_csv, table_xlsx
 
 PAGE = 50
 # What the form's other fields may add to an upload's body beside the file itself.
@@ -491,76 +486,13 @@ def _cut_note(limit: int) -> str:
     ) % {"limit": formats.number_format(limit, force_grouping=True)}
 
 
-def _csv_cell(value: Any) -> str:
-    """A cell of the CSV for a spreadsheet in the reader's language: numbers and dates as it
-    reads them (``42075,00``, ``20.12.2023`` in kk and ru), text quoted, and text a spreadsheet
-    would take for a formula written with an apostrophe (``records.export_formats``)."""
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return formats.number_format(value, decimal_pos=2, use_l10n=True)
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, date):
-        return formats.date_format(value, "SHORT_DATE_FORMAT")
-    text = str(value)
-    if starts_a_formula(text):
-        text = f"'{text}"
-    return '"' + text.replace('"', '""') + '"'
-
-
 def inventory_csv(rows: Sequence[InventoryRow], *, cut: str = "") -> bytes:
-    """The inventory as CSV that Excel opens in Kazakh and Russian: UTF-8 with a byte-order
-    mark, ``;`` between cells, one line per case file."""
-    out = io.StringIO()
-    lines: Iterable[list[Any]] = [_columns(), *(_cells(row) for row in rows)]
-    for line in lines:
-        out.write(";".join(_csv_cell(cell) for cell in line) + "\r\n")
-    if cut:
-        out.write(_csv_cell(cut) + "\r\n")
-    return out.getvalue().encode("utf-8-sig")
-
-
-def _xlsx_text(sheet: Any, value: str) -> WriteOnlyCell:
-    """A text cell that stays text: never a formula or an error, whatever it starts with, and
-    without the control characters a workbook cannot hold."""
-    cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
-    cell.data_type = "s"
-    return cell
+    """The inventory as CSV that Excel opens in Kazakh and Russian (``records.spreadsheets``)."""
+    return table_csv(_columns(), [_cells(row) for row in rows], cut=cut)
 
 
 def inventory_xlsx(rows: Sequence[InventoryRow], *, cut: str = "") -> bytes:
-    """The inventory as an XLSX workbook (openpyxl, write-only): dates as date cells, amounts
-    and counts as numbers, text as text."""
-    book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=_("Case files")[:31])
-    sheet.append([_xlsx_text(sheet, title) for title in _columns()])
-    for row in rows:
-        cells: list[Any] = []
-        for value in _cells(row):
-            if isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "DD.MM.YYYY"
-            elif isinstance(value, Decimal):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "#,##0.00"
-            elif isinstance(value, str):
-                cell = _xlsx_text(sheet, value)
-            else:
-                cell = WriteOnlyCell(sheet, value=value)
-            cells.append(cell)
-        sheet.append(cells)
-    if cut:
-        sheet.append([_xlsx_text(sheet, cut)])
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
-
-
-CONTENT_TYPES = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
+    return table_xlsx(_("Case files"), _columns(), [_cells(row) for row in rows], cut=cut)
 
 
 @requires("payments.view_recipient")

@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from records.identifiers import make_kz_iban
+from records.services import Actor
 from tests.conftest import line_for, order_text, take_in
 
 RISK = date(2023, 12, 15)  # Social Code: МЗП 70 000, deduction 50 %, КСУ cap 1.30
@@ -80,3 +82,41 @@ def in_force(applicant, staff):
     approve_through(decision, staff)
     applicant.refresh_from_db()
     return applicant
+
+
+# --- Monthly payments ---------------------------------------------------------------------------
+
+SYSTEM = Actor(label="test")
+HALYK = make_kz_iban("601", "0000000000001")
+
+
+def account(recipient, staff, *, iban: str = HALYK, bic: str = "HSBKKZKX", valid_from: date = date(2023, 12, 1)):
+    from payments.services.bank_accounts import bank_account_add
+
+    return bank_account_add(
+        recipient_id=recipient.pk,
+        bic=bic,
+        iban=iban,
+        valid_from=valid_from,
+        reason="application",
+        actor=staff["drafter"],
+    )
+
+
+def build(month: date, staff):
+    from payments.services.runs import build_run, run_start
+
+    run, _ = run_start(month=month, actor=staff["drafter"])
+    return build_run(run_id=run.pk, actor=SYSTEM)
+
+
+def release(run, staff):
+    from payments.services.runs import run_approve
+
+    return run_approve(run_id=run.pk, actor=staff["head_of_service"])
+
+
+@pytest.fixture
+def paid_to(in_force, staff):
+    account(in_force, staff)
+    return in_force

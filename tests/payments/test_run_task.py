@@ -17,7 +17,8 @@ from payments.services.runs import run_start, start_scheduled_run
 from payments.tasks import build_run_task, start_runs
 from tests.conftest import start_celery_worker, wait_until
 from tests.contributions.test_reliability import _connect, _kill_tree, broker, private_broker_url
-from tests.payments.test_runs import JAN, account
+from tests.payments.conftest import account
+from tests.payments.test_runs import JAN
 
 pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 

@@ -24,42 +24,12 @@ from payments.models import (
     Recovery,
     RunState,
 )
-from payments.services.bank_accounts import bank_account_add
 from payments.services.runs import build_run, run_approve, run_rebuild, run_start
 from records.approval import SecondFactorMissing, StepNotPermitted
 from records.identifiers import make_kz_iban
-from records.services import Actor
-from tests.payments.conftest import approve_through
+from tests.payments.conftest import HALYK, SYSTEM, account, approve_through, build, release
 
 JAN, FEB, MAR, APR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
-SYSTEM = Actor(label="test")
-HALYK = make_kz_iban("601", "0000000000001")
-
-
-def account(recipient, staff, *, iban: str = HALYK, bic: str = "HSBKKZKX", valid_from: date = date(2023, 12, 1)):
-    return bank_account_add(
-        recipient_id=recipient.pk,
-        bic=bic,
-        iban=iban,
-        valid_from=valid_from,
-        reason="application",
-        actor=staff["drafter"],
-    )
-
-
-def build(month: date, staff) -> PaymentRun:
-    run, _ = run_start(month=month, actor=staff["drafter"])
-    return build_run(run_id=run.pk, actor=SYSTEM)
-
-
-def release(run: PaymentRun, staff) -> PaymentRun:
-    return run_approve(run_id=run.pk, actor=staff["head_of_service"])
-
-
-@pytest.fixture
-def paid_to(in_force, staff):
-    account(in_force, staff)
-    return in_force
 
 
 def test_the_first_run_pays_the_month_indexed_and_the_first_month_in_proportion(paid_to, staff):

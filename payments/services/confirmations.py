@@ -1,0 +1,220 @@
+"""Taking in a bank's confirmation of a payment list (Rules, paragraph 12 item 25; conventions:
+"Monthly payments"), like any incoming file: the raw bytes are kept first, in a transaction of
+their own; the same bytes again are answered as a duplicate; then every line is matched to a
+payment of the list in one transaction.
+
+The file is CSV (UTF-8, ``;``) with a header::
+
+    list;line;iin;amount;status;reason
+    202401-01;1;850615300012;61284,27;credited;
+    202401-01;2;791028302728;45020,25;not_credited;account closed
+
+A file that cannot be read as such (not UTF-8, no such header, another list in the same file, a
+list not released) is refused as a whole, with the place. A line that names no payment of the
+list, does not match it (IIN, amount) or repeats one already confirmed is reported with its
+line number and not taken; the other lines are. A payment not credited becomes a return (paid
+again once the account is corrected).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.contrib.auth.models import User
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from contributions.services.common import DomainError
+from payments.models import (
+    ConfirmationFile,
+    ConfirmationLine,
+    ConfirmationState,
+    Payment,
+    PaymentList,
+    PaymentReturn,
+    RunState,
+)
+from records.services import Actor, audit_record, with_history_context
+
+HEADER = ["list", "line", "iin", "amount", "status", "reason"]
+CREDITED = {"credited": True, "1": True, "not_credited": False, "0": False}
+MAX_BYTES = 50 * 1024 * 1024
+
+
+@dataclass
+class ConfirmationResult:
+    file: ConfirmationFile
+    duplicate: bool = False
+    problems: list[dict[str, Any]] = field(default_factory=list)
+
+
+def _problem(line: int | None, message: str) -> dict[str, Any]:
+    return {"line": line, "message": message}
+
+
+def _store(*, raw: bytes, file_name: str, actor: User) -> tuple[ConfirmationFile, bool]:
+    """Kept first, committed on its own: whatever happens next, the bytes are there."""
+    digest = hashlib.sha256(raw).hexdigest()
+    existing = ConfirmationFile.objects.filter(sha256=digest).defer("raw").first()
+    if existing is not None:
+        return existing, True
+    try:
+        with transaction.atomic():
+            stored = ConfirmationFile.objects.create(
+                file_name=file_name[:255] or "confirmation.csv",
+                raw=raw,
+                sha256=digest,
+                size=len(raw),
+                received_by=actor,
+            )
+    except IntegrityError:  # the same bytes at the same moment from another request
+        return ConfirmationFile.objects.defer("raw").get(sha256=digest), True
+    return stored, False
+
+
+def _amount(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.strip().replace(" ", "").replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _read(raw: bytes) -> tuple[list[list[str]] | None, str]:
+    """The data rows, or ``None`` and why the file cannot be read at all."""
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return None, _("The file is not UTF-8 text (byte %(at)s).") % {"at": exc.start + 1}
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    rows = [row for row in rows if any(cell.strip() for cell in row)]
+    if not rows or [cell.strip().lower() for cell in rows[0]] != HEADER:
+        return None, _("Line 1: the header must be %(header)s.") % {"header": ";".join(HEADER)}
+    if len(rows) == 1:
+        return None, _("The file has no lines after its header.")
+    return rows[1:], ""
+
+
+def _refuse(stored: ConfirmationFile, problems: list[dict[str, Any]], actor: User) -> ConfirmationResult:
+    ConfirmationFile.objects.filter(pk=stored.pk).update(state=ConfirmationState.REFUSED, problems=problems)
+    stored.state, stored.problems = ConfirmationState.REFUSED, problems
+    audit_record(
+        actor=Actor.of(actor), action="payments.confirmation_refused", obj=stored, data={"problems": problems[:20]}
+    )
+    return ConfirmationResult(stored, problems=problems)
+
+
+@with_history_context
+def confirmation_take_in(*, raw: bytes, file_name: str, actor: User) -> ConfirmationResult:
+    """Keep the file, then take in its lines (see the module's docstring)."""
+    if not actor.has_perm("payments.add_confirmationfile"):
+        raise PermissionDenied
+    if not raw:
+        raise DomainError(_("The file is empty."))
+    if len(raw) > MAX_BYTES:
+        raise DomainError(_("The file is larger than %(mb)s MB.") % {"mb": MAX_BYTES // (1024 * 1024)})
+    stored, duplicate = _store(raw=raw, file_name=file_name, actor=actor)
+    if duplicate:
+        return ConfirmationResult(stored, duplicate=True, problems=list(stored.problems))
+    with transaction.atomic():
+        stored = ConfirmationFile.objects.select_for_update().defer("raw").get(pk=stored.pk)
+        if stored.state != ConfirmationState.RECEIVED:  # taken in by a retry already
+            return ConfirmationResult(stored, problems=list(stored.problems))
+        rows, why = _read(raw)
+        if rows is None:
+            return _refuse(stored, [_problem(None, why)], actor)
+        numbers = {row[0].strip() for row in rows if row}
+        if len(numbers) != 1:
+            return _refuse(
+                stored, [_problem(None, _("A file confirms one payment list: this one names several."))], actor
+            )
+        number = numbers.pop()
+        payment_list = PaymentList.objects.select_related("run").filter(number=number).first()
+        if payment_list is None:
+            return _refuse(
+                stored, [_problem(2, _("Unknown payment list: %(number)s.") % {"number": number[:30]})], actor
+            )
+        if payment_list.run.state != RunState.RELEASED:
+            message = _("Payment list %(number)s was not released to the banks.") % {"number": number}
+            return _refuse(stored, [_problem(2, message)], actor)
+        return _take_lines(stored, payment_list, rows, actor)
+
+
+def _line_problem(cells: list[str], payment: Payment | None, number: str, repeated: bool) -> str | None:
+    """What is wrong with one line of the file, or ``None``."""
+    _list, line_text, iin, amount_text, status, reason = cells[:6]
+    if payment is None:
+        return _("List %(number)s has no line %(line)s.") % {"number": number, "line": line_text[:20]}
+    if repeated:
+        return _("Line %(line)s of the list was already confirmed.") % {"line": payment.line}
+    if iin != payment.recipient.participant.iin:
+        return _("The IIN is not the one of line %(line)s.") % {"line": payment.line}
+    if _amount(amount_text) != payment.net:
+        return _("The amount is not the %(net)s of line %(line)s.") % {
+            "net": f"{payment.net:.2f}",
+            "line": payment.line,
+        }
+    if status.lower() not in CREDITED:
+        return _("Status must be credited or not_credited: %(value)s.") % {"value": status[:20]}
+    if not CREDITED[status.lower()] and not reason:
+        return _("A payment not credited needs its reason.")
+    return None
+
+
+def _take_lines(
+    stored: ConfirmationFile, payment_list: PaymentList, rows: list[list[str]], actor: User
+) -> ConfirmationResult:
+    PaymentList.objects.select_for_update().filter(pk=payment_list.pk).first()  # one file of a list at a time
+    payments = {
+        payment.line: payment
+        for payment in Payment.objects.filter(payment_list=payment_list).select_related("recipient__participant")
+    }
+    confirmed = set(
+        ConfirmationLine.objects.filter(payment__payment_list=payment_list).values_list("payment__line", flat=True)
+    )
+    problems: list[dict[str, Any]] = []
+    lines: list[ConfirmationLine] = []
+    for index, row in enumerate(rows, start=2):
+        if len(row) > len(HEADER):
+            problems.append(_problem(index, _("%(count)s cells, the header has 6.") % {"count": len(row)}))
+            continue
+        cells = [cell.strip() for cell in row] + [""] * (len(HEADER) - len(row))
+        line_text = cells[1]
+        line = int(line_text) if line_text.isascii() and line_text.isdigit() and len(line_text) < 10 else None
+        payment = payments.get(line) if line is not None else None
+        problem = _line_problem(cells, payment, payment_list.number, line in confirmed)
+        if problem is not None or payment is None or line is None:
+            problems.append(_problem(index, problem or ""))
+            continue
+        confirmed.add(line)
+        credited = CREDITED[cells[4].lower()]
+        reason = "" if credited else cells[5][:300]
+        lines.append(ConfirmationLine(file=stored, line_no=index, payment=payment, credited=credited, reason=reason))
+    ConfirmationLine.objects.bulk_create(lines)
+    returns = [
+        PaymentReturn(payment_id=line.payment_id, line=line, reason=line.reason) for line in lines if not line.credited
+    ]
+    PaymentReturn.objects.bulk_create(returns)
+    credited_count = len(lines) - len(returns)
+    ConfirmationFile.objects.filter(pk=stored.pk).update(
+        state=ConfirmationState.TAKEN,
+        payment_list=payment_list,
+        problems=problems,
+        credited=credited_count,
+        not_credited=len(returns),
+    )
+    stored.refresh_from_db(fields=["state", "payment_list", "problems", "credited", "not_credited"])
+    audit_record(
+        actor=Actor.of(actor),
+        action="payments.confirmation_taken",
+        obj=stored,
+        data={"list": payment_list.number, "credited": credited_count, "returned": len(returns)}
+        | {"problems": len(problems)},
+    )
+    return ConfirmationResult(stored, problems=problems)

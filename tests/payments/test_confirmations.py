@@ -1,0 +1,161 @@
+"""The files of a released list (CSV, XLSX, MT102-style) and the banks' confirmations (Rules,
+paragraph 12 item 25): raw bytes kept first, duplicates answered, damaged files refused with the
+place, lines matched to payments, returns paid again once the account is corrected."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.utils import translation
+from openpyxl import load_workbook
+
+from payments.lists import ListMismatch, list_csv, list_mt102, list_xlsx
+from payments.models import ConfirmationFile, ConfirmationLine, Payment, PaymentReturn
+from payments.services.confirmations import confirmation_take_in
+from records.identifiers import make_kz_iban
+from tests.payments.conftest import account, build, release
+from tests.payments.test_runs import FEB, JAN, MAR
+
+
+@pytest.fixture
+def released(paid_to, staff):
+    """January released: one payment of 61 284.27 net on list 202401-01."""
+    return release(build(JAN, staff), staff)
+
+
+def confirmation(*lines: str, header: str = "list;line;iin;amount;status;reason") -> bytes:
+    return ("\r\n".join([header, *lines]) + "\r\n").encode("utf-8")
+
+
+def test_the_list_files_carry_every_payment_and_the_checksum(released, paid_to):
+    payment_list = released.lists.get()
+    with translation.override("ru"):
+        text = list_csv(payment_list).decode("utf-8")
+    assert text.startswith("\ufeff")
+    assert f'"{paid_to.participant.iin}"' in text
+    assert ";68093,64;6809,37;61284,27\r\n" in text  # the reader's decimal comma
+    assert payment_list.checksum in text
+    sheet = load_workbook(io.BytesIO(list_xlsx(payment_list))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[1][1] == paid_to.participant.iin
+    assert rows[1][-1] == pytest.approx(61284.27)  # a number cell
+    message = list_mt102(payment_list, value_date=date(2024, 1, 25)).decode("utf-8")
+    assert ":20:202401-01" in message
+    assert ":57B:HSBKKZKX" in message
+    assert ":21:1\r\n:32B:KZT61284,27\r\n" in message
+    assert f"/IDN/{paid_to.participant.iin}" in message
+    assert "/PERIOD/012024" in message
+    assert ":32A:240125KZT61284,27" in message
+    assert f":72:/SHA256/{payment_list.checksum}" in message
+
+
+def test_a_list_whose_rows_changed_is_never_handed_out(released):
+    payment_list = released.lists.get()
+    Payment.objects.filter(payment_list=payment_list).update(iban=make_kz_iban("601", "9999999999999"))
+    with pytest.raises(ListMismatch):
+        list_csv(payment_list)
+
+
+def test_credited_and_not_credited_lines(released, paid_to, staff):
+    iin = paid_to.participant.iin
+    result = confirmation_take_in(
+        raw=confirmation(f"202401-01;1;{iin};61284,27;not_credited;account closed"),
+        file_name="halyk.csv",
+        actor=staff["drafter"],
+    )
+    assert (result.duplicate, result.problems, result.file.state) == (False, [], "taken")
+    assert (result.file.credited, result.file.not_credited) == (0, 1)
+    returned = PaymentReturn.objects.get()
+    assert (returned.reason, returned.payment.run_id) == ("account closed", released.pk)
+
+
+def test_the_same_file_again_is_a_duplicate(released, paid_to, staff):
+    raw = confirmation(f"202401-01;1;{paid_to.participant.iin};61284.27;credited;")
+    first = confirmation_take_in(raw=raw, file_name="a.csv", actor=staff["drafter"])
+    again = confirmation_take_in(raw=raw, file_name="a-copy.csv", actor=staff["drafter"])
+    assert again.duplicate
+    assert again.file.pk == first.file.pk
+    assert ConfirmationFile.objects.count() == 1
+    assert ConfirmationLine.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("list;line;iin;amount;status;reason\r\n202401-01;1;x;1;credited;\r\n".encode("cp1251") + b"\xff", "UTF-8"),
+        (b"a;b;c\r\n1;2;3\r\n", "Line 1: the header"),
+        (b"list;line;iin;amount;status;reason\r\n", "no lines"),
+        (b"list;line;iin;amount;status;reason\r\n209901-01;1;1;1;credited;\r\n", "Unknown payment list"),
+    ],
+)
+def test_a_damaged_file_is_refused_with_the_place_and_kept(released, staff, raw, message):
+    result = confirmation_take_in(raw=raw, file_name="bad.csv", actor=staff["drafter"])
+    assert result.file.state == "refused"
+    assert message in result.problems[0]["message"]
+    assert bytes(ConfirmationFile.objects.get().raw) == raw  # kept as received
+    assert not ConfirmationLine.objects.exists()
+
+
+def test_bad_lines_are_reported_with_their_place_and_the_good_ones_taken(released, paid_to, staff, people):
+    iin = paid_to.participant.iin
+    result = confirmation_take_in(
+        raw=confirmation(
+            f"202401-01;7;{iin};61284,27;credited;",  # no such line
+            f"202401-01;1;{people[9].iin};61284,27;credited;",  # another person
+            f"202401-01;1;{iin};61284,28;credited;",  # another amount
+            f"202401-01;1;{iin};61284,27;paid;",  # unknown status
+            f"202401-01;1;{iin};61284,27;not_credited;",  # no reason
+            f"202401-01;1;{iin};61284,27;credited;",  # good
+            f"202401-01;1;{iin};61284,27;credited;",  # repeated
+        ),
+        file_name="mixed.csv",
+        actor=staff["drafter"],
+    )
+    assert [(p["line"], p["message"]) for p in result.problems] == [
+        (2, "List 202401-01 has no line 7."),
+        (3, "The IIN is not the one of line 1."),
+        (4, "The amount is not the 61284.27 of line 1."),
+        (5, "Status must be credited or not_credited: paid."),
+        (6, "A payment not credited needs its reason."),
+        (8, "Line 1 of the list was already confirmed."),
+    ]
+    assert result.file.credited == 1
+    assert ConfirmationLine.objects.get().line_no == 7
+    again = confirmation_take_in(
+        raw=confirmation(f"202401-01;1;{iin};61284,27;not_credited;late"), file_name="late.csv", actor=staff["drafter"]
+    )
+    assert again.problems == [{"line": 2, "message": "Line 1 of the list was already confirmed."}]
+    assert not PaymentReturn.objects.exists()
+
+
+def test_a_list_not_released_is_not_confirmed(paid_to, staff):
+    build(JAN, staff)
+    result = confirmation_take_in(
+        raw=confirmation(f"202401-01;1;{paid_to.participant.iin};61284,27;credited;"),
+        file_name="early.csv",
+        actor=staff["drafter"],
+    )
+    assert result.file.state == "refused"
+    assert "not released" in result.problems[0]["message"]
+
+
+def test_a_return_is_paid_again_once_the_account_is_corrected(released, paid_to, staff):
+    iin = paid_to.participant.iin
+    confirmation_take_in(
+        raw=confirmation(f"202401-01;1;{iin};61284,27;not_credited;account closed"),
+        file_name="r.csv",
+        actor=staff["drafter"],
+    )
+    returned = PaymentReturn.objects.get()
+    feb = release(build(FEB, staff), staff)
+    assert not Payment.objects.get(run=feb).items.exists()  # the account was not corrected
+    account(paid_to, staff, iban=make_kz_iban("722", "0000000000077"), bic="CASPKZKA", valid_from=MAR)
+    payment = Payment.objects.get(run=build(MAR, staff))
+    again = payment.items.get()
+    assert (again.kind, again.repays_id, again.for_month) == ("repayment", returned.payment_id, JAN)
+    # The contributions were withheld and transferred with the first payment: the net again.
+    assert (again.gross, again.withheld) == (returned.payment.net, Decimal("0.00"))
+    assert payment.bank_id == "CASPKZKA"
