@@ -90,7 +90,14 @@ SYSTEM = Actor(label="test")
 HALYK = make_kz_iban("601", "0000000000001")
 
 
-def account(recipient, staff, *, iban: str = HALYK, bic: str = "HSBKKZKX", valid_from: date = date(2023, 12, 1)):
+def account(
+    recipient: Any,
+    staff: dict[str, Any],
+    *,
+    iban: str = HALYK,
+    bic: str = "HSBKKZKX",
+    valid_from: date = date(2023, 12, 1),
+):
     from payments.services.bank_accounts import bank_account_add
 
     return bank_account_add(
@@ -103,14 +110,14 @@ def account(recipient, staff, *, iban: str = HALYK, bic: str = "HSBKKZKX", valid
     )
 
 
-def build(month: date, staff):
+def build(month: date, staff: dict[str, Any]) -> Any:
     from payments.services.runs import build_run, run_start
 
     run, _ = run_start(month=month, actor=staff["drafter"])
     return build_run(run_id=run.pk, actor=SYSTEM)
 
 
-def release(run, staff):
+def release(run: Any, staff: dict[str, Any]) -> Any:
     from payments.services.runs import run_approve
 
     return run_approve(run_id=run.pk, actor=staff["head_of_service"])

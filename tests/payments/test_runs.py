@@ -270,6 +270,7 @@ def test_a_lump_sum_is_paid_once(people, staff):
     lump = payment.items.get()
     assert (lump.kind, lump.for_month, lump.gross) == ("lump_sum", date(2023, 12, 1), recipient.amount)
     assert payment.monthly == 0
+    assert recipient.amount is not None
     assert payment.withheld == (recipient.amount * Decimal("0.1")).quantize(Decimal("0.01"))
     release(PaymentRun.objects.get(month=JAN), staff)
     assert not Payment.objects.filter(run=build(FEB, staff)).exists()
