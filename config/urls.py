@@ -66,6 +66,7 @@ urlpatterns = [
     path("", include("payments.urls")),
     path("", include("payments.decision_urls")),
     path("", include("payments.document_urls")),
+    path("", include("payments.run_urls")),
     path("api/v1/", include("payments.api_urls")),
     path("admin/", admin.site.urls),
 ]

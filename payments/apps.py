@@ -12,8 +12,10 @@ def _ledger_changed(sender: Any, participant_ids: list[int], **kwargs: Any) -> N
 
 def _registry_loaded(sender: Any, participant_ids: list[int] | None = None, **kwargs: Any) -> None:
     from payments.services import propose_terminations
+    from payments.services.runs import recover_after_death
 
     propose_terminations(participant_ids=participant_ids)
+    recover_after_death(participant_ids=participant_ids)
 
 
 def _seed_parameters_if_empty(sender: AppConfig, **kwargs: Any) -> None:
@@ -56,6 +58,10 @@ class PaymentsConfig(AppConfig):
         from payments.document_views import register_view_labels
 
         register_view_labels()  # the decision's PDF on the access log page
+
+        from payments.views.runs import register_view_labels as register_run_labels
+
+        register_run_labels()  # the monthly payments pages on the access log page
 
         from payments.views.decisions import register_view_labels as register_decision_labels
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from payments.models import PaymentRun, RunState
 from payments.selectors.recipients import participant_recipients
+from payments.selectors.runs import work_list_counts
 from records.access import log_access, shown_iins
 from records.formatting import VIEW_LABELS
 from records.models import AccessLog, Participant
-from records.panels import Panel, register_participant_panel
+from records.panels import Panel, register_home_panel, register_participant_panel
 
 # The names of the logged views of the recipient pages on the access log page.
 RECIPIENT_VIEW_LABELS = {
@@ -51,6 +53,18 @@ def payments_panel(request: HttpRequest, participant: Participant) -> Panel | No
     )
 
 
+def payments_home_panel(request: HttpRequest) -> Panel | None:
+    """The heads' card: the runs, and the counts of the standard's two work lists."""
+    user = request.user
+    if not user.has_perm("payments.view_paymentrun"):
+        return None
+    head = user.has_perm("payments.approve_paymentrun") or user.has_perm("payments.approve_decision")
+    counts = work_list_counts() if head and user.has_perm("payments.view_payment") else None
+    awaiting = PaymentRun.objects.filter(state=RunState.BUILT).order_by("month").first()
+    return Panel(template="payments/runs/_home_card.html", context={"counts": counts, "awaiting": awaiting})
+
+
 def register_panels() -> None:
     register_participant_panel(payments_panel)
+    register_home_panel(payments_home_panel)
     VIEW_LABELS.update(RECIPIENT_VIEW_LABELS)

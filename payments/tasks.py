@@ -9,10 +9,14 @@ from payments.services import propose_recalculations, propose_terminations
 
 @shared_task(name="payments.propose")
 def propose(participant_ids: list[int] | None = None) -> dict[str, int]:
-    """Both proposal scans (idempotent: what was proposed is not proposed again)."""
+    """Both proposal scans and the recoveries of payments after a death the registry reports
+    (idempotent: what was proposed or recorded is not again)."""
+    from payments.services.runs import recover_after_death
+
     return {
         "recalculations": propose_recalculations(participant_ids=participant_ids),
         "terminations": propose_terminations(participant_ids=participant_ids),
+        "recoveries": recover_after_death(participant_ids=participant_ids),
     }
 
 

@@ -30,3 +30,18 @@ def register_participant_panel(factory: PanelFactory) -> PanelFactory:
 
 def participant_panels(request: HttpRequest, participant: Participant) -> list[Panel]:
     return [panel for factory in PARTICIPANT_PANELS if (panel := factory(request, participant)) is not None]
+
+
+HomePanelFactory = Callable[[HttpRequest], Panel | None]
+HOME_PANELS: list[HomePanelFactory] = []
+
+
+def register_home_panel(factory: HomePanelFactory) -> HomePanelFactory:
+    """A card an upper app adds to the home page (the heads' counts of the payments' work lists)."""
+    if factory not in HOME_PANELS:
+        HOME_PANELS.append(factory)
+    return factory
+
+
+def home_panels(request: HttpRequest) -> list[Panel]:
+    return [panel for factory in HOME_PANELS if (panel := factory(request)) is not None]

@@ -20,7 +20,7 @@ from records.filters import AccessLogFilter, filtered
 from records.forms import ParticipantSearchForm, RegistryUploadForm
 from records.models import AccessLog, RegistryLoad
 from records.paging import keyset_page
-from records.panels import participant_panels
+from records.panels import home_panels, participant_panels
 from records.registry import registry_load_snapshot
 from records.selectors import (
     ACCESS_LOG_KEYS,
@@ -61,7 +61,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     """What the signed-in user's roles let them do; nothing personal for a user without a role."""
-    return render(request, "records/home.html")
+    return render(request, "records/home.html", {"panels": home_panels(request)})
 
 
 @requires("records.view_participant")

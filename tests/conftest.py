@@ -433,6 +433,31 @@ def payments_sample(people, make_user):
     )
     submitted = decision_draft(recipient_id=other.pk, kind="assign", actor=drafter)
     decision_submit(decision_id=submitted.pk, actor=drafter)
+    # Issue 18: January 2024 paid to the recipient's account, released and its list confirmed.
+    from payments.services.bank_accounts import bank_account_add
+    from payments.services.confirmations import confirmation_take_in
+    from payments.services.runs import build_run, run_approve, run_start
+    from records.identifiers import make_kz_iban
+    from records.services import Actor
+
+    bank_account_add(
+        recipient_id=recipient.pk,
+        bic="HSBKKZKX",
+        iban=make_kz_iban("601", "0000000000042"),
+        valid_from=date(2023, 12, 1),
+        reason="application",
+        actor=drafter,
+    )
+    run, _created = run_start(month=date(2024, 1, 1), actor=drafter)
+    build_run(run_id=run.pk, actor=Actor(label="test"))
+    run = run_approve(run_id=run.pk, actor=make_user("head_of_service"))
+    payment_list = run.lists.get()
+    payment = payment_list.payments.get()
+    confirmation = confirmation_take_in(
+        raw=f"list;line;iin;amount;status;reason\n{payment_list.number};1;{people[7].iin};{payment.net};not_credited;closed\n".encode(),
+        file_name="halyk.csv",
+        actor=drafter,
+    )
     recipient.refresh_from_db()
     return {
         "recipient": recipient,
@@ -442,4 +467,7 @@ def payments_sample(people, make_user):
         "other": other,
         "submitted": submitted,
         "drafter": drafter,
+        "run": run,
+        "list": payment_list,
+        "confirmation": confirmation.file,
     }

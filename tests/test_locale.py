@@ -51,6 +51,7 @@ PAGES = [
     "otp_setup",
     "amount_preview", "decision_new", "decision_detail", "decision_redraft", "decision_queue", "proposal_list",
     "recipient_list", "recipient_register", "recipient_detail",
+    "payment_runs", "payment_run_detail", "payment_confirmations", "payment_returns", "work_list",
 ]  # fmt: skip
 
 

@@ -63,7 +63,7 @@ EXPECTED = {
 # Issue 17's pages, API, second factor and documents: one module each (tests/payments/matrix_*).
 MATRIX_PARTS = [
     importlib.import_module(f"tests.payments.matrix_{part}")
-    for part in ("recipients", "decisions", "api", "otp", "documents")
+    for part in ("recipients", "decisions", "api", "otp", "documents", "runs")
 ]
 for _part in MATRIX_PARTS:
     EXPECTED.update(_part.EXPECTED)
@@ -190,7 +190,16 @@ def state_of_the_records() -> tuple[object, ...]:
     from django.contrib.auth.models import User
 
     from contributions.models import IncomingFile, LedgerEntry, PaymentOrder, Refund
-    from payments.models import CaseDocument, Decision, DecisionProposal, Recipient, RecipientChange
+    from payments.models import (
+        BankAccount,
+        CaseDocument,
+        ConfirmationFile,
+        Decision,
+        DecisionProposal,
+        PaymentRun,
+        Recipient,
+        RecipientChange,
+    )
     from records.models import AuditEvent, RegistryLoad
 
     return (
@@ -206,6 +215,9 @@ def state_of_the_records() -> tuple[object, ...]:
         sorted(CaseDocument.objects.values_list("pk", "checked_by")),
         sorted(Decision.objects.values_list("pk", "state", "version")),
         sorted(DecisionProposal.objects.values_list("pk", "status")),
+        sorted(PaymentRun.objects.values_list("pk", "state", "version")),
+        BankAccount.objects.count(),
+        ConfirmationFile.objects.count(),
     )
 
 

@@ -27,13 +27,13 @@ for _type in ("0701", "0702"):
 
 BANKS = [
     ("HSBKKZKX", "АО «Народный Банк Казахстана»", "601"),
-    ("CASPKZKA", "АО «Kaspi Bank»", "722"),
+    ("CASPKZKA", "АО «Каспи Банк»", "722"),
     ("KCJBKZKX", "АО «Банк ЦентрКредит»", "856"),
-    ("IRTYKZKA", "АО «ForteBank»", "965"),
-    ("TSESKZKA", "АО «First Heartland Jusan Bank»", "998"),
-    ("KINCKZKA", "АО «Bank RBK»", "821"),
+    ("IRTYKZKA", "АО «ФортеБанк»", "965"),
+    ("TSESKZKA", "АО «Жусан Банк»", "998"),
+    ("KINCKZKA", "АО «Банк РБК»", "821"),
     ("EURIKZKA", "АО «Евразийский банк»", "948"),
-    ("KSNVKZKA", "АО «Freedom Bank Kazakhstan»", "551"),
+    ("KSNVKZKA", "АО «Фридом Банк Казахстан»", "551"),
 ]
 
 

@@ -3,12 +3,26 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, Sum
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
-from payments.models import HeldReason, Payment, PaymentRun
+from payments.models import (
+    DecisionProposal,
+    HeldReason,
+    Payment,
+    PaymentReturn,
+    PaymentRun,
+    Recipient,
+    RecipientStatus,
+    Recovery,
+    RunState,
+)
 
 
 def money(value: Decimal | None) -> str:
@@ -63,3 +77,176 @@ def run_summary(run: PaymentRun) -> dict[str, Any]:
         },
         "progress": run.progress if run.state == "building" else {},
     }
+
+
+# --- Pages -------------------------------------------------------------------------------------
+
+
+def runs_page() -> QuerySet[PaymentRun]:
+    return PaymentRun.objects.select_related("started_by", "approved_by").order_by("-month")
+
+
+def held_back_payments(run: PaymentRun) -> QuerySet[Payment]:
+    return (
+        Payment.objects.filter(run=run)
+        .exclude(held_reason="")
+        .select_related("recipient__participant")
+        .order_by("held_reason", "recipient_id")
+    )
+
+
+def returns_page() -> QuerySet[PaymentReturn]:
+    return PaymentReturn.objects.select_related(
+        "payment__recipient__participant", "payment__run", "line__file", "payment__repaid_by__payment__run"
+    ).order_by("-created_at", "-id")
+
+
+def recoveries_page() -> QuerySet[Recovery]:
+    return Recovery.objects.select_related("recipient__participant", "payment__run").order_by("-created_at", "-id")
+
+
+def recipient_payments(recipient: Recipient) -> list[dict[str, Any]]:
+    """Paragraph 12 items 24-25 on the recipient's page: every payment by month with its items,
+    withholding, list or hold, what the bank said, and the recoveries of each month."""
+    payments = (
+        Payment.objects.filter(recipient=recipient)
+        .select_related("run", "payment_list", "confirmation", "payment_return")
+        .prefetch_related("items")
+        .order_by("-month", "-id")
+    )
+    recoveries: dict[Any, list[Recovery]] = {}
+    for recovery in recipient.recoveries.order_by("for_month", "id"):
+        recoveries.setdefault(recovery.payment_id, []).append(recovery)
+    return [{"payment": payment, "recoveries": recoveries.get(payment.pk, [])} for payment in payments]
+
+
+@dataclass(frozen=True)
+class WorkRow:
+    recipient_id: int
+    iin: str
+    full_name: str
+    payment_type: str
+    status: str
+    status_label: str
+    last_paid: date | None = None
+    months_unpaid: int = 0
+    why: str = ""
+    death_date: date | None = None
+    paid_after_death: Decimal = Decimal("0.00")
+    proposed: bool = False
+
+
+def _reference_month() -> date:
+    """The month the work lists count to: the latest released run's, or the current month."""
+    latest = (
+        PaymentRun.objects.filter(state=RunState.RELEASED).order_by("-month").values_list("month", flat=True).first()
+    )
+    return latest or timezone.localdate().replace(day=1)
+
+
+def _months_between(first: date, last: date) -> int:
+    return (last.year - first.year) * 12 + last.month - first.month
+
+
+def _in_payment(payment_type: str = "", status: str = "") -> QuerySet[Recipient]:
+    recipients = Recipient.objects.filter(status__in=(RecipientStatus.IN_FORCE, RecipientStatus.SUSPENDED))
+    if payment_type:
+        recipients = recipients.filter(payment_type=payment_type)
+    if status:
+        recipients = recipients.filter(status=status)
+    return recipients.select_related("participant")
+
+
+def unpaid_recipients(*, payment_type: str = "", status: str = "", limit: int = 5000) -> list[WorkRow]:
+    """The standard's work list: recipients with a decision in force who have not received a
+    payment for three months or more (counted to the latest released run), with why: the last
+    payment held back (and the reason), returned by the bank (and the reason), or the payment
+    suspended."""
+    month = _reference_month()
+    sent = Payment.objects.filter(
+        recipient=OuterRef("pk"), run__state=RunState.RELEASED, payment_list__isnull=False, payment_return__isnull=True
+    ).order_by("-month")
+    latest = Payment.objects.filter(recipient=OuterRef("pk"), run__state=RunState.RELEASED).order_by("-month", "-id")
+    candidates = (
+        _in_payment(payment_type, status)
+        .annotate(
+            last_paid=Subquery(sent.values("month")[:1]),
+            last_held=Subquery(latest.values("held_reason")[:1]),
+            last_return=Subquery(latest.values("payment_return__reason")[:1]),
+        )
+        .order_by("risk_date", "pk")
+    )
+    rows: list[WorkRow] = []
+    for recipient in candidates.iterator(chunk_size=2000):
+        last_paid = recipient.last_paid
+        first_due = recipient.risk_date.replace(day=1)
+        unpaid = _months_between(last_paid, month) if last_paid else _months_between(first_due, month) + 1
+        if unpaid < 3:
+            continue
+        if recipient.status == RecipientStatus.SUSPENDED:
+            why = str(RecipientStatus.SUSPENDED.label)
+        elif recipient.last_held:
+            why = f"{_('Held back')}: {HeldReason(recipient.last_held).label}"
+        elif recipient.last_return:
+            why = f"{_('Returned by the bank')}: {recipient.last_return}"
+        else:
+            why = str(_("No payment was built"))
+        rows.append(
+            WorkRow(
+                recipient.pk,
+                recipient.participant.iin,
+                recipient.participant.full_name,
+                recipient.payment_type,
+                recipient.status,
+                recipient.get_status_display(),
+                last_paid=last_paid,
+                months_unpaid=unpaid,
+                why=why,
+            )
+        )
+        if len(rows) >= limit:
+            break
+    return rows
+
+
+def reported_dead(*, payment_type: str = "", status: str = "", limit: int = 5000) -> list[WorkRow]:
+    """The standard's work list: recipients whom the state registry reports dead while a
+    decision is in force, with what was paid for the months after the month of death (recorded
+    for recovery) and whether a termination is proposed."""
+    after_death = (
+        Payment.objects.filter(
+            recipient=OuterRef("pk"),
+            run__state=RunState.RELEASED,
+            payment_list__isnull=False,
+            month__gt=OuterRef("participant__death_date"),
+        )
+        .values("recipient")
+        .annotate(total=Sum("net"))
+        .values("total")
+    )
+    proposals = DecisionProposal.objects.filter(recipient=OuterRef("pk"), kind="terminate")
+    candidates = (
+        _in_payment(payment_type, status)
+        .filter(participant__death_date__isnull=False)
+        .annotate(paid_after=Subquery(after_death[:1]), proposed=Exists(proposals))
+        .order_by("participant__death_date", "pk")[:limit]
+    )
+    return [
+        WorkRow(
+            recipient.pk,
+            recipient.participant.iin,
+            recipient.participant.full_name,
+            recipient.payment_type,
+            recipient.status,
+            recipient.get_status_display(),
+            death_date=recipient.participant.death_date,
+            paid_after_death=recipient.paid_after or Decimal("0.00"),
+            proposed=recipient.proposed,
+        )
+        for recipient in candidates
+    ]
+
+
+def work_list_counts() -> dict[str, int]:
+    """The counts on the heads' home page."""
+    return {"unpaid": len(unpaid_recipients(limit=100_000)), "reported_dead": len(reported_dead(limit=100_000))}

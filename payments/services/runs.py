@@ -273,8 +273,8 @@ def repayments(recipient_id: int, month: date) -> list[dict[str, Any]]:
     """Payments to be paid again: held back for want of an account (now there is one), or
     returned by the bank (once the account was corrected after the return)."""
     account = current_account(recipient_id, month)
-    if account is None:
-        return []
+    if account is None or Recipient.objects.filter(pk=recipient_id, participant__death_date__isnull=False).exists():
+        return []  # no account yet, or the registry reports the recipient dead: nothing is paid again
     out: list[dict[str, Any]] = []
     candidates = (
         Payment.objects.filter(recipient_id=recipient_id, run__state=RunState.RELEASED, repaid_by__isnull=True)
@@ -468,7 +468,7 @@ def _build(run: PaymentRun, parameters: RunParameters, progress: Progress) -> No
             FROM (
                 SELECT o.bank_id, count(*) AS count, sum(o.gross) AS gross, sum(o.withheld) AS withheld,
                        encode(sha256(convert_to(string_agg(
-                           l.line || ';' || o.iin || ';' || o.iban || ';' || (o.gross - o.withheld)::text,
+                           l.line || ';' || o.iin || ';' || o.iban || ';' || round(o.gross - o.withheld, 2)::text,
                            E'\\n' ORDER BY l.line), 'UTF8')), 'hex') AS checksum
                 FROM _run_rows o JOIN _run_lines l USING (recipient_id)
                 GROUP BY o.bank_id
@@ -701,3 +701,44 @@ def start_scheduled_run(*, today: date | None = None) -> bool:
 
 def runs_to_build() -> list[int]:
     return list(PaymentRun.objects.filter(state=RunState.BUILDING).values_list("pk", flat=True))
+
+
+def recover_after_death(*, participant_ids: list[int] | None = None) -> int:
+    """The registry reports a recipient dead: what released runs paid (on a list) for the months
+    after the month of death becomes a recovery, pointing to the payment (the month of death is
+    paid in full). Set-based and idempotent: a month already recorded for a payment is not
+    recorded again. Returns the number recorded."""
+    only = "AND pt.id = ANY(%(ids)s)" if participant_ids is not None else ""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"""
+            WITH paid AS (
+                SELECT p.recipient_id, p.id AS payment_id, p.month AS for_month, p.monthly AS amount,
+                       pt.death_date
+                FROM payments_payment p
+                JOIN payments_paymentrun r ON r.id = p.run_id AND r.state = 'released'
+                JOIN payments_recipient rc ON rc.id = p.recipient_id
+                JOIN records_participant pt ON pt.id = rc.participant_id
+                WHERE pt.death_date IS NOT NULL AND p.payment_list_id IS NOT NULL AND p.monthly > 0 {only}
+                UNION ALL
+                SELECT p.recipient_id, p.id, i.for_month, i.gross, pt.death_date
+                FROM payments_paymentitem i
+                JOIN payments_payment p ON p.id = i.payment_id
+                JOIN payments_paymentrun r ON r.id = p.run_id AND r.state = 'released'
+                JOIN payments_recipient rc ON rc.id = p.recipient_id
+                JOIN records_participant pt ON pt.id = rc.participant_id
+                WHERE pt.death_date IS NOT NULL AND p.payment_list_id IS NOT NULL
+                  AND i.kind IN ('arrears', 'lump_sum') {only}
+            )
+            INSERT INTO payments_recovery (recipient_id, payment_id, for_month, amount, reason, created_at)
+            SELECT paid.recipient_id, paid.payment_id, paid.for_month, paid.amount, 'death', now()
+            FROM paid
+            WHERE paid.for_month > date_trunc('month', paid.death_date)::date
+              AND NOT EXISTS (
+                  SELECT 1 FROM payments_recovery x
+                  WHERE x.payment_id = paid.payment_id AND x.for_month = paid.for_month
+              )
+            """,
+            {"ids": participant_ids},
+        )
+        return int(cursor.rowcount)

@@ -40,6 +40,7 @@ from payments.forms.recipients import (
     dependants_of,
     safe_file_name,
 )
+from payments.forms.runs import BankAccountForm
 from payments.models import CaseDocument, PaymentType, Recipient
 from payments.selectors.recipients import (
     RECIPIENT_KEYS,
@@ -56,6 +57,7 @@ from payments.selectors.recipients import (
     recipient_inventory,
     registration_deadline,
 )
+from payments.selectors.runs import recipient_payments
 from payments.services.recipients import (
     MAX_DOCUMENT_BYTES,
     case_document_add,
@@ -170,7 +172,11 @@ def recipient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         kind=AccessLog.Kind.VIEW,
         view="recipient_detail",
         participant=recipient.participant,
-        query={"recipient": recipient.pk, **shown_iins([recipient.participant.iin, *others])},
+        query={
+            "recipient": recipient.pk,
+            "payments": request.user.has_perm("payments.view_payment"),
+            **shown_iins([recipient.participant.iin, *others]),
+        },
     )
     user = request.user
     context: dict[str, Any] = {
@@ -192,6 +198,12 @@ def recipient_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if context["is_breadwinner"]:
             context["dependant_add_form"] = DependantAddForm(prefix="add")
             context["dependant_end_form"] = DependantEndForm(recipient=recipient, prefix="end")
+    if user.has_perm("payments.view_bankaccount"):
+        context["bank_accounts"] = list(recipient.bank_accounts.select_related("bank", "entered_by"))
+    if user.has_perm("payments.add_bankaccount") and recipient.status != "terminated":
+        context["bank_form"] = BankAccountForm(initial={"valid_from": timezone.localdate().replace(day=1)})
+    if user.has_perm("payments.view_payment"):
+        context["payments"] = recipient_payments(recipient)
     if user.has_perm("payments.add_casedocument"):
         context["upload_form"] = CaseDocumentForm()
     if user.has_perm("payments.check_casedocument"):

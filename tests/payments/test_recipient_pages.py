@@ -284,8 +284,9 @@ def test_the_recipient_page_shows_the_items_decisions_case_file_and_deadlines(pa
     expected: list[str] = [
         "Items 1-9: personal data of the recipient",
         "Items 10-23: the payment",
-        "Items 24-25: pension contributions withheld, payments made and returned",
-        "They arrive with the monthly payments.",
+        "Items 22-25: bank details, payments, pension contributions withheld, returns and recoveries",
+        "No bank details: the payments are held back until they are entered.",
+        "No payments yet.",
         recipient.case_number,
         recipient.participant.iin,
         str(approved.number),
