@@ -372,3 +372,32 @@ def test_the_set_based_pass_pays_what_the_arithmetic_says(people, make_user, sta
             assert (payment.monthly, payment.days_paid) == (due.amount, due.days_paid), recipient_id
     assert any(due.amount for due in expected.values())
     assert any(not due.amount for due in expected.values())
+
+
+def test_what_was_paid_after_a_reported_death_is_recorded_for_recovery_once(paid_to, staff):
+    from payments.services.runs import recover_after_death
+    from records.models import Participant
+
+    release(build(JAN, staff), staff)
+    release(build(FEB, staff), staff)
+    Participant.objects.filter(pk=paid_to.participant_id).update(death_date=date(2024, 1, 20))
+    assert recover_after_death(participant_ids=[paid_to.participant_id + 1]) == 0  # somebody else
+    assert recover_after_death() == 1  # February's month; January (the month of death) was due
+    recovery = Recovery.objects.get()
+    assert (recovery.for_month, recovery.amount, recovery.reason) == (FEB, Decimal("45020.25"), "death")
+    assert recovery.payment.run.month == FEB
+    assert recover_after_death() == 0  # idempotent
+    # The termination a specialist then drafts settles nothing twice.
+    from payments.services import decision_draft
+
+    decision = decision_draft(
+        recipient_id=paid_to.pk,
+        kind="terminate",
+        actor=staff["drafter"],
+        note="registry",
+        effective_date=date(2024, 1, 20),
+        end_reason="death",
+    )
+    approve_through(decision, staff)
+    assert not Payment.objects.filter(run=build(MAR, staff)).exists()
+    assert Recovery.objects.count() == 1
