@@ -36,6 +36,25 @@ def _seed_parameters_if_empty(sender: AppConfig, **kwargs: Any) -> None:
         importlib.import_module(f"payments.migrations.{name}").seed(django_apps, None)
 
 
+def check_payer_account(app_configs: object = None, **kwargs: object) -> list[Any]:
+    """``check --deploy``: without the account social payments are paid from, no payment list
+    is handed out as an MT102."""
+    from django.conf import settings
+    from django.core import checks
+
+    from records.identifiers import is_kz_iban
+
+    if not is_kz_iban(settings.PAYMENTS_PAYER_ACCOUNT):
+        return [
+            checks.Warning(
+                "PAYMENTS_PAYER_ACCOUNT is not set to a Kazakh IBAN.",
+                hint="Set it to the account social payments are paid from: the payment lists' MT102 names it.",
+                id="payments.W001",
+            )
+        ]
+    return []
+
+
 class PaymentsConfig(AppConfig):
     verbose_name = _("Social payments")
     name = "payments"
@@ -48,6 +67,9 @@ class PaymentsConfig(AppConfig):
         from records.signals import ledger_changed, registry_loaded
 
         post_migrate.connect(_seed_parameters_if_empty, sender=self, dispatch_uid="payments.seed_parameters")
+        from django.core import checks
+
+        checks.register(check_payer_account, checks.Tags.compatibility, deploy=True)
         ledger_changed.connect(_ledger_changed, dispatch_uid="payments.propose_recalculations")
         registry_loaded.connect(_registry_loaded, dispatch_uid="payments.propose_terminations")
 

@@ -20,8 +20,10 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from payments.models import Payment, PaymentList
+from records.identifiers import is_kz_iban
 from records.spreadsheets import table_csv, table_xlsx
 
+PAYER_NAME = "НАО ГК ПРАВИТЕЛЬСТВО ДЛЯ ГРАЖДАН"
 MONTHS_RU = (
     "ЯНВАРЬ", "ФЕВРАЛЬ", "МАРТ", "АПРЕЛЬ", "МАЙ", "ИЮНЬ",
     "ИЮЛЬ", "АВГУСТ", "СЕНТЯБРЬ", "ОКТЯБРЬ", "НОЯБРЬ", "ДЕКАБРЬ",
@@ -30,6 +32,11 @@ MONTHS_RU = (
 
 class ListMismatch(Exception):
     """The rows read do not give the list's checksum: never handed out."""
+
+
+class PayerNotConfigured(Exception):
+    """``PAYMENTS_PAYER_ACCOUNT`` is not set: a message without the account it is paid from is
+    never handed out."""
 
 
 @dataclass(frozen=True)
@@ -146,27 +153,30 @@ def list_mt102(payment_list: PaymentList, *, value_date: date) -> bytes:
     payer, one sequence B per recipient (amount net of the contributions withheld, the
     recipient's account, name, birth date, IIN and the month), sequence C the total; the
     checksum travels in ``:72:``. Upper-case Cyrillic, UTF-8."""
+    account = settings.PAYMENTS_PAYER_ACCOUNT
+    if not is_kz_iban(account):
+        raise PayerNotConfigured(account)
     rows = checked_rows(payment_list)
     run_month = payment_list.run.month
-    payer = settings.PAYMENTS_PAYER
+    bic, knp = settings.STATE_CORPORATION_BIC, settings.PAYMENTS_PAYOUT_KNP
     period = f"{run_month:%m%Y}"
     lines = [
-        f"{{1:F01{payer['bic']}XXXX0000000000}}",
+        f"{{1:F01{bic}XXXX0000000000}}",
         f"{{2:I102{payment_list.bank_id}XXXXN}}",
         "{4:",
         f":20:{payment_list.number}",
-        f":50:/D/{payer['iban']}",
-        f"/NAME/{payer['name']}",
-        f"/IDN/{payer['bin']}",
+        f":50:/D/{account}",
+        f"/NAME/{PAYER_NAME}",
+        f"/IDN/{settings.STATE_CORPORATION_BIN}",
         "/IRS/1",
         "/SECO/1",
-        f":52B:{payer['bic']}",
+        f":52B:{bic}",
         f":57B:{payment_list.bank_id}",
         f":70:/NUM/{payment_list.number.replace('-', '')}",
         f"/DATE/{value_date:%y%m%d}",
     ]
-    if payer.get("knp"):
-        lines.append(f"/KNP/{payer['knp']}")
+    if knp:
+        lines.append(f"/KNP/{knp}")
     lines += [
         f"/ASSIGN/СОЦИАЛЬНЫЕ ВЫПЛАТЫ ИЗ ГФСС ЗА {MONTHS_RU[run_month.month - 1]} {run_month.year} Г.",
         f":72:/SHA256/{payment_list.checksum}",

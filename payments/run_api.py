@@ -57,7 +57,7 @@ class Totals(serializers.Serializer[dict[str, Any]]):
 
 class RunOutput(serializers.Serializer[dict[str, Any]]):
     month = serializers.CharField(help_text="YYYY-MM")
-    state = serializers.ChoiceField(choices=["building", "built", "released"])
+    state = serializers.CharField(help_text="building, built or released")
     lists = ListTotals(many=True)
     held_back = HeldBack()
     totals = Totals()
@@ -75,7 +75,7 @@ class Problem(serializers.Serializer[dict[str, Any]]):
 class ConfirmationOutput(serializers.Serializer[dict[str, Any]]):
     id = serializers.IntegerField()
     file_name = serializers.CharField()
-    state = serializers.ChoiceField(choices=["taken", "refused"])
+    state = serializers.CharField(help_text="taken or refused")
     duplicate = serializers.BooleanField()
     list = serializers.CharField(allow_null=True)
     credited = serializers.IntegerField()

@@ -239,16 +239,12 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # The day of the month from which beat starts the month's payment run (Rules, paragraph 13).
 PAYMENT_RUN_DAY = env.int("PAYMENT_RUN_DAY", default=20)
-# The payer of the outgoing payment lists (payments.lists: MT102 sequence A). The account is set
-# per deployment (the default is fictional: bank code 999 does not exist); the payout KNP is not
-# published (reference.md §2.2: UNVERIFIED), so the tag is written only when one is configured.
-PAYMENTS_PAYER = {
-    "bic": "GCVPKZ2A",
-    "bin": "160440007161",
-    "name": "НАО ГК ПРАВИТЕЛЬСТВО ДЛЯ ГРАЖДАН",
-    "iban": env.str("PAYMENTS_PAYER_IBAN", default="KZ429990000000000002"),
-    "knp": env.str("PAYMENTS_PAYOUT_KNP", default=""),
-}
+# The account social payments are paid from (the payment lists' MT102 sequence A, payments.lists).
+# No default, as for the return account: a made-up account would send real lists nowhere (system
+# check payments.W001; the MT102 of a list is refused while it is not set). The payout KNP is not
+# published (reference.md §2.2: UNVERIFIED): the tag is written only when one is configured.
+PAYMENTS_PAYER_ACCOUNT = env.str("PAYMENTS_PAYER_ACCOUNT", default="")
+PAYMENTS_PAYOUT_KNP = env.str("PAYMENTS_PAYOUT_KNP", default="")
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

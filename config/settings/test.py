@@ -18,3 +18,6 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Serve static files from the apps and static/ without collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Fictional accounts with valid check digits (bank code 999 does not exist).
+PAYMENTS_PAYER_ACCOUNT = "KZ429990000000000002"

@@ -25,7 +25,7 @@ from django_fsm import ConcurrentTransition
 
 from contributions.services import DomainError
 from payments.forms.runs import BankAccountForm, ConfirmationUploadForm, RunStartForm, RunStepForm, WorkListFilterForm
-from payments.lists import ListMismatch, list_csv, list_mt102, list_rows, list_xlsx
+from payments.lists import ListMismatch, PayerNotConfigured, list_csv, list_mt102, list_rows, list_xlsx
 from payments.models import ConfirmationFile, PaymentList, PaymentRun, Recipient, RunState
 from payments.selectors.runs import (
     held_back_payments,
@@ -203,6 +203,11 @@ def payment_list_download(request: HttpRequest, pk: int, fmt: str) -> HttpRespon
         else:
             content = list_csv(payment_list) if fmt == "csv" else list_xlsx(payment_list)
             content_type = CONTENT_TYPES[fmt]
+    except PayerNotConfigured:
+        messages.error(
+            request, _("The account the payments are paid from is not configured: no MT102. Tell the administrator.")
+        )
+        return redirect("payment_run_detail", month=f"{payment_list.run.month:%Y-%m}")
     except ListMismatch:
         messages.error(request, _("The list's rows do not give its checksum: it is not handed out. Tell the service."))
         return redirect("payment_run_detail", month=f"{payment_list.run.month:%Y-%m}")

@@ -24,6 +24,7 @@ PRODUCTION_ENV = {
     "CELERY_BROKER_URL": "redis://redis.example.kz:6379/0",
     "DJANGO_CACHE_URL": "redis://redis.example.kz:6379/1",
     "STATE_CORPORATION_ACCOUNT": "KZ429990000000000002",  # fictional, valid check digits
+    "PAYMENTS_PAYER_ACCOUNT": "KZ699990000000000001",
 }
 
 

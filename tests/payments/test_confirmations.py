@@ -159,3 +159,18 @@ def test_a_return_is_paid_again_once_the_account_is_corrected(released, paid_to,
     # The contributions were withheld and transferred with the first payment: the net again.
     assert (again.gross, again.withheld) == (returned.payment.net, Decimal("0.00"))
     assert payment.bank_id == "CASPKZKA"
+
+
+def test_no_mt102_without_the_account_payments_are_paid_from(released, settings):
+    from payments.apps import check_payer_account
+    from payments.lists import PayerNotConfigured
+
+    settings.PAYMENTS_PAYER_ACCOUNT = ""
+    assert [message.id for message in check_payer_account()] == ["payments.W001"]
+    with pytest.raises(PayerNotConfigured):
+        list_mt102(released.lists.get(), value_date=date(2024, 1, 25))
+    settings.PAYMENTS_PAYER_ACCOUNT = "KZ429990000000000003"  # one check digit off
+    assert [message.id for message in check_payer_account()] == ["payments.W001"]
+    settings.PAYMENTS_PAYER_ACCOUNT = "KZ429990000000000002"
+    assert check_payer_account() == []
+    assert ":50:/D/KZ429990000000000002" in list_mt102(released.lists.get(), value_date=date(2024, 1, 25)).decode()
