@@ -82,6 +82,12 @@ class ApprovalModel(_Concurrent, models.Model):
         ).select_related("actor")
 
 
+def fsm_permission(predicate: Any) -> Any:
+    """A ``rules`` predicate as django-fsm's transition ``permission``: django-fsm calls
+    ``permission(instance, user)``, a predicate takes ``(user, object)``."""
+    return lambda obj, user: predicate.test(user, obj)
+
+
 def second_factor_verified(user: AbstractBaseUser) -> bool:
     """Whether the user signed in with the second factor in this session (django-otp's
     ``OTPMiddleware`` sets ``otp_device``; a token-authenticated request never has one)."""

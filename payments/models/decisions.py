@@ -23,7 +23,7 @@ from django_fsm import FSMField, transition
 from rules.predicates import Predicate
 
 from payments.models.recipients import Recipient
-from records.approval import ApprovalModel
+from records.approval import ApprovalModel, fsm_permission
 from records.models import history_options
 
 NUMBER_REGEX = r"^[0-9]{4}-070[1-5]-[0-9]{6}$"
@@ -105,11 +105,6 @@ can_reject = ~is_drafter & (
     (is_submitted & ~has_approved_or_rejected_as_approver)
     | (~is_submitted & ~has_verified & within_approvers_limit & may_approve)
 )
-
-
-def _allowed(predicate: Predicate) -> Any:
-    # django-fsm calls permission(instance, user); rules predicates take (user, object).
-    return lambda decision, user: predicate.test(user, decision)
 
 
 _STEP: dict[str, Any] = {"state_field": "state"}
@@ -244,7 +239,7 @@ class Decision(ApprovalModel):
         field=state,
         source=[DecisionState.DRAFT, DecisionState.REJECTED],
         target=DecisionState.SUBMITTED,
-        permission=_allowed(can_submit),
+        permission=fsm_permission(can_submit),
         custom={
             **_STEP,
             "permission": "payments.add_decision",
@@ -260,7 +255,7 @@ class Decision(ApprovalModel):
         field=state,
         source=DecisionState.SUBMITTED,
         target=DecisionState.VERIFIED,
-        permission=_allowed(can_verify),
+        permission=fsm_permission(can_verify),
         custom={
             **_STEP,
             "permission": "payments.verify_decision",
@@ -275,7 +270,7 @@ class Decision(ApprovalModel):
         field=state,
         source=DecisionState.VERIFIED,
         target=DecisionState.APPROVED,
-        permission=_allowed(can_approve),
+        permission=fsm_permission(can_approve),
         custom={
             **_STEP,
             "permission": "payments.approve_decision",
@@ -293,7 +288,7 @@ class Decision(ApprovalModel):
         field=state,
         source=[DecisionState.SUBMITTED, DecisionState.VERIFIED],
         target=DecisionState.REJECTED,
-        permission=_allowed(can_reject),
+        permission=fsm_permission(can_reject),
         custom={
             **_STEP,
             "permission": "payments.verify_decision",

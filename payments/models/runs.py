@@ -22,7 +22,7 @@ from rules.predicates import Predicate
 
 from payments.models.decisions import Decision
 from payments.models.recipients import Recipient
-from records.approval import ApprovalModel
+from records.approval import ApprovalModel, fsm_permission
 
 IBAN_REGEX = r"^KZ[0-9]{2}[0-9]{3}[0-9A-Z]{13}$"
 BIC_REGEX = r"^[A-Z0-9]{8}([A-Z0-9]{3})?$"
@@ -95,11 +95,6 @@ def _took_part(user: Any, run: PaymentRun) -> bool:
 
 took_part = Predicate(_took_part)
 can_approve_run = ~took_part
-
-
-def _allowed(predicate: Predicate) -> Any:
-    # django-fsm calls permission(instance, user); rules predicates take (user, object).
-    return lambda run, user: predicate.test(user, run)
 
 
 def _anyone(run: Any, user: Any) -> bool:
@@ -185,7 +180,7 @@ class PaymentRun(ApprovalModel):
         field=state,
         source=RunState.BUILT,
         target=RunState.RELEASED,
-        permission=_allowed(can_approve_run),
+        permission=fsm_permission(can_approve_run),
         custom={
             "state_field": "state",
             "permission": "payments.approve_paymentrun",

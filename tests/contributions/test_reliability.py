@@ -76,13 +76,14 @@ def ledger_locked() -> Iterator[psycopg.Connection]:
         other.close()
 
 
-def waiting_on_lock() -> bool:
-    """Asked on Django's own (autocommit) connection: statistics views are a snapshot per
-    transaction, so the lock holder's transaction would never see the wait begin."""
+def waiting_on_lock(statement: str = "contributions_ledgerentry") -> bool:
+    """Whether a statement containing ``statement`` waits on a lock. Asked on Django's own
+    (autocommit) connection: statistics views are a snapshot per transaction, so the lock
+    holder's transaction would never see the wait begin."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s",
-            ["%contributions_ledgerentry%"],
+            [f"%{statement}%"],
         )
         row = cursor.fetchone()
     return bool(row and row[0])

@@ -16,7 +16,7 @@ from payments.models import Payment, PaymentList, PaymentRun, RunState
 from payments.services.runs import run_start, start_scheduled_run
 from payments.tasks import build_run_task, start_runs
 from tests.conftest import start_celery_worker, wait_until
-from tests.contributions.test_reliability import _connect, _kill_tree, broker, private_broker_url
+from tests.contributions.test_reliability import _connect, _kill_tree, broker, private_broker_url, waiting_on_lock
 from tests.payments.conftest import account
 from tests.payments.test_runs import JAN
 
@@ -24,13 +24,7 @@ pytestmark = [pytest.mark.celery, pytest.mark.django_db(transaction=True)]
 
 
 def waiting_on_lists() -> bool:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query ILIKE %s",
-            ["%INSERT INTO payments_paymentlist%"],
-        )
-        row = cursor.fetchone()
-    return bool(row and row[0])
+    return waiting_on_lock("INSERT INTO payments_paymentlist")
 
 
 def test_a_worker_killed_mid_build_leaves_nothing_and_the_next_beat_builds_it(in_force, staff, tmp_path: Path) -> None:
