@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -344,15 +342,6 @@ def _json(value: dict[str, Any]) -> str:
     return json.dumps(value)
 
 
-@contextmanager
-def _progress(run_id: int) -> Iterator[Progress]:
-    progress = Progress(run_id)
-    try:
-        yield progress
-    finally:
-        progress.close()
-
-
 # --- The build --------------------------------------------------------------------------------
 
 _ACCOUNT_SQL = """
@@ -597,14 +586,23 @@ def _clear(run: PaymentRun) -> None:
 def build_run(*, run_id: int, actor: Actor) -> PaymentRun:
     """Build the run if it is being built and no other worker is at it; otherwise leave it as
     it is (idempotent). All or nothing."""
-    with _progress(run_id) as progress, transaction.atomic():
+    progress = Progress(run_id)
+    try:
+        _build_in_one_transaction(run_id, actor, progress)
+    finally:
+        progress.close()
+    return PaymentRun.objects.get(pk=run_id)
+
+
+def _build_in_one_transaction(run_id: int, actor: Actor, progress: Progress) -> None:
+    with transaction.atomic():
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, run_id])
             if not cursor.fetchone()[0]:
                 raise RunBusy(_("This run is being built by another worker."))
         run = PaymentRun.objects.get(pk=run_id)
         if run.state != RunState.BUILDING:
-            return run
+            return
         _check_order(run.month)
         parameters = RunParameters.for_month(run.month)
         progress("starting")
@@ -625,7 +623,6 @@ def build_run(*, run_id: int, actor: Actor) -> PaymentRun:
                 "held_back": run.held_back,
             },
         )
-    return run
 
 
 @with_history_context
