@@ -401,3 +401,23 @@ def test_what_was_paid_after_a_reported_death_is_recorded_for_recovery_once(paid
     approve_through(decision, staff)
     assert not Payment.objects.filter(run=build(MAR, staff)).exists()
     assert Recovery.objects.count() == 1
+
+
+def test_a_recalculation_pays_the_difference_for_the_months_already_paid(paid_to, staff, steady):
+    from payments.services import decision_draft
+    from tests.payments.conftest import pay
+
+    release(build(JAN, staff), staff)
+    release(build(FEB, staff), staff)
+    # 43 137.50 instead of 42 075.00 from the start (test_decisions: 3 500 more for 2023-11).
+    pay(steady, ["112023"], amount="3500,00", reference="LATE")
+    approve_through(decision_draft(recipient_id=paid_to.pk, kind="recalculate", actor=staff["drafter"]), staff)
+    payment = Payment.objects.get(run=build(MAR, staff))
+    assert payment.monthly == Decimal("46157.13")  # 43 137.50 × 1.07 = 46 157.125
+    arrears = [(i.for_month, i.gross) for i in payment.items.order_by("for_month")]
+    assert arrears == [
+        (date(2023, 12, 1), Decimal("23656.05") - Decimal("23073.39")),  # 17/31 of each amount
+        (JAN, Decimal("46157.13") - Decimal("45020.25")),
+        (FEB, Decimal("46157.13") - Decimal("45020.25")),
+    ]
+    assert not Recovery.objects.exists()
