@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -27,6 +28,22 @@ from records.approval import ApprovalModel, fsm_permission
 IBAN_REGEX = r"^KZ[0-9]{2}[0-9]{3}[0-9A-Z]{13}$"
 BIC_REGEX = r"^[A-Z0-9]{8}([A-Z0-9]{3})?$"
 MONTH_START = Q(month__day=1)
+
+
+def _released_frozen(name: str, run_of_old_row: str) -> pgtrigger.Trigger:
+    """Nothing in a released run changes (item 25: confirmations, returns and recoveries are
+    new rows that point to a payment), whatever writes: the services, the admin, raw SQL."""
+    return pgtrigger.Trigger(
+        name=name,
+        when=pgtrigger.Before,
+        operation=pgtrigger.Update | pgtrigger.Delete,
+        func=f"""
+            IF EXISTS (SELECT 1 FROM payments_paymentrun r WHERE r.id = ({run_of_old_row}) AND r.state = 'released')
+            THEN RAISE EXCEPTION 'pgtrigger: % of a released payment run cannot change', TG_TABLE_NAME;
+            END IF;
+            RETURN COALESCE(NEW, OLD);
+        """,
+    )
 
 
 class Bank(models.Model):
@@ -143,6 +160,13 @@ class PaymentRun(ApprovalModel):
         verbose_name_plural = _("payment runs")
         ordering = ["-month"]
         permissions = [("approve_paymentrun", _("Can approve a payment run and release it to the banks"))]
+        triggers = [
+            pgtrigger.Protect(
+                name="payment_run_released_frozen",
+                operation=pgtrigger.Update | pgtrigger.Delete,
+                condition=pgtrigger.Q(old__state="released"),
+            )
+        ]
         constraints = [
             models.CheckConstraint(condition=MONTH_START, name="payment_run_month_start"),
             models.CheckConstraint(
@@ -210,6 +234,7 @@ class PaymentList(models.Model):
         verbose_name_plural = _("payment lists")
         ordering = ["run", "number"]
         constraints = [models.UniqueConstraint(fields=["run", "bank"], name="payment_list_one_per_bank")]
+        triggers = [_released_frozen("payment_list_released_frozen", "OLD.run_id")]
 
     def __str__(self) -> str:
         return self.number
@@ -278,6 +303,7 @@ class Payment(models.Model):
             models.Index(fields=["recipient", "month"], name="payment_recipient_month_idx"),
             models.Index(fields=["payment_list", "line"], name="payment_list_line_idx"),
         ]
+        triggers = [_released_frozen("payment_released_frozen", "OLD.run_id")]
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.recipient_id}: {self.net}"
@@ -322,6 +348,11 @@ class PaymentItem(models.Model):
                 condition=Q(kind="repayment", repays__isnull=False) | (~Q(kind="repayment") & Q(repays__isnull=True)),
                 name="payment_item_repayment_names_payment",
             ),
+        ]
+        triggers = [
+            _released_frozen(
+                "payment_item_released_frozen", "SELECT p.run_id FROM payments_payment p WHERE p.id = OLD.payment_id"
+            )
         ]
 
     def __str__(self) -> str:

@@ -53,8 +53,12 @@ def test_the_list_files_carry_every_payment_and_the_checksum(released, paid_to):
 
 
 def test_a_list_whose_rows_changed_is_never_handed_out(released):
+    import pgtrigger
+
     payment_list = released.lists.get()
-    Payment.objects.filter(payment_list=payment_list).update(iban=make_kz_iban("601", "9999999999999"))
+    # A released run cannot change (a trigger refuses); someone who turned the trigger off:
+    with pgtrigger.ignore("payments.Payment:payment_released_frozen"):
+        Payment.objects.filter(payment_list=payment_list).update(iban=make_kz_iban("601", "9999999999999"))
     with pytest.raises(ListMismatch):
         list_csv(payment_list)
 

@@ -6,6 +6,7 @@ approval. Each on real PostgreSQL, on accounts the contribution pipeline posted.
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -421,3 +422,25 @@ def test_a_recalculation_pays_the_difference_for_the_months_already_paid(paid_to
         (FEB, Decimal("46157.13") - Decimal("45020.25")),
     ]
     assert not Recovery.objects.exists()
+
+
+def test_nothing_in_a_released_run_changes_whatever_writes(paid_to, staff):
+    from django.db import DatabaseError, transaction
+
+    from payments.models import PaymentList
+
+    built = build(JAN, staff)
+    Payment.objects.filter(run=built).update(iban=HALYK)  # before release: the build's own rows
+    run = release(built, staff)
+    writes: list[Callable[[], object]] = [
+        lambda: Payment.objects.filter(run=run).update(net=0),
+        lambda: Payment.objects.filter(run=run).delete(),
+        lambda: PaymentItem.objects.filter(payment__run=run).update(withheld=0),
+        lambda: PaymentList.objects.filter(run=run).update(checksum="0" * 64),
+        lambda: PaymentRun.objects.filter(pk=run.pk).update(state="built"),
+        lambda: PaymentRun.objects.filter(pk=run.pk).update(net=0),
+    ]
+    for write in writes:
+        with pytest.raises(DatabaseError, match=r"(?i)cannot"), transaction.atomic():
+            write()
+    assert Payment.objects.get(run=run).net == Decimal("61284.27")
