@@ -40,7 +40,6 @@ from payments.due import (
     due_for,
     due_through,
     month_end,
-    month_start,
 )
 from payments.models import (
     BankAccount,
@@ -673,10 +672,6 @@ def month_of(text: str) -> date:
         return date(year, month, 1)
     except (ValueError, TypeError) as exc:
         raise DomainError(_("A month is written YYYY-MM, e.g. 2026-12: %(value)s.") % {"value": text[:20]}) from exc
-
-
-def month_start_of(day: date) -> date:
-    return month_start(day)
 
 
 def start_scheduled_run(*, today: date | None = None) -> bool:

@@ -16,7 +16,7 @@ from payments.lists import ListMismatch, list_csv, list_mt102, list_xlsx
 from payments.models import ConfirmationFile, ConfirmationLine, Payment, PaymentReturn
 from payments.services.confirmations import confirmation_take_in
 from records.identifiers import make_kz_iban
-from tests.payments.conftest import account, build, release
+from tests.payments.conftest import HALYK, account, build, release
 from tests.payments.test_runs import FEB, JAN, MAR
 
 
@@ -178,3 +178,63 @@ def test_no_mt102_without_the_account_payments_are_paid_from(released, settings)
     settings.PAYMENTS_PAYER_ACCOUNT = "KZ429990000000000002"
     assert check_payer_account() == []
     assert ":50:/D/KZ429990000000000002" in list_mt102(released.lists.get(), value_date=date(2024, 1, 25)).decode()
+
+
+def test_the_mt102_message_word_for_word(released, paid_to, settings):
+    settings.PAYMENTS_PAYOUT_KNP = "059"
+    person = paid_to.participant
+    message = list_mt102(released.lists.get(), value_date=date(2024, 1, 25)).decode("utf-8")
+    checksum = released.lists.get().checksum
+    assert message == "\r\n".join(
+        [
+            "{1:F01GCVPKZ2AXXXX0000000000}",
+            "{2:I102HSBKKZKXXXXXN}",
+            "{4:",
+            ":20:202401-01",
+            ":50:/D/KZ429990000000000002",
+            "/NAME/НАО ГК ПРАВИТЕЛЬСТВО ДЛЯ ГРАЖДАН",
+            "/IDN/160440007161",
+            "/IRS/1",
+            "/SECO/1",
+            ":52B:GCVPKZ2A",
+            ":57B:HSBKKZKX",
+            ":70:/NUM/20240101",
+            "/DATE/240125",
+            "/KNP/059",
+            "/ASSIGN/СОЦИАЛЬНЫЕ ВЫПЛАТЫ ИЗ ГФСС ЗА ЯНВАРЬ 2024 Г.",
+            f":72:/SHA256/{checksum}",
+            ":21:1",
+            ":32B:KZT61284,27",
+            f":59:{HALYK}",
+            f":70:/FM/{person.last_name.upper()}",
+            f"/NM/{person.first_name.upper()}",
+            f"/FT/{person.patronymic.upper()}",
+            f"/DT/{person.birth_date:%Y%m%d}",
+            f"/IDN/{person.iin}",
+            "/PERIOD/012024",
+            ":32A:240125KZT61284,27",
+            "-}",
+            "",
+        ]
+    )
+    settings.PAYMENTS_PAYOUT_KNP = ""
+    assert "/KNP/" not in list_mt102(released.lists.get(), value_date=date(2024, 1, 25)).decode()
+
+
+def test_the_spreadsheets_columns_and_footer_word_for_word(released, paid_to):
+    payment_list = released.lists.get()
+    columns = [
+        "Line", "IIN", "Surname", "First name", "Patronymic", "Date of birth", "Account (IBAN)",
+        "Payment type", "Month", "Gross", "Pension contributions withheld", "Net",
+    ]  # fmt: skip
+    footer = f"List 202401-01, bank HSBKKZKX: 1 payments, net 61284.27, checksum SHA-256 {payment_list.checksum}"
+    with translation.override("en"):
+        lines = list_csv(payment_list).decode("utf-8-sig").split("\r\n")
+        sheet = load_workbook(io.BytesIO(list_xlsx(payment_list))).active
+    assert lines[0] == ";".join(f'"{c}"' for c in columns)
+    assert lines[2] == f'"{footer}"'
+    rows = list(sheet.iter_rows(values_only=True))
+    assert sheet.title == "202401-01"
+    assert list(rows[0]) == columns
+    assert rows[1][:3] == (1, paid_to.participant.iin, paid_to.participant.last_name)
+    assert rows[2][0] == footer

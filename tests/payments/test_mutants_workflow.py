@@ -469,3 +469,397 @@ def test_the_refusals_of_a_document_say_why(applicant, staff) -> None:
     assert messages(add(content=b"")) == ["The file is empty."]
     assert messages(add(content=b"%PDF" + b"0" * (10 * 1024 * 1024))) == ["The file is larger than 10 MB."]
     assert messages(add(content=b"<html>")) == ["The file is not a PDF, JPEG, PNG or TIFF scan."]
+
+
+# --- Second mutation run (issue 17): what the survivors showed untested ---------------------------
+
+DECIDING = (
+    "A decision of this recipient is being verified or approved."
+    " Return it to the drafter before changing the items it stands on."
+)
+
+
+def test_items_do_not_change_under_a_decision_being_verified(applicant, staff) -> None:
+    from payments.services import decision_submit
+
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    decision_submit(decision_id=decision.pk, actor=staff["drafter"])
+    assert messages(
+        lambda: recipient_change_items(
+            recipient_id=applicant.pk,
+            changes={"loss_degree": 60},
+            changed_on=date(2024, 1, 5),
+            reason="МСЭ",
+            actor=staff["drafter"],
+        )
+    ) == [DECIDING]
+
+
+def test_a_submission_is_refused_only_for_changes_to_its_own_recipient(applicant, steady, staff) -> None:
+    from payments.services import decision_submit
+
+    other = recipient_register(
+        iin=steady.iin, payment_type="0703", application_date=APPLIED, risk_date=RISK,
+        unemployed_registered_on=RISK, unemployed_certificate="C-1", actor=staff["drafter"],
+    )  # fmt: skip
+    mine = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    theirs = decision_draft(recipient_id=other.pk, kind="assign", actor=staff["drafter"])
+    recipient_change_items(
+        recipient_id=other.pk, changes={"unemployed_certificate": "C-2"}, changed_on=date(2024, 1, 5),
+        reason="Новая справка", actor=staff["drafter"],
+    )  # fmt: skip
+    assert decision_submit(decision_id=mine.pk, actor=staff["drafter"]).state == "submitted"
+    assert messages(lambda: decision_submit(decision_id=theirs.pk, actor=staff["drafter"])) == [
+        "The recipient's items changed after the amount was computed."
+        " Correct the draft (it computes the amount again) and submit it."
+    ]
+
+
+def test_a_payment_may_end_on_the_day_it_starts_but_not_before(applicant, staff) -> None:
+    assert messages(
+        lambda: decision_draft(
+            recipient_id=applicant.pk, kind="assign", actor=staff["drafter"], period_end=date(2023, 12, 14)
+        )
+    ) == ["The payment cannot end before it starts."]
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"], period_end=RISK)
+    assert (decision.period_start, decision.period_end) == (RISK, RISK)
+
+
+def test_child_care_from_july_ends_in_january_a_year_and_a_half_later(steady, staff) -> None:
+    care = recipient_register(
+        iin=steady.iin, payment_type="0705", application_date=date(2023, 7, 20), risk_date=date(2023, 7, 10),
+        child_birth_order=1, actor=staff["drafter"],
+    )  # fmt: skip
+    decision = decision_draft(recipient_id=care.pk, kind="assign", actor=staff["drafter"])
+    # 18 months from 10.07.2023: to 09.01.2025, across the turn of two years
+    assert (decision.period_start, decision.period_end) == (date(2023, 7, 10), date(2025, 1, 9))
+
+
+def test_the_threshold_used_is_recorded_with_its_row(applicant, staff) -> None:
+    from payments.models import LegalParameter
+
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    row = LegalParameter.objects.get(name="approval_monthly_threshold", valid_from=date(2020, 1, 1))
+    assert decision.threshold == {
+        "name": "approval_monthly_threshold",
+        "value": "500000",
+        "valid_from": "2020-01-01",
+        "id": row.pk,
+    }
+
+
+def test_a_missing_threshold_is_named_with_the_day(applicant, staff) -> None:
+    from payments.models import LegalParameter
+
+    LegalParameter.objects.filter(name="approval_monthly_threshold").delete()
+    assert messages(lambda: decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])) == [
+        "No value of “Monthly amount above which the head of the service approves, KZT” is in force on 2023-12-15."
+    ]
+
+
+def test_an_amount_that_cannot_be_computed_says_why(people, staff) -> None:
+    nothing_paid = recipient_register(
+        iin=people[9].iin, payment_type="0702", application_date=APPLIED, risk_date=RISK, loss_degree=50,
+        actor=staff["drafter"],
+    )  # fmt: skip
+    assert messages(lambda: decision_draft(recipient_id=nothing_paid.pk, kind="assign", actor=staff["drafter"])) == [
+        "The participant has no contributions before the month of the risk."
+    ]
+
+
+def test_an_approved_assignment_dates_the_decision_and_sets_the_end(applicant, staff) -> None:
+    assign = decision_draft(
+        recipient_id=applicant.pk, kind="assign", actor=staff["drafter"], period_end=date(2024, 12, 31)
+    )
+    approve_through(assign, staff)
+    applicant.refresh_from_db()
+    assert (applicant.decision_date, applicant.end_date) == (timezone.localdate(), date(2024, 12, 31))
+    recalculation = decision_draft(recipient_id=applicant.pk, kind="recalculate", actor=staff["drafter"])
+    assert (recalculation.period_start, recalculation.period_end, recalculation.effective_date) == (
+        RISK,
+        date(2024, 12, 31),
+        RISK,
+    )
+
+
+def test_a_lump_sum_recalculated_owes_the_whole_difference_at_once(steady, staff) -> None:
+    from tests.payments.conftest import pay
+
+    mother = recipient_register(
+        iin=steady.iin, payment_type="0704", application_date=APPLIED, risk_date=RISK, leave_days=126,
+        actor=staff["drafter"],
+    )  # fmt: skip
+    approve_through(decision_draft(recipient_id=mother.pk, kind="assign", actor=staff["drafter"]), staff)
+    # November 2023 paid again: 10 500 → an income of 300 000 that month; the average of the 12
+    # months (11 × 200 000 + 300 000) ÷ 12 = 208 333.33; × 126 ÷ 30 = 874 999.986 → 874 999.99
+    pay(steady, ["112023"], amount="3500,00", reference="LATE")
+    recalculation = decision_draft(recipient_id=mother.pk, kind="recalculate", actor=staff["drafter"])
+    assert (recalculation.lump_sum, recalculation.amount, recalculation.previous_amount) == (
+        True,
+        Decimal("874999.99"),
+        Decimal("840000.00"),
+    )
+    assert (recalculation.difference, recalculation.difference_months) == (Decimal("34999.99"), [])
+
+
+def test_a_suspension_of_a_monthly_payment_keeps_the_monthly_threshold(in_force, staff) -> None:
+    suspend = decision_draft(
+        recipient_id=in_force.pk, kind="suspend", actor=staff["drafter"], effective_date=date(2024, 3, 1),
+        suspend_deadline=date(2024, 4, 1), note="Не явился",
+    )  # fmt: skip
+    assert (suspend.amount, suspend.lump_sum, suspend.threshold["name"]) == (
+        Decimal("42075.00"),
+        False,
+        "approval_monthly_threshold",
+    )
+
+
+@pytest.fixture
+def at_zero(people, staff):
+    """A disability recipient in force at 0.00: 700 tenge a month is an income of 20 000, below
+    the deduction of 35 000 (the formula gives less than zero)."""
+    from tests.payments.conftest import months, pay
+
+    pay(people[3], months((2021, 12), 24), amount="700,00")
+    recipient = recipient_register(
+        iin=people[3].iin, payment_type="0702", application_date=APPLIED, risk_date=RISK, loss_degree=50,
+        actor=staff["drafter"],
+    )  # fmt: skip
+    approve_through(decision_draft(recipient_id=recipient.pk, kind="assign", actor=staff["drafter"]), staff)
+    recipient.refresh_from_db()
+    assert recipient.amount == Decimal("0.00")
+    return recipient
+
+
+def test_a_payment_in_force_at_zero_is_recalculated_from_zero(at_zero, staff) -> None:
+    recalculation = decision_draft(recipient_id=at_zero.pk, kind="recalculate", actor=staff["drafter"])
+    assert (recalculation.amount, recalculation.previous_amount, recalculation.difference) == (
+        Decimal("0.00"),
+        Decimal("0"),
+        Decimal("0.00"),
+    )
+
+
+def test_a_payment_in_force_at_zero_can_be_suspended(at_zero, staff) -> None:
+    suspend = decision_draft(
+        recipient_id=at_zero.pk, kind="suspend", actor=staff["drafter"], effective_date=date(2024, 3, 1),
+        suspend_deadline=date(2024, 4, 1), note="Не явился",
+    )  # fmt: skip
+    assert suspend.amount == Decimal("0")
+
+
+def test_the_dates_of_a_suspension_and_a_resumption_say_what_is_wrong(in_force, staff) -> None:
+    def suspend(**dates: Any) -> Any:
+        return lambda: decision_draft(
+            recipient_id=in_force.pk, kind="suspend", actor=staff["drafter"], note="Не явился", **dates
+        )
+
+    assert messages(suspend(effective_date=date(2023, 12, 14), suspend_deadline=date(2024, 1, 1))) == [
+        "A decision cannot take effect before the right arose."
+    ]
+    assert messages(suspend(effective_date=date(2024, 3, 1))) == [
+        "A suspension needs its deadline, after the date it takes effect."
+    ]
+    # On the day the right arose: accepted; moved to 10 January and approved.
+    suspension = suspend(effective_date=RISK, suspend_deadline=date(2024, 1, 15))()
+    approve_through(
+        decision_redraft(decision_id=suspension.pk, actor=staff["drafter"], effective_date=date(2024, 1, 10)), staff
+    )
+
+    def resume(day: date) -> Any:
+        return lambda: decision_draft(
+            recipient_id=in_force.pk, kind="resume", actor=staff["drafter"], effective_date=day
+        )
+
+    assert messages(resume(date(2023, 12, 14))) == ["A decision cannot take effect before the right arose."]
+    assert messages(resume(date(2024, 1, 9))) == ["A payment cannot resume before it was suspended."]
+    # Resumed on the day it was suspended: accepted.
+    assert resume(date(2024, 1, 10))().effective_date == date(2024, 1, 10)
+
+
+def test_a_termination_needs_its_reason(in_force, staff) -> None:
+    assert messages(
+        lambda: decision_draft(
+            recipient_id=in_force.pk,
+            kind="terminate",
+            actor=staff["drafter"],
+            effective_date=date(2024, 2, 10),
+            note="Заявление",
+        )
+    ) == ["Give the reason the payment ends."]
+
+
+def test_a_stale_page_does_not_approve(applicant, staff) -> None:
+    from payments.services import decision_approve, decision_submit, decision_verify
+
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    decision_submit(decision_id=decision.pk, actor=staff["drafter"])
+    verified = decision_verify(decision_id=decision.pk, actor=staff["verifier"])
+    with pytest.raises(StalePage) as stale:
+        decision_approve(decision_id=decision.pk, actor=staff["approver"], version=verified.version - 1)
+    assert stale.value.messages == [STALE]
+    decision.refresh_from_db()
+    assert (decision.state, decision.number) == ("verified", None)
+    approved = decision_approve(decision_id=decision.pk, actor=staff["approver"], version=verified.version)
+    assert approved.number == f"{timezone.localdate().year}-0702-000001"
+
+
+def test_a_document_is_audited_on_the_case_file_and_its_long_names_are_cut(applicant, staff) -> None:
+    document = case_document_add(
+        recipient_id=applicant.pk,
+        kind="application",
+        number="N" * 60,
+        issued_on=APPLIED,
+        file_name="f" * 300,
+        content=b"%PDF-1.4 long",
+        actor=staff["drafter"],
+    )
+    document.refresh_from_db()
+    assert (document.number, document.file_name) == ("N" * 50, "f" * 255)
+    added = event("recipients.document_add")
+    assert (added.actor, added.object_pk, added.data) == (
+        staff["drafter"],
+        str(applicant.pk),
+        {"document": document.pk, "kind": "application", "sha256": document.sha256},
+    )
+    assert getattr(added.content_type, "model", None) == "recipient"
+
+
+def test_the_legal_basis_is_cited_in_full() -> None:
+    from django.utils import translation
+
+    from payments.services.decisions import legal_basis
+
+    with translation.override("en"):
+        assert legal_basis("0702", date(2023, 6, 30)) == (
+            "Law No. 286-VI of 26 December 2019 on compulsory social insurance, article 20;"
+            " Rules approved by Order No. 217 of 8 June 2020; Rules of the personalized record, paragraphs 10-14"
+        )
+        assert legal_basis("0703", date(2023, 7, 1)) == (
+            "Social Code of the Republic of Kazakhstan; Rules approved by Order No. 237;"
+            " Rules of the personalized record, paragraphs 10-14"
+        )
+
+
+def test_a_kind_of_decision_refused_says_which_and_why(applicant, staff) -> None:
+    def draft(kind: str) -> Any:
+        return lambda: decision_draft(
+            recipient_id=applicant.pk, kind=kind, actor=staff["drafter"], effective_date=date(2024, 3, 1), note="1"
+        )
+
+    assert messages(draft("pause")) == ["Unknown kind of decision: pause."]
+    assert messages(draft("suspend")) == [
+        "A decision to suspend is not possible while the recipient's status is: Application registered."
+    ]
+
+
+def test_the_items_each_payment_type_needs_are_named(steady, people, staff) -> None:
+    def register(payment_type: str, **items: Any) -> Any:
+        data: dict[str, Any] = {"application_date": APPLIED, "risk_date": RISK} | items
+        return lambda: recipient_register(iin=steady.iin, payment_type=payment_type, actor=staff["drafter"], **data)
+
+    degree = "Loss of ability to work needs the degree of lost ability, from 30% to 100%."
+    assert messages(register("0702")) == [degree]
+    assert messages(register("0702", loss_degree=29)) == [degree]
+    assert messages(register("0702", loss_degree=101)) == [degree]
+    dead = people[0]  # died on 2023-06-10
+    son = [DependantData(people[6].iin, "Сын", date(2015, 1, 1), "child")]
+    assert messages(register("0701", risk_date=date(2023, 6, 10), dependants=son)) == [
+        "Loss of breadwinner needs the IIN of the deceased participant."
+    ]
+    assert messages(register("0701", deceased_iin=people[2].iin, dependants=son)) == [
+        f"The registry does not report the breadwinner {people[2].iin} dead."
+    ]
+    assert messages(register("0701", deceased_iin=dead.iin, dependants=son)) == [
+        "For loss of breadwinner the date of the social risk is the date of death."
+    ]
+    assert messages(register("0701", risk_date=date(2023, 6, 10), deceased_iin=dead.iin)) == [
+        "Loss of breadwinner needs at least one dependant."
+    ]
+    assert messages(register("0703")) == ["Loss of job needs the date of registration as unemployed."]
+    assert messages(register("0703", unemployed_registered_on=date(2023, 12, 16))) == [
+        "The right to a job-loss payment arises from the registration as unemployed."
+    ]
+    leave = "Pregnancy and childbirth needs the days of maternity leave."
+    assert messages(register("0704")) == [leave]
+    assert messages(register("0704", leave_days=0)) == [leave]
+    assert messages(register("0704", leave_days=367)) == [leave]
+    assert messages(register("0705")) == ["Child care needs the birth order of the child."]
+    assert messages(register("0705", child_birth_order=0)) == ["Child care needs the birth order of the child."]
+
+
+def test_the_items_at_their_edges_are_accepted(steady, staff) -> None:
+    def register(payment_type: str, **items: Any) -> Any:
+        return recipient_register(
+            iin=steady.iin, payment_type=payment_type, application_date=APPLIED, risk_date=RISK,
+            actor=staff["drafter"], **items,
+        )  # fmt: skip
+
+    disabled = register("0702", loss_degree=30)
+    assert register("0703", unemployed_registered_on=RISK).unemployed_registered_on == RISK
+    mother = register("0704", leave_days=1)
+    assert register("0705", child_birth_order=1).child_birth_order == 1
+    for recipient, item, value in ((disabled, "loss_degree", 100), (mother, "leave_days", 366)):
+        recipient_change_items(
+            recipient_id=recipient.pk, changes={item: value}, changed_on=APPLIED, reason="МСЭ", actor=staff["drafter"]
+        )
+        recipient.refresh_from_db()
+        assert getattr(recipient, item) == value
+
+
+def test_an_application_in_a_dead_persons_name_or_with_unknown_items_is_refused(steady, people, staff) -> None:
+    def register(iin: str, **items: Any) -> Any:
+        return lambda: recipient_register(
+            iin=iin, payment_type="0702", application_date=APPLIED, risk_date=RISK, loss_degree=50,
+            actor=staff["drafter"], **items,
+        )  # fmt: skip
+
+    assert messages(register(people[0].iin)) == [
+        f"The registry reports {people[0].iin} dead: no application in their name."
+    ]
+    assert messages(register(steady.iin, personal_items={"shoe_size": 42, "eye_colour": "grey"})) == [
+        "Unknown personal items: eye_colour, shoe_size."
+    ]
+
+
+def test_the_refusals_of_a_draft_say_why(in_force, staff) -> None:
+    assert messages(
+        lambda: decision_draft(
+            recipient_id=in_force.pk,
+            kind="suspend",
+            actor=staff["drafter"],
+            effective_date=date(2024, 3, 1),
+            suspend_deadline=date(2024, 4, 1),
+            note=" ",
+        )
+    ) == ["Give the grounds of the decision."]
+    proposal = DecisionProposal.objects.create(recipient=in_force, kind="recalculate", reason="contributions")
+    assert messages(
+        lambda: decision_draft(
+            recipient_id=in_force.pk,
+            kind="terminate",
+            actor=staff["drafter"],
+            effective_date=date(2024, 2, 10),
+            end_reason="request",
+            note="Заявление",
+            proposal_id=proposal.pk,
+        )
+    ) == ["This proposal is no longer open for this kind of decision."]
+    decision_draft(recipient_id=in_force.pk, kind="recalculate", actor=staff["drafter"], proposal_id=proposal.pk)
+    proposal.refresh_from_db()
+    assert (proposal.status, proposal.closed_by) == ("drafted", staff["drafter"])
+    assert messages(
+        lambda: decision_draft(
+            recipient_id=in_force.pk,
+            kind="suspend",
+            actor=staff["drafter"],
+            effective_date=date(2024, 3, 1),
+            suspend_deadline=date(2024, 4, 1),
+            note="Не явился",
+        )
+    ) == ["A decision of this recipient is already in progress (Recalculate, Draft): finish it first."]
+    drafted = AuditEvent.objects.filter(action="decisions.draft").latest("id")
+    assert (drafted.actor, drafted.data) == (
+        staff["drafter"],
+        {"recipient": in_force.pk, "kind": "recalculate", "amount": "42075.00"},
+    )

@@ -1,19 +1,17 @@
 """The monthly run in real Celery workers (conventions: "Monthly payments"): progress visible
 while it runs, all or nothing under a worker killed with SIGKILL mid-build, built anew by the
-next beat, and started by beat on the configured day."""
+next beat."""
 
 from __future__ import annotations
 
 import os
-from datetime import date
 from pathlib import Path
 
 import pytest
 from django.db import connection
-from django.test import override_settings
 
 from payments.models import Payment, PaymentList, PaymentRun, RunState
-from payments.services.runs import run_start, start_scheduled_run
+from payments.services.runs import run_start
 from payments.tasks import build_run_task, start_runs
 from tests.conftest import start_celery_worker, wait_until
 from tests.contributions.test_reliability import _connect, _kill_tree, broker, private_broker_url, waiting_on_lock
@@ -60,14 +58,3 @@ def test_a_worker_killed_mid_build_leaves_nothing_and_the_next_beat_builds_it(in
             _kill_tree(restarted)
     assert Payment.objects.filter(run=run).count() == 1
     assert PaymentList.objects.filter(run=run).count() == 1
-
-
-@pytest.mark.django_db
-def test_beat_starts_the_month_on_its_configured_day(in_force) -> None:
-    with override_settings(PAYMENT_RUN_DAY=20):
-        assert not start_scheduled_run(today=date(2024, 1, 19))
-        assert not PaymentRun.objects.exists()
-        assert start_scheduled_run(today=date(2024, 1, 20))
-        assert not start_scheduled_run(today=date(2024, 1, 21))  # started once
-    run = PaymentRun.objects.get()
-    assert (run.month, run.state, run.started_by) == (JAN, RunState.BUILDING, None)

@@ -28,6 +28,7 @@ from payments.models import (
 from payments.services.runs import build_run, run_approve, run_rebuild, run_start
 from records.approval import SecondFactorMissing, StepNotPermitted
 from records.identifiers import make_kz_iban
+from records.models import AuditEvent
 from tests.payments.conftest import HALYK, SYSTEM, account, approve_through, build, release
 
 JAN, FEB, MAR, APR = date(2024, 1, 1), date(2024, 2, 1), date(2024, 3, 1), date(2024, 4, 1)
@@ -444,3 +445,28 @@ def test_nothing_in_a_released_run_changes_whatever_writes(paid_to, staff):
         with pytest.raises(DatabaseError, match=r"(?i)cannot"), transaction.atomic():
             write()
     assert Payment.objects.get(run=run).net == Decimal("61284.27")
+
+
+def test_beat_starts_the_month_on_its_configured_day_once(in_force, settings):
+    from payments.services.runs import runs_to_build, start_scheduled_run
+
+    settings.PAYMENT_RUN_DAY = 20
+    assert not start_scheduled_run(today=date(2024, 1, 19))
+    assert not PaymentRun.objects.exists()
+    assert start_scheduled_run(today=date(2024, 1, 20))
+    assert not start_scheduled_run(today=date(2024, 1, 21))  # started once
+    run = PaymentRun.objects.get()
+    assert (run.month, run.state, run.started_by) == (JAN, RunState.BUILDING, None)
+    assert runs_to_build() == [run.pk]  # the beat queues it (again, if a worker was killed)
+    build_run(run_id=run.pk, actor=SYSTEM)
+    assert runs_to_build() == []
+    assert AuditEvent.objects.filter(action="payments.run_start", actor_label="schedule payments.start_runs").exists()
+
+
+def test_beat_says_why_it_did_not_start_and_tries_again(in_force, settings, caplog):
+    from payments.services.runs import start_scheduled_run
+
+    settings.PAYMENT_RUN_DAY = 1
+    PaymentRun.objects.create(month=date(2023, 12, 1))  # an earlier run not released
+    assert not start_scheduled_run(today=date(2024, 1, 5))
+    assert "the run for 2024-01 was not started: The run for 12.2023 is not released yet" in caplog.text
