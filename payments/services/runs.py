@@ -199,7 +199,7 @@ class Settlement:
 def _recovery_reason(entitlement: Entitlement, due: MonthDue, death: bool) -> str:
     if due.suspended:
         return RecoveryReason.SUSPENDED
-    if entitlement.end is not None and due.days_paid < due.days_in_month and month_end(due.month) > entitlement.end:
+    if entitlement.end is not None and month_end(due.month) > entitlement.end:
         return RecoveryReason.DEATH if death else RecoveryReason.END_OF_RIGHT
     return RecoveryReason.RECALCULATED
 

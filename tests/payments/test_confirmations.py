@@ -16,6 +16,7 @@ from payments.lists import ListMismatch, list_csv, list_mt102, list_xlsx
 from payments.models import ConfirmationFile, ConfirmationLine, Payment, PaymentReturn
 from payments.services.confirmations import confirmation_take_in
 from records.identifiers import make_kz_iban
+from records.models import AuditEvent
 from tests.payments.conftest import HALYK, account, build, release
 from tests.payments.test_runs import FEB, JAN, MAR
 
@@ -59,7 +60,7 @@ def test_a_list_whose_rows_changed_is_never_handed_out(released):
     # A released run cannot change (a trigger refuses); someone who turned the trigger off:
     with pgtrigger.ignore("payments.Payment:payment_released_frozen"):
         Payment.objects.filter(payment_list=payment_list).update(iban=make_kz_iban("601", "9999999999999"))
-    with pytest.raises(ListMismatch):
+    with pytest.raises(ListMismatch, match=r"^202401-01$"):
         list_csv(payment_list)
 
 
@@ -97,8 +98,16 @@ def test_the_same_file_again_is_a_duplicate(released, paid_to, staff):
 )
 def test_a_damaged_file_is_refused_with_the_place_and_kept(released, staff, raw, message):
     result = confirmation_take_in(raw=raw, file_name="bad.csv", actor=staff["drafter"])
-    assert result.file.state == "refused"
+    stored = ConfirmationFile.objects.get()
+    assert (result.file.state, stored.state) == ("refused", "refused")
     assert message in result.problems[0]["message"]
+    assert stored.problems == result.problems
+    refused = AuditEvent.objects.get(action="payments.confirmation_refused")
+    assert (refused.object_pk, refused.actor, refused.data) == (
+        str(stored.pk),
+        staff["drafter"],
+        {"problems": result.problems},
+    )
     assert bytes(ConfirmationFile.objects.get().raw) == raw  # kept as received
     assert not ConfirmationLine.objects.exists()
 
@@ -238,3 +247,30 @@ def test_the_spreadsheets_columns_and_footer_word_for_word(released, paid_to):
     assert list(rows[0]) == columns
     assert rows[1][:3] == (1, paid_to.participant.iin, paid_to.participant.last_name)
     assert rows[2][0] == footer
+
+
+def test_two_payments_on_one_list_give_the_checksum_the_run_computed(released, staff, people):
+    """The checksum joins the lines with a newline, in SQL at the build and in Python at each
+    download: with two lines the two must agree."""
+    import hashlib
+
+    from payments.services import decision_draft, recipient_register
+    from tests.payments.conftest import approve_through, months, pay
+
+    person = people[6]
+    pay(person, months((2022, 2), 24), reference="TWO")
+    other = recipient_register(
+        iin=person.iin, payment_type="0702", application_date=date(2024, 1, 20), risk_date=date(2024, 1, 10),
+        loss_degree=40, actor=staff["drafter"],
+    )  # fmt: skip
+    approve_through(decision_draft(recipient_id=other.pk, kind="assign", actor=staff["drafter"]), staff)
+    account(other, staff, iban=make_kz_iban("601", "0000000000002"), valid_from=date(2024, 1, 1))
+    feb = build(date(2024, 2, 1), staff)
+    payment_list = feb.lists.get()
+    assert payment_list.count == 2
+    rows = list(
+        Payment.objects.filter(payment_list=payment_list).order_by("line").select_related("recipient__participant")
+    )
+    text = "\n".join(f"{p.line};{p.recipient.participant.iin};{p.iban};{p.net:.2f}" for p in rows)
+    assert payment_list.checksum == hashlib.sha256(text.encode()).hexdigest()
+    assert len(list_csv(payment_list).decode("utf-8-sig").split("\r\n")) == 5  # header, 2 lines, footer, end

@@ -119,3 +119,23 @@ def test_a_lump_sum_is_due_once_in_the_month_of_the_start() -> None:
         (date(2024, 1, 1), Decimal("0.00"), 0),
         (date(2024, 2, 1), Decimal("0.00"), 0),
     ]
+
+
+def test_the_reason_a_month_is_recovered() -> None:
+    from payments.models import RecoveryReason
+    from payments.services.runs import _recovery_reason
+
+    ended = Entitlement(amount=A, start=date(2023, 12, 15), end=date(2024, 1, 31))
+    after = due_for(ended, date(2024, 2, 1))
+    assert _recovery_reason(ended, after, death=True) == RecoveryReason.DEATH
+    assert _recovery_reason(ended, after, death=False) == RecoveryReason.END_OF_RIGHT
+    last = due_for(ended, date(2024, 1, 1))  # the last month, whole: a recalculation of it
+    assert _recovery_reason(ended, last, death=False) == RecoveryReason.RECALCULATED
+    mid = Entitlement(amount=A, start=date(2023, 12, 15), end=date(2024, 1, 10))
+    assert _recovery_reason(mid, due_for(mid, date(2024, 1, 1)), death=False) == RecoveryReason.END_OF_RIGHT
+    suspended = Entitlement(amount=A, start=date(2023, 12, 15), suspensions=(Suspension(date(2024, 1, 1)),))
+    assert _recovery_reason(suspended, due_for(suspended, date(2024, 1, 1)), death=True) == RecoveryReason.SUSPENDED
+    assert (
+        _recovery_reason(Entitlement(amount=A, start=date(2023, 12, 15)), due_for(ended, date(2024, 1, 1)), death=True)
+        == RecoveryReason.RECALCULATED
+    )
