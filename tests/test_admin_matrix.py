@@ -121,6 +121,18 @@ def a_row_of_every_model(participant, people, sample, payments_sample, make_user
         relation="child",
         since=date(2023, 12, 15),
     )
+    # Issue 18: the sample's January run, its list, payment, confirmation and return come from
+    # payments_sample; a recovery here (one is recorded only by a later run or a death).
+    from payments.models import Recovery
+
+    january = payments_sample["list"].payments.get()
+    Recovery.objects.create(
+        recipient=payments_sample["recipient"],
+        payment=january,
+        for_month=january.month,
+        amount=1,
+        reason="recalculated",
+    )
     # The second factor's devices: a head's authenticator app (make_user) and backup codes.
     from django_otp.plugins.otp_static.models import StaticDevice  # type: ignore[import-untyped]
 

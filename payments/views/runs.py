@@ -204,9 +204,8 @@ def payment_list_download(request: HttpRequest, pk: int, fmt: str) -> HttpRespon
             content = list_csv(payment_list) if fmt == "csv" else list_xlsx(payment_list)
             content_type = CONTENT_TYPES[fmt]
     except PayerNotConfigured:
-        messages.error(
-            request, _("The account the payments are paid from is not configured: no MT102. Tell the administrator.")
-        )
+        missing = _("The account the payments are paid from is not configured: no MT102.")
+        messages.error(request, f"{missing} {_('Tell the administrator.')}")
         return redirect("payment_run_detail", month=f"{payment_list.run.month:%Y-%m}")
     except ListMismatch:
         messages.error(request, _("The list's rows do not give its checksum: it is not handed out. Tell the service."))

@@ -285,8 +285,10 @@ def test_the_recipient_page_shows_the_items_decisions_case_file_and_deadlines(pa
         "Items 1-9: personal data of the recipient",
         "Items 10-23: the payment",
         "Items 22-25: bank details, payments, pension contributions withheld, returns and recoveries",
-        "No bank details: the payments are held back until they are entered.",
-        "No payments yet.",
+        "Bank details (item 22)",
+        "Payments by month (items 24-25)",
+        "202401-01 / 1",  # January's payment of the sample, on Halyk's list, line 1
+        "closed",  # what the bank said of it
         recipient.case_number,
         recipient.participant.iin,
         str(approved.number),
