@@ -4,7 +4,7 @@ the items kept by a correction, the months of a recalculation's difference."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from contributions.services import refund_decide, refund_register
 from contributions.services.common import DomainError
-from payments.models import Decision, DecisionProposal, Dependant, RecipientChange
+from payments.models import Decision, DecisionProposal, Dependant, Recipient, RecipientChange
 from payments.services import (
     DependantData,
     case_document_add,
@@ -863,3 +863,100 @@ def test_the_refusals_of_a_draft_say_why(in_force, staff) -> None:
         staff["drafter"],
         {"recipient": in_force.pk, "kind": "recalculate", "amount": "42075.00"},
     )
+
+
+# --- The last survivors of the services' run (docs/testing.md, issue 17) ---------------------
+
+
+def test_the_refusals_of_an_application_word_for_word(steady, people, staff) -> None:
+    def register(iin: str = "", **items: Any) -> Any:
+        values = {"payment_type": "0702", "application_date": APPLIED, "risk_date": RISK, "loss_degree": 50} | items
+        return lambda: recipient_register(iin=iin or steady.iin, actor=staff["drafter"], **values)
+
+    assert messages(register("12345")) == ["12345 is not a valid IIN."]
+    unknown = "000101500011"  # a valid IIN nobody holds
+    assert messages(register(unknown)) == [
+        f"The IIN {unknown} is neither a participant nor known to the state registry."
+    ]
+    assert messages(register(payment_type="0799")) == ["Unknown payment type: 0799."]
+    future = timezone.localdate() + timedelta(days=1)
+    assert messages(register(application_date=future, risk_date=future)) == [
+        "The application cannot be dated in the future."
+    ]
+    assert messages(register(risk_date=APPLIED + timedelta(days=1))) == [
+        "The social risk cannot be later than the application."
+    ]
+    assert messages(
+        register(payment_type="0701", loss_degree=None, deceased_iin=steady.iin, risk_date=date(2023, 6, 10))
+    ) == ["The applicant cannot be the deceased breadwinner."]
+    recipient_register(iin=steady.iin, payment_type="0702", application_date=APPLIED, risk_date=RISK,
+                       loss_degree=50, actor=staff["drafter"])  # fmt: skip
+    case = f"0702-{Recipient.objects.get(participant__iin=steady.iin).pk:08d}"
+    assert messages(register()) == [f"{steady.iin} already has a case file of this payment type ({case})."]
+
+
+def test_an_applicant_registered_from_the_registry_keeps_every_name_and_says_so(people, staff) -> None:
+    from records.models import Participant
+
+    person = people[12]
+    assert not Participant.objects.filter(iin=person.iin).exists()
+    recipient = recipient_register(
+        iin=person.iin, payment_type="0703", application_date=APPLIED, risk_date=RISK,
+        unemployed_registered_on=RISK, actor=staff["drafter"],
+    )  # fmt: skip
+    participant = recipient.participant
+    assert (participant.last_name, participant.first_name, participant.patronymic) == (
+        person.last_name,
+        person.first_name,
+        person.patronymic,
+    )
+    created = AuditEvent.objects.get(action="participant.create", object_pk=str(participant.pk))
+    assert created.data == {"source": "state registry, on an application"}
+    assert recipient.unemployed_certificate == ""  # none given: none stored
+
+
+def test_the_dependants_of_a_breadwinner_are_counted_on_the_risk_date(widow, people, staff) -> None:
+    from payments.services import amount_for
+
+    before = amount_for(widow).as_json()
+    dependant_add(
+        recipient_id=widow.pk,
+        dependant=DependantData(people[7].iin, "Дочь", date(2016, 1, 1), "child"),
+        since=date(2023, 8, 1),  # after the death: not counted for the amount of 2023-06-10
+        reason="Свидетельство",
+        actor=staff["drafter"],
+    )
+    assert amount_for(widow).as_json() == before
+
+
+def test_a_draft_keeps_its_grounds_its_legal_basis_in_russian_and_is_audited(in_force, staff) -> None:
+    from django.utils import translation
+
+    with translation.override("en"):
+        decision = decision_draft(
+            recipient_id=in_force.pk,
+            kind="suspend",
+            actor=staff["drafter"],
+            effective_date=date(2024, 3, 1),
+            suspend_deadline=date(2024, 4, 1),
+            note="Не явился на переосвидетельствование",
+        )
+    assert decision.note == "Не явился на переосвидетельствование"
+    assert decision.legal_basis.startswith("Социальный кодекс Республики Казахстан")
+    drafted = AuditEvent.objects.get(action="decisions.draft", object_pk=str(decision.pk))
+    assert drafted.actor == staff["drafter"]
+    assert drafted.data == {"recipient": in_force.pk, "kind": "suspend", "amount": "42075.00"}
+
+
+def test_a_draft_from_a_proposal_closes_that_proposal_only(in_force, widow, staff) -> None:
+    someone_elses = DecisionProposal.objects.create(recipient=widow, kind="recalculate", reason="contributions")
+    with pytest.raises(DecisionProposal.DoesNotExist):
+        decision_draft(
+            recipient_id=in_force.pk, kind="recalculate", actor=staff["drafter"], proposal_id=someone_elses.pk
+        )
+    other_kind = DecisionProposal.objects.create(recipient=in_force, kind="terminate", reason="death")
+    chosen = DecisionProposal.objects.create(recipient=in_force, kind="recalculate", reason="contributions")
+    decision_draft(recipient_id=in_force.pk, kind="recalculate", actor=staff["drafter"], proposal_id=chosen.pk)
+    chosen.refresh_from_db()
+    other_kind.refresh_from_db()
+    assert (chosen.status, other_kind.status) == ("drafted", "open")
