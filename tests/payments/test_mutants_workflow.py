@@ -870,7 +870,8 @@ def test_the_refusals_of_a_draft_say_why(in_force, staff) -> None:
 
 def test_the_refusals_of_an_application_word_for_word(steady, people, staff) -> None:
     def register(iin: str = "", **items: Any) -> Any:
-        values = {"payment_type": "0702", "application_date": APPLIED, "risk_date": RISK, "loss_degree": 50} | items
+        values: dict[str, Any] = {"payment_type": "0702", "application_date": APPLIED, "risk_date": RISK}
+        values |= {"loss_degree": 50} | items
         return lambda: recipient_register(iin=iin or steady.iin, actor=staff["drafter"], **values)
 
     assert messages(register("12345")) == ["12345 is not a valid IIN."]
