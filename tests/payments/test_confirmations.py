@@ -274,3 +274,35 @@ def test_two_payments_on_one_list_give_the_checksum_the_run_computed(released, s
     text = "\n".join(f"{p.line};{p.recipient.participant.iin};{p.iban};{p.net:.2f}" for p in rows)
     assert payment_list.checksum == hashlib.sha256(text.encode()).hexdigest()
     assert len(list_csv(payment_list).decode("utf-8-sig").split("\r\n")) == 5  # header, 2 lines, footer, end
+
+
+def test_a_line_too_wide_is_reported_and_the_lines_after_it_are_taken(released, paid_to, staff):
+    iin = paid_to.participant.iin
+    result = confirmation_take_in(
+        raw=confirmation(
+            "202401-01;1;x;1;credited;;extra",
+            f"202401-01;1;{iin};61 284,27;credited;",  # spaces in an amount, as a spreadsheet writes it
+        ),
+        file_name="wide.csv",
+        actor=staff["drafter"],
+    )
+    assert result.problems == [{"line": 2, "message": "7 cells, the header has 6."}]
+    assert result.file.credited == 1
+    taken = AuditEvent.objects.get(action="payments.confirmation_taken")
+    assert (taken.object_pk, taken.actor) == (str(result.file.pk), staff["drafter"])
+    assert taken.data == {"list": "202401-01", "credited": 1, "returned": 0, "problems": 1}
+
+
+def test_an_amount_that_is_no_number_is_not_the_payments(released, paid_to, staff):
+    iin = paid_to.participant.iin
+    result = confirmation_take_in(
+        raw=confirmation(
+            f"202401-01;1;{iin};Infinity;credited;",
+            f"202401-01;1;{iin};sNaN;credited;",  # a signalling NaN cannot even be compared
+            f"202401-01;1;{iin};61284,27 KZT;credited;",
+        ),
+        file_name="odd.csv",
+        actor=staff["drafter"],
+    )
+    assert [p["message"] for p in result.problems] == ["The amount is not the 61284.27 of line 1."] * 3
+    assert not ConfirmationLine.objects.exists()

@@ -470,3 +470,15 @@ def test_beat_says_why_it_did_not_start_and_tries_again(in_force, settings, capl
     PaymentRun.objects.create(month=date(2023, 12, 1))  # an earlier run not released
     assert not start_scheduled_run(today=date(2024, 1, 5))
     assert "the run for 2024-01 was not started: The run for 12.2023 is not released yet" in caplog.text
+
+
+def test_a_rebuild_from_a_stale_page_changes_nothing_and_a_rebuild_keeps_its_reason(paid_to, staff):
+    from records.approval import StalePage
+
+    run = build(JAN, staff)
+    with pytest.raises(StalePage):
+        run_rebuild(run_id=run.pk, actor=staff["verifier"], version=run.version + 1, reason="IBAN")
+    assert PaymentRun.objects.get(pk=run.pk).state == RunState.BUILT
+    run_rebuild(run_id=run.pk, actor=staff["verifier"], version=run.version, reason="IBAN corrected")
+    step = PaymentRun.objects.get(pk=run.pk).approval_steps().get()
+    assert (step.step, step.actor, step.reason) == ("rebuild", staff["verifier"], "IBAN corrected")
