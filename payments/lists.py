@@ -144,6 +144,12 @@ def list_xlsx(payment_list: PaymentList) -> bytes:
     return table_xlsx(payment_list.number, _columns(), [_cells(row) for row in rows], cut=_footer(payment_list))
 
 
+def _one_line(text: str) -> str:
+    """A name as one line of the message: a line break in it would start a field of its own
+    (``:32B:`` with another amount); every run of white space becomes one space."""
+    return " ".join(text.split()).upper()
+
+
 def _amount(value: Decimal) -> str:
     return f"{value:.2f}".replace(".", ",")
 
@@ -186,9 +192,9 @@ def list_mt102(payment_list: PaymentList, *, value_date: date) -> bytes:
             f":21:{row.line}",
             f":32B:KZT{_amount(row.net)}",
             f":59:{row.iban}",
-            f":70:/FM/{row.last_name.upper()}",
-            f"/NM/{row.first_name.upper()}",
-            f"/FT/{row.patronymic.upper()}",
+            f":70:/FM/{_one_line(row.last_name)}",
+            f"/NM/{_one_line(row.first_name)}",
+            f"/FT/{_one_line(row.patronymic)}",
             f"/DT/{row.birth_date:%Y%m%d}",
             f"/IDN/{row.iin}",
             f"/PERIOD/{period}",

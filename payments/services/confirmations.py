@@ -9,11 +9,13 @@ The file is CSV (UTF-8, ``;``) with a header::
     202401-01;1;850615300012;61284,27;credited;
     202401-01;2;791028302728;45020,25;not_credited;account closed
 
-A file that cannot be read as such (not UTF-8, no such header, another list in the same file, a
-list not released) is refused as a whole, with the place. A line that names no payment of the
-list, does not match it (IIN, amount) or repeats one already confirmed is reported with its
-line number and not taken; the other lines are. A payment not credited becomes a return (paid
-again once the account is corrected).
+A file that cannot be read as such (not UTF-8, a cell too long, no such header, another list in
+the same file, a list not released) is refused as a whole, with the place. A line that names no
+payment of the list, does not match it (IIN, amount) or repeats one already confirmed is
+reported with its line in the file (blank lines counted) and not taken; the other lines are.
+The first ``MAX_PROBLEMS`` problems are listed, the others counted. A payment not credited
+becomes a return (paid again once the account is corrected). A file kept whose reading failed
+is read when the same bytes come again.
 """
 
 from __future__ import annotations
@@ -45,6 +47,9 @@ from records.services import Actor, audit_record, with_history_context
 HEADER = ["list", "line", "iin", "amount", "status", "reason"]
 CREDITED = {"credited": True, "1": True, "not_credited": False, "0": False}
 MAX_BYTES = 50 * 1024 * 1024
+# Lines with problems listed one by one; past it, one more entry counts them (a 50 MB file of
+# bad lines would otherwise be a million entries on every page and answer that shows it).
+MAX_PROBLEMS = 1000
 
 
 @dataclass
@@ -54,7 +59,10 @@ class ConfirmationResult:
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _problem(line: int | None, message: str) -> dict[str, Any]:
+Problem = dict[str, Any]
+
+
+def _problem(line: int | None, message: str) -> Problem:
     return {"line": line, "message": message}
 
 
@@ -63,7 +71,8 @@ def _store(*, raw: bytes, file_name: str, actor: User) -> tuple[ConfirmationFile
     digest = hashlib.sha256(raw).hexdigest()
     existing = ConfirmationFile.objects.filter(sha256=digest).defer("raw").first()
     if existing is not None:
-        return existing, True
+        # Kept but never read (the reading failed): the same bytes again are read now.
+        return existing, existing.state != ConfirmationState.RECEIVED
     try:
         with transaction.atomic():
             stored = ConfirmationFile.objects.create(
@@ -86,22 +95,45 @@ def _amount(text: str) -> Decimal | None:
     return value if value.is_finite() else None
 
 
-def _read(raw: bytes) -> tuple[list[list[str]] | None, str]:
-    """The data rows, or ``None`` and why the file cannot be read at all."""
+Row = tuple[int, list[str]]  # the line of the file the row starts on, and its cells
+
+
+class Unreadable(Exception):
+    """The file cannot be read at all: ``problem`` says where and why."""
+
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.problem = _problem(line, message)
+
+
+def _read(raw: bytes) -> list[Row]:
+    """The data rows with the line of the file each starts on (blank lines skipped, but
+    counted); ``Unreadable`` when the file cannot be read at all."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        return None, _("The file is not UTF-8 text (byte %(at)s).") % {"at": exc.start + 1}
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
-    rows = [row for row in rows if any(cell.strip() for cell in row)]
-    if not rows or [cell.strip().lower() for cell in rows[0]] != HEADER:
-        return None, _("Line 1: the header must be %(header)s.") % {"header": ";".join(HEADER)}
+        raise Unreadable(None, _("The file is not UTF-8 text (byte %(at)s).") % {"at": exc.start + 1}) from exc
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=";")
+    rows: list[Row] = []
+    start = 1
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((start, row))
+            start = reader.line_num + 1
+    except csv.Error as exc:  # a cell longer than the csv module takes (128 KB)
+        raise Unreadable(start, _("Line %(line)s cannot be read: a cell is too long.") % {"line": start}) from exc
+    if not rows or [cell.strip().lower() for cell in rows[0][1]] != HEADER:
+        line = rows[0][0] if rows else 1
+        raise Unreadable(
+            line, _("Line %(line)s: the header must be %(header)s.") % {"line": line, "header": ";".join(HEADER)}
+        )
     if len(rows) == 1:
-        return None, _("The file has no lines after its header.")
-    return rows[1:], ""
+        raise Unreadable(None, _("The file has no lines after its header."))
+    return rows[1:]
 
 
-def _refuse(stored: ConfirmationFile, problems: list[dict[str, Any]], actor: User) -> ConfirmationResult:
+def _refuse(stored: ConfirmationFile, problems: list[Problem], actor: User) -> ConfirmationResult:
     ConfirmationFile.objects.filter(pk=stored.pk).update(state=ConfirmationState.REFUSED, problems=problems)
     stored.state, stored.problems = ConfirmationState.REFUSED, problems
     audit_record(
@@ -124,25 +156,29 @@ def confirmation_take_in(*, raw: bytes, file_name: str, actor: User) -> Confirma
         return ConfirmationResult(stored, duplicate=True, problems=list(stored.problems))
     with transaction.atomic():
         stored = ConfirmationFile.objects.select_for_update().defer("raw").get(pk=stored.pk)
-        if stored.state != ConfirmationState.RECEIVED:  # taken in by a retry already
-            return ConfirmationResult(stored, problems=list(stored.problems))
-        rows, why = _read(raw)
-        if rows is None:
-            return _refuse(stored, [_problem(None, why)], actor)
-        numbers = {row[0].strip() for row in rows if row}
-        if len(numbers) != 1:
+        if stored.state != ConfirmationState.RECEIVED:  # the same bytes, read meanwhile by another request
+            return ConfirmationResult(stored, duplicate=True, problems=list(stored.problems))
+        try:
+            rows = _read(raw)
+        except Unreadable as exc:
+            return _refuse(stored, [exc.problem], actor)
+        first_line, first = rows[0]
+        number = first[0].strip()
+        other = next((line for line, cells in rows if cells[0].strip() != number), None)
+        if other is not None:
             return _refuse(
-                stored, [_problem(None, _("A file confirms one payment list: this one names several."))], actor
+                stored, [_problem(other, _("A file confirms one payment list: this one names several."))], actor
             )
-        number = numbers.pop()
         payment_list = PaymentList.objects.select_related("run").filter(number=number).first()
         if payment_list is None:
             return _refuse(
-                stored, [_problem(2, _("Unknown payment list: %(number)s.") % {"number": number[:30]})], actor
+                stored,
+                [_problem(first_line, _("Unknown payment list: %(number)s.") % {"number": number[:30]})],
+                actor,
             )
         if payment_list.run.state != RunState.RELEASED:
             message = _("Payment list %(number)s was not released to the banks.") % {"number": number}
-            return _refuse(stored, [_problem(2, message)], actor)
+            return _refuse(stored, [_problem(first_line, message)], actor)
         return _take_lines(stored, payment_list, rows, actor)
 
 
@@ -168,7 +204,7 @@ def _line_problem(cells: list[str], payment: Payment | None, number: str, repeat
 
 
 def _take_lines(
-    stored: ConfirmationFile, payment_list: PaymentList, rows: list[list[str]], actor: User
+    stored: ConfirmationFile, payment_list: PaymentList, rows: list[Row], actor: User
 ) -> ConfirmationResult:
     PaymentList.objects.select_for_update().filter(pk=payment_list.pk).first()  # one file of a list at a time
     payments = {
@@ -178,11 +214,14 @@ def _take_lines(
     confirmed = set(
         ConfirmationLine.objects.filter(payment__payment_list=payment_list).values_list("payment__line", flat=True)
     )
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    problem_count = 0
     lines: list[ConfirmationLine] = []
-    for index, row in enumerate(rows, start=2):
+    for index, row in rows:
         if len(row) > len(HEADER):
-            problems.append(_problem(index, _("%(count)s cells, the header has 6.") % {"count": len(row)}))
+            problem_count += 1
+            if problem_count <= MAX_PROBLEMS:
+                problems.append(_problem(index, _("%(count)s cells, the header has 6.") % {"count": len(row)}))
             continue
         cells = [cell.strip() for cell in row] + [""] * (len(HEADER) - len(row))
         line_text = cells[1]
@@ -190,12 +229,17 @@ def _take_lines(
         payment = payments.get(line) if line is not None else None
         problem = _line_problem(cells, payment, payment_list.number, line in confirmed)
         if problem is not None or payment is None or line is None:
-            problems.append(_problem(index, problem or ""))
+            problem_count += 1
+            if problem_count <= MAX_PROBLEMS:
+                problems.append(_problem(index, problem or ""))
             continue
         confirmed.add(line)
         credited = CREDITED[cells[4].lower()]
         reason = "" if credited else cells[5][:300]
         lines.append(ConfirmationLine(file=stored, line_no=index, payment=payment, credited=credited, reason=reason))
+    if problem_count > MAX_PROBLEMS:
+        message = _("%(count)s lines have problems in all: the first %(shown)s are listed.")
+        problems.append(_problem(None, message % {"count": problem_count, "shown": MAX_PROBLEMS}))
     ConfirmationLine.objects.bulk_create(lines)
     returns = [
         PaymentReturn(payment_id=line.payment_id, line=line, reason=line.reason) for line in lines if not line.credited
@@ -215,6 +259,6 @@ def _take_lines(
         action="payments.confirmation_taken",
         obj=stored,
         data={"list": payment_list.number, "credited": credited_count, "returned": len(returns)}
-        | {"problems": len(problems)},
+        | {"problems": problem_count},
     )
     return ConfirmationResult(stored, problems=problems)

@@ -17,6 +17,7 @@ Progress is written by a connection of its own, so the run's page shows it while
 from __future__ import annotations
 
 import logging
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
@@ -80,6 +81,7 @@ WITHHOLDING = {
 }
 # Two keys of pg_advisory_xact_lock: this one and the run's id.
 _LOCK_CLASS = 7013
+_MONTH_TEXT = re.compile(r"[0-9]{4}-[0-9]{2}")  # YYYY-MM in ASCII digits (int() reads any script's)
 
 
 class RunBusy(DomainError):
@@ -631,6 +633,9 @@ def run_start(*, month: date, actor: Actor | User) -> tuple[PaymentRun, bool]:
     A second start for the same month creates nothing."""
     if month.day != 1:
         raise DomainError(_("A run is for a month: give its first day."))
+    if month > timezone.localdate():
+        # A run for a later month would stop every run before it (runs go month after month).
+        raise DomainError(_("%(month)s has not begun: its run cannot be started yet.") % {"month": f"{month:%m.%Y}"})
     who = actor if isinstance(actor, Actor) else Actor.of(actor)
     if who.user is not None and not who.user.has_perm("payments.add_paymentrun"):
         raise PermissionDenied
@@ -666,10 +671,12 @@ def run_approve(*, run_id: int, actor: User, version: int | None = None) -> Paym
 
 
 def month_of(text: str) -> date:
-    """``YYYY-MM`` as the month's first day; a clear error for anything else."""
+    """``YYYY-MM`` (ASCII digits only) as the month's first day; a clear error for anything
+    else."""
     try:
-        year, month = (int(part) for part in text.split("-"))
-        return date(year, month, 1)
+        if not _MONTH_TEXT.fullmatch(text):
+            raise ValueError(text)
+        return date(int(text[:4]), int(text[5:]), 1)
     except (ValueError, TypeError) as exc:
         raise DomainError(_("A month is written YYYY-MM, e.g. 2026-12: %(value)s.") % {"value": text[:20]}) from exc
 

@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -78,6 +78,15 @@ def _staff(request: HttpRequest) -> User:
 def _words(exc: Exception) -> str:
     found = getattr(exc, "messages", None) or [str(exc)]
     return " ".join(str(message) for message in found if str(message))
+
+
+def _form_errors(form: Any) -> str:
+    """Every error of a form, each with its field's label."""
+    return " ".join(
+        str(message) if name == "__all__" else f"{form[name].label}: {message}"
+        for name, errors in form.errors.items()
+        for message in errors
+    )
 
 
 def _run(month: str) -> PaymentRun:
@@ -159,7 +168,9 @@ def payment_run_step(request: HttpRequest, month: str, step: str) -> HttpRespons
     form = RunStepForm(request.POST)
     back = redirect("payment_run_detail", month=f"{run.month:%Y-%m}")
     if not form.is_valid():
-        messages.error(request, _("The page sent was incomplete: nothing was changed."))
+        messages.error(
+            request, _("The page sent was incomplete: nothing was changed. %(errors)s") % {"errors": _form_errors(form)}
+        )
         return back
     version = form.cleaned_data["version"]
     try:
@@ -282,9 +293,13 @@ def payment_returns(request: HttpRequest) -> HttpResponse:
 # --- The standard's work lists --------------------------------------------------------------
 
 
-def _work_filters(request: HttpRequest) -> tuple[WorkListFilterForm, dict[str, Any]]:
+def _work_filters(request: HttpRequest) -> tuple[WorkListFilterForm, dict[str, Any] | None]:
+    """The form and what it selects; ``None`` when a filter is wrong (then nobody is shown or
+    exported: a filter mistyped never widens the list to everyone)."""
     form = WorkListFilterForm(request.GET or None)
-    selection = form.cleaned_data if form.is_valid() else {}
+    if form.is_bound and not form.is_valid():
+        return form, None
+    selection = form.cleaned_data if form.is_bound else {}
     return form, {k: v for k, v in selection.items() if v}
 
 
@@ -318,13 +333,17 @@ def work_list(request: HttpRequest, kind: str) -> HttpResponse:
     if kind not in WORK_TITLES:
         raise Http404
     form, selection = _work_filters(request)
+    if selection is None:
+        context = {"form": form, "rows": [], "kind": kind, "title": WORK_TITLES[kind]}
+        return render(request, "payments/runs/work_list.html", context, status=400)
     rows = _work_rows(kind, selection)
     view = "work_unpaid" if kind == "unpaid" else "work_reported_dead"
     log_access(
         request,
         kind=AccessLog.Kind.SEARCH,
         view=view,
-        query={"filters": {k: str(v) for k, v in selection.items()}, **shown_iins(r.iin for r in rows)},
+        # The page shows every row: every person in it is logged, as for the export.
+        query={"filters": {k: str(v) for k, v in selection.items()}, **shown_iins((r.iin for r in rows), limit=None)},
         row_count=len(rows),
     )
     context = {"form": form, "rows": rows, "kind": kind, "title": WORK_TITLES[kind]}
@@ -336,7 +355,9 @@ def work_list(request: HttpRequest, kind: str) -> HttpResponse:
 def work_list_export(request: HttpRequest, kind: str, fmt: str) -> HttpResponse:
     if kind not in WORK_TITLES or fmt not in CONTENT_TYPES:
         raise Http404
-    _form, selection = _work_filters(request)
+    form, selection = _work_filters(request)
+    if selection is None:
+        return HttpResponseBadRequest(_form_errors(form), content_type="text/plain; charset=utf-8")
     rows = _work_rows(kind, selection)
     cells = [_work_cells(kind, row) for row in rows]
     columns = _work_columns(kind)
