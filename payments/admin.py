@@ -212,6 +212,8 @@ class BankAdmin(AdminGuardMixin, LoggedExportMixin, admin.ModelAdmin):  # type: 
 
     list_display = ["bic", "name", "iban_code"]
     search_fields = ["=bic", "name"]
+    # The bank's API accounts: the only machine accounts that may confirm its payment lists.
+    filter_horizontal = ["confirmers"]
 
 
 class BankAccountResource(OfRecipientResource):

@@ -108,6 +108,11 @@ _SPECIALIST = (
     Grant("payments.view_payment", ("2024/9/2", "2024/10/2", "2019/3/2"), "see each recipient's payments"),
     Grant("payments.view_paymentitem", ("2024/9/2", "2024/10/2", "2019/3/2"), "see arrears and payments made again"),
     Grant("payments.add_confirmationfile", ("2024/9/2", "2024/10/2", "2019/3/2"), "take in the banks' confirmations"),
+    Grant(
+        "payments.confirm_any_list",
+        ("2024/9/2", "2024/10/2", "2019/3/2"),
+        "take in a confirmation on behalf of any bank (a bank's own account confirms only its lists)",
+    ),
     Grant("payments.view_confirmationfile", ("2024/9/2", "2024/10/2", "2019/3/2"), "see what the banks confirmed"),
     Grant("payments.view_confirmationline", ("2024/9/2", "2024/10/2", "2019/3/2"), "see each confirmed payment"),
     Grant("payments.view_paymentreturn", ("2024/9/2", "2024/10/2", "2019/3/2"), "pay returned payments again"),

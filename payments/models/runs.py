@@ -54,6 +54,15 @@ class Bank(models.Model):
     bic = models.CharField(_("BIC"), max_length=11, primary_key=True)
     name = models.CharField(_("name"), max_length=200)
     iban_code = models.CharField(_("bank code in the IBAN"), max_length=3, unique=True)
+    # The API accounts of the bank: the only accounts, besides staff who may take in any bank's
+    # confirmation, that may confirm its payment lists (a false "credited" from another bank
+    # would leave a recipient unpaid and never paid again).
+    confirmers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="confirming_banks",
+        verbose_name=_("API accounts that confirm its lists"),
+    )
 
     class Meta:
         verbose_name = _("bank")
@@ -440,6 +449,7 @@ class ConfirmationFile(models.Model):
         verbose_name = _("bank confirmation file")
         verbose_name_plural = _("bank confirmation files")
         ordering = ["-received_at", "-id"]
+        permissions = [("confirm_any_list", _("Can take in the confirmation of any bank's payment list"))]
 
     def __str__(self) -> str:
         return self.file_name

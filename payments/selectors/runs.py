@@ -195,7 +195,12 @@ def _reported_dead(payment_type: str, status: str) -> QuerySet[Recipient]:
     return _in_payment(payment_type, status).filter(participant__death_date__isnull=False)
 
 
-def unpaid_recipients(*, payment_type: str = "", status: str = "", limit: int = 5000) -> list[WorkRow]:
+# A work list shows and exports at most this many rows, and says so when there are more (the
+# filters narrow it).
+WORK_LIST_LIMIT = 5000
+
+
+def unpaid_recipients(*, payment_type: str = "", status: str = "", limit: int = WORK_LIST_LIMIT) -> list[WorkRow]:
     """The standard's work list: recipients with a decision in force who have not received a
     payment for three months or more (counted to the latest released run), with why: the last
     payment held back (and the reason), returned by the bank (and the reason), or the payment
@@ -227,7 +232,7 @@ def unpaid_recipients(*, payment_type: str = "", status: str = "", limit: int = 
     return rows
 
 
-def reported_dead(*, payment_type: str = "", status: str = "", limit: int = 5000) -> list[WorkRow]:
+def reported_dead(*, payment_type: str = "", status: str = "", limit: int = WORK_LIST_LIMIT) -> list[WorkRow]:
     """The standard's work list: recipients whom the state registry reports dead while a
     decision is in force, with what was paid for the months after the month of death (recorded
     for recovery) and whether a termination is proposed."""

@@ -169,17 +169,28 @@ def confirmation_take_in(*, raw: bytes, file_name: str, actor: User) -> Confirma
             return _refuse(
                 stored, [_problem(other, _("A file confirms one payment list: this one names several."))], actor
             )
-        payment_list = PaymentList.objects.select_related("run").filter(number=number).first()
+        payment_list = PaymentList.objects.select_related("run", "bank").filter(number=number).first()
         if payment_list is None:
             return _refuse(
                 stored,
                 [_problem(first_line, _("Unknown payment list: %(number)s.") % {"number": number[:30]})],
                 actor,
             )
+        if not _may_confirm(actor, payment_list):
+            message = _("This account does not confirm the lists of bank %(bank)s.") % {"bank": payment_list.bank_id}
+            return _refuse(stored, [_problem(first_line, message)], actor)
         if payment_list.run.state != RunState.RELEASED:
             message = _("Payment list %(number)s was not released to the banks.") % {"number": number}
             return _refuse(stored, [_problem(first_line, message)], actor)
         return _take_lines(stored, payment_list, rows, actor)
+
+
+def _may_confirm(actor: User, payment_list: PaymentList) -> bool:
+    """Staff who take in any bank's confirmation, or an account of the list's own bank
+    (``Bank.confirmers``): a bank's system never confirms another bank's list."""
+    if actor.has_perm("payments.confirm_any_list"):
+        return True
+    return payment_list.bank.confirmers.filter(pk=actor.pk).exists()
 
 
 def _line_problem(cells: list[str], payment: Payment | None, number: str, repeated: bool) -> str | None:

@@ -28,6 +28,7 @@ from payments.forms.runs import BankAccountForm, ConfirmationUploadForm, RunStar
 from payments.lists import ListMismatch, PayerNotConfigured, list_csv, list_mt102, list_rows, list_xlsx
 from payments.models import ConfirmationFile, PaymentList, PaymentRun, Recipient, RunState
 from payments.selectors.runs import (
+    WORK_LIST_LIMIT,
     held_back_payments,
     recoveries_page,
     reported_dead,
@@ -346,7 +347,13 @@ def work_list(request: HttpRequest, kind: str) -> HttpResponse:
         query={"filters": {k: str(v) for k, v in selection.items()}, **shown_iins((r.iin for r in rows), limit=None)},
         row_count=len(rows),
     )
-    context = {"form": form, "rows": rows, "kind": kind, "title": WORK_TITLES[kind]}
+    context = {
+        "form": form,
+        "rows": rows,
+        "kind": kind,
+        "title": WORK_TITLES[kind],
+        "limit": WORK_LIST_LIMIT if len(rows) >= WORK_LIST_LIMIT else None,
+    }
     return render(request, "payments/runs/work_list.html", context)
 
 

@@ -9,16 +9,25 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from payments.models import ConfirmationFile, PaymentReturn
+from payments.models import Bank, ConfirmationFile, ConfirmationLine, PaymentReturn
 from tests.payments.conftest import build, release
 from tests.payments.test_runs import JAN
 
 
+def api_account(make_user, username: str, bic: str | None) -> APIClient:
+    """An API account of the bank ``bic`` (none: an account no bank names)."""
+    user = make_user("api_client", username=username)
+    if bic is not None:
+        Bank.objects.get(bic=bic).confirmers.add(user)
+    client = APIClient(HTTP_ACCEPT_LANGUAGE="en")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client
+
+
 @pytest.fixture
 def bank(make_user):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=make_user('api_client')).key}")
-    return client
+    """Halyk's system: the January list is on Halyk."""
+    return api_account(make_user, "halyk-api", "HSBKKZKX")
 
 
 @pytest.fixture
@@ -72,3 +81,20 @@ def test_staff_without_the_permission_and_strangers_are_refused(released, make_u
     assert auditor.post(reverse("api_payment_confirmations"), {"file": raw}, format="multipart").status_code == 403
     assert APIClient().get(reverse("api_payment_run", args=["2024-01"])).status_code == 401
     assert not ConfirmationFile.objects.exists()
+
+
+@pytest.mark.parametrize("bic", ["KCJBKZKX", None])
+def test_a_bank_never_confirms_another_banks_list(make_user, released, paid_to, bic):
+    """A false "credited" from another bank's system would leave the recipient unpaid for good:
+    the file is kept and refused, with the place, and nothing is taken."""
+    other = api_account(make_user, "other-api", bic)
+    raw = f"list;line;iin;amount;status;reason\n202401-01;1;{paid_to.participant.iin};61284.27;credited;\n"
+    response = other.post(
+        reverse("api_payment_confirmations"), {"file": SimpleUploadedFile("c.csv", raw.encode())}, format="multipart"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["problems"] == [
+        {"line": 2, "message": "This account does not confirm the lists of bank HSBKKZKX."}
+    ]
+    assert ConfirmationFile.objects.get().state == "refused"
+    assert not ConfirmationLine.objects.exists()

@@ -153,6 +153,11 @@ def test_the_work_lists_and_their_counts_on_the_heads_home_page(paid_to, staff):
     Participant.objects.filter(pk=paid_to.participant_id).update(death_date=date(2024, 2, 10))
     dead = head.get(reverse("work_list", args=["reported_dead"])).content.decode()
     assert paid_to.participant.iin in dead
+    assert 'id="work-list-limit"' not in dead
+    with pytest.MonkeyPatch.context() as patch:  # a list as long as the page shows says it stops there
+        patch.setattr("payments.views.runs.WORK_LIST_LIMIT", 1)
+        full = head.get(reverse("work_list", args=["reported_dead"])).content.decode()
+    assert "Only the first 1 are shown and exported" in full
     home = head.get(reverse("home")).content.decode()
     assert 'id="count-unpaid">1<' in home
     assert 'id="count-dead">1<' in home
