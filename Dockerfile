@@ -52,6 +52,7 @@ RUN --mount=type=bind,target=/context \
 # satisfy the production settings' start-up checks for this one command; they are not kept
 # in the image (RUN-local variables, not ENV) and no database is contacted.
 RUN DJANGO_SECRET_KEY="build-only-collectstatic-key-9f3Kq2Lx7Vb1Zt5Nw8Rc4Hy6Jm0Pd" \
+    AUDIT_CHAIN_KEY="build-only-audit-chain-key-4Tg8Wm2Qz6Xc" \
     DJANGO_ALLOWED_HOSTS="localhost" \
     DATABASE_URL="postgres://build:build@localhost:5432/build" \
     CELERY_BROKER_URL="redis://localhost:6379/0" \

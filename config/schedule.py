@@ -52,4 +52,11 @@ PERIODIC_TASKS = [
         task="payments.start_runs",
         crontab={"minute": "41"},
     ),
+    # Nightly: check the audit trail's hash chains and write their heads to the log, a copy of
+    # them outside the database (records.audit_chain).
+    PeriodicSpec(
+        name="records.verify_audit_log (nightly)",
+        task="records.verify_audit_log",
+        crontab={"minute": "23", "hour": "2"},
+    ),
 ]

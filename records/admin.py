@@ -26,6 +26,7 @@ from records.models import (
     HISTORY_EVENT_LABELS,
     AccessLog,
     ApprovalStep,
+    AuditChainHead,
     AuditEvent,
     CalendarDay,
     Participant,
@@ -180,6 +181,14 @@ class CalendarDayAdmin(AdminGuardMixin, OwnerImportMixin, LoggedExportMixin, adm
 class AuditEventAdmin(ReadOnlyAdmin):
     list_display = ["created_at", "actor_label", "action", "content_type", "object_pk"]
     list_filter = ["action"]
+
+
+@admin.register(AuditChainHead)
+class AuditChainHeadAdmin(ReadOnlyAdmin):
+    """The last link of each chain of the audit trail (``records.audit_chain``): what
+    ``verify_audit_log`` checks the chain's end against."""
+
+    list_display = ["chain", "seq", "hash"]
 
 
 @admin.register(ApprovalStep)

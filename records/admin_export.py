@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import FieldDoesNotExist
 from django.db.models import Model, QuerySet
@@ -27,6 +28,7 @@ from import_export.results import Result, RowResult
 from records.access import log_access, shown_iins
 from records.export_formats import EXPORT_FORMATS
 from records.models import AccessLog, Participant
+from records.selectors import record_trail
 from records.services import Actor, audit_record
 
 NUL = "\x00"
@@ -78,6 +80,16 @@ class AdminGuardMixin:
         for pattern in urls:
             pattern.callback = without_nul(pattern.callback)
         return urls
+
+    # A record's history page is its whole trail (issue 19): row history, domain events and
+    # approval steps above what was done to it in the admin (Django's own history).
+    object_history_template: ClassVar[Any] = "admin/record_trail.html"
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: dict[str, Any] | None = None) -> Any:
+        obj = self.get_object(request, unquote(object_id))  # type: ignore[attr-defined]
+        if obj is not None and self.has_view_or_change_permission(request, obj):  # type: ignore[attr-defined]
+            extra_context = {**(extra_context or {}), "trail": record_trail(obj)}
+        return super().history_view(request, object_id, extra_context)  # type: ignore[misc]
 
     def get_search_results(self, request: HttpRequest, queryset: QuerySet[Any], search_term: str) -> Any:
         # Also reached from the site's autocomplete view, which no model admin URL wraps.

@@ -8,11 +8,14 @@ class RecordsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
         from django.db.models.signals import post_migrate
 
         from records.admin import register_history_models
+        from records.audit_chain import install_key
 
         register_history_models()
+        connection_created.connect(install_key, dispatch_uid="records.audit_chain_key")
         post_migrate.connect(_seed_calendar_if_empty, sender=self, dispatch_uid="records.seed_calendar")
 
 

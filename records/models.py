@@ -298,6 +298,11 @@ class AuditEvent(models.Model):
     object_pk = models.CharField(_("object"), max_length=64, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    # The hash chain (records.audit_chain): sealed by a database trigger when the transaction
+    # commits; the database refuses every later change.
+    chain_seq = models.BigIntegerField(_("place in the chain"), null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(_("hash of the one before"), max_length=64, blank=True, editable=False, db_default="")
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False, db_default="")
 
     class Meta:
         verbose_name = _("audit event")
@@ -364,6 +369,11 @@ class AccessLog(models.Model):
     query = models.JSONField(_("query or filters"), default=dict, blank=True)
     row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The hash chain (records.audit_chain): sealed by a database trigger when the transaction
+    # commits; the database refuses every later change.
+    chain_seq = models.BigIntegerField(_("place in the chain"), null=True, blank=True, unique=True, editable=False)
+    prev_hash = models.CharField(_("hash of the one before"), max_length=64, blank=True, editable=False, db_default="")
+    hash = models.CharField(_("hash"), max_length=64, blank=True, editable=False, db_default="")
 
     class Meta:
         verbose_name = _("access log entry")
@@ -382,6 +392,24 @@ class AccessLog(models.Model):
     def __str__(self) -> str:
         who = self.user.get_username() if self.user is not None else self.actor_label
         return f"{timezone.localtime(self.at):%Y-%m-%d %H:%M} {who}: {self.get_kind_display()}, {view_label(self.view)}"
+
+
+class AuditChainHead(models.Model):
+    """The last link of each hash chain (``records.audit_chain``): its place, its hash, and a
+    MAC of both. Events deleted from the end of a chain leave the head pointing past the last
+    one; a head moved back to an earlier event has a MAC only the key's holder could write."""
+
+    chain = models.CharField(_("chain"), max_length=30, primary_key=True)
+    seq = models.BigIntegerField(_("last place"), default=0)
+    hash = models.CharField(_("last hash"), max_length=64, blank=True)
+    mac = models.CharField(_("MAC"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("audit chain head")
+        verbose_name_plural = _("audit chain heads")
+
+    def __str__(self) -> str:
+        return f"{self.chain} #{self.seq}"
 
 
 class WorkerHeartbeat(models.Model):

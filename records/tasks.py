@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import shared_task
 from django.utils import timezone
 
+from records.audit_chain import verify
 from records.registry import registry_sweep_loads
 from records.services import Actor, calendar_refresh_from_package
 
@@ -26,3 +29,9 @@ def refresh_calendar_task(years: list[int] | None = None) -> dict[str, int]:
 def sweep_registry_loads_task() -> int:
     """Apply registry snapshots stored but never applied (scheduled every five minutes)."""
     return registry_sweep_loads(actor=Actor(label="task:records.sweep_registry_loads"))
+
+
+@shared_task(name="records.verify_audit_log", acks_late=True, max_retries=0)
+def verify_audit_log_task() -> list[dict[str, Any]]:
+    """Nightly: both chains checked, their heads logged (``records.audit_chain.verify``)."""
+    return [report.as_dict() for report in verify()]

@@ -29,6 +29,25 @@ def broker_url_for_this_process() -> str:
     return f"redis://127.0.0.1:{os.environ['REDIS_PORT']}/{db}"
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The database refuses ``TRUNCATE`` of the audit trail (records.audit_chain), and so the
+    flush that empties the database after a test that commits (``transaction=True``). A test
+    database is the one place it may be emptied: the flush runs with the session's triggers
+    off (``session_replication_role = replica``; the test role is a superuser)."""
+    from django.db.backends.postgresql.operations import DatabaseOperations
+
+    if getattr(DatabaseOperations.sql_flush, "flushes_the_audit_trail", False):
+        return
+    original = DatabaseOperations.sql_flush
+
+    def sql_flush(self: DatabaseOperations, style: Any, tables: Any, **kwargs: Any) -> list[str]:
+        statements = original(self, style, tables, **kwargs)
+        return ["SET LOCAL session_replication_role = replica", *statements] if statements else statements
+
+    sql_flush.flushes_the_audit_trail = True  # type: ignore[attr-defined]
+    DatabaseOperations.sql_flush = sql_flush  # type: ignore[method-assign,assignment]
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _separate_broker_per_xdist_worker() -> None:
     if not os.environ.get("REDIS_PORT"):

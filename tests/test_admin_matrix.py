@@ -39,7 +39,7 @@ EXPECTED_WRITES = {
 
 WRITE_KINDS = {"add", "change", "delete", "import"}
 # Tables the walk may change: reads are logged, sign-ins are recorded.
-CHANGED_BY_READS = {"records_accesslog", "django_session"}
+CHANGED_BY_READS = {"records_accesslog", "records_auditchainhead", "django_session"}
 
 
 def permissions_of(actor: str) -> frozenset[str]:

@@ -245,6 +245,11 @@ PAYMENT_RUN_DAY = env.int("PAYMENT_RUN_DAY", default=20)
 # published (reference.md §2.2: UNVERIFIED): the tag is written only when one is configured.
 PAYMENTS_PAYER_ACCOUNT = env.str("PAYMENTS_PAYER_ACCOUNT", default="")
 PAYMENTS_PAYOUT_KNP = env.str("PAYMENTS_PAYOUT_KNP", default="")
+# The key of the audit trail's hash chains (records.audit_chain): events whose hash was not made
+# with it are found by ``manage.py verify_audit_log``. Kept apart from the database (whoever can
+# write the tables must not hold it) and never changed (a new key cannot check older events).
+# Production requires its own; elsewhere the secret key stands in.
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY", default="")
 CELERY_ENABLE_UTC = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True

@@ -14,6 +14,9 @@ DEBUG = False
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # no default: a missing key stops the process
 if len(SECRET_KEY) < 50 or len(set(SECRET_KEY)) < 5:
     raise ImproperlyConfigured("DJANGO_SECRET_KEY must be at least 50 random characters.")
+AUDIT_CHAIN_KEY = env.str("AUDIT_CHAIN_KEY")  # no default: the audit trail's key (records.audit_chain)
+if len(AUDIT_CHAIN_KEY) < 32 or AUDIT_CHAIN_KEY == SECRET_KEY:
+    raise ImproperlyConfigured("AUDIT_CHAIN_KEY must be at least 32 random characters, not the secret key.")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 if not ALLOWED_HOSTS:
     raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS must name the hosts this service answers for.")

@@ -39,6 +39,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
+from records.audit_chain import install_key_on
 from records.identifiers import FIRST_PASS_WEIGHTS, SECOND_PASS_WEIGHTS, is_valid_iin_bin, make_bin
 from records.synthetic import FEMALE_FIRST, MALE_FIRST, PATRONYMIC_ROOTS
 
@@ -207,12 +208,15 @@ def _partial(o: str) -> str:
 
 
 def connect(dbname: str, *, autocommit: bool = True) -> psycopg.Connection:
-    """A psycopg connection to ``dbname`` on the configured server, as Django connects."""
+    """A psycopg connection to ``dbname`` on the configured server, as Django connects (the audit
+    trail's key included: without it the database refuses access-log rows, records.audit_chain)."""
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
     params["dbname"] = dbname
-    return psycopg.connect(**params, autocommit=autocommit)
+    conn = psycopg.connect(**params, autocommit=autocommit)
+    install_key_on(conn)
+    return conn
 
 
 def create_database(admin: psycopg.Connection, name: str, *, template: str | None = None) -> None:

@@ -19,6 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 PRODUCTION_ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.production",
     "DJANGO_SECRET_KEY": "q8Zk3-vV0x_2mLr9WbT7cYh1NsPu4JdE6aGoFiKjXyQwRzSt5HlMnBvC",
+    "AUDIT_CHAIN_KEY": "Vb7-Jq2mXz9cWk4LpT8rHs1DnGf6YuAe",
     "DJANGO_ALLOWED_HOSTS": "records.example.kz",
     "DATABASE_URL": "postgres://gfss:secret@db.example.kz:5432/gfss",
     "CELERY_BROKER_URL": "redis://redis.example.kz:6379/0",
@@ -53,6 +54,20 @@ def test_production_refuses_a_weak_secret_key() -> None:
     result = run_manage("check", env={**PRODUCTION_ENV, "DJANGO_SECRET_KEY": "short"})
     assert result.returncode != 0
     assert "at least 50" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "key",
+    [None, "short", PRODUCTION_ENV["DJANGO_SECRET_KEY"]],
+    ids=["missing", "short", "the-secret-key"],
+)
+def test_production_refuses_to_start_without_an_audit_chain_key_of_its_own(key: str | None) -> None:
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "AUDIT_CHAIN_KEY"}
+    if key is not None:
+        env["AUDIT_CHAIN_KEY"] = key
+    result = run_manage("check", env=env)
+    assert result.returncode != 0
+    assert "AUDIT_CHAIN_KEY" in result.stderr
 
 
 def test_production_refuses_to_start_without_allowed_hosts() -> None:
