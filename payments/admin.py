@@ -16,7 +16,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from import_export import fields, resources
+from import_export import fields
 
 from payments.models import (
     Bank,
@@ -38,6 +38,7 @@ from payments.models import (
     Recovery,
 )
 from records.admin_export import AdminGuardMixin, LoggedExportMixin, PersonalDataAdmin, ReadOnlyAdmin
+from records.export_resources import AuditorResource
 
 
 @admin.register(LegalParameter)
@@ -47,8 +48,9 @@ class LegalParameterAdmin(AdminGuardMixin, LoggedExportMixin, admin.ModelAdmin):
     search_fields = ["basis"]
 
 
-class RecipientResource(resources.ModelResource):  # type: ignore[misc]
-    """Whose case it is, by IIN (the foreign keys alone say nothing to an auditor's spreadsheet)."""
+class RecipientResource(AuditorResource):
+    """Whose case it is, by IIN (the foreign keys alone say nothing to an auditor's spreadsheet);
+    ``AuditorResource`` adds their names (``participant_name``, ``deceased_name``)."""
 
     participant_iin = fields.Field(attribute="participant__iin", column_name="participant_iin", readonly=True)
     deceased_iin = fields.Field(attribute="deceased__iin", column_name="deceased_iin", readonly=True)
@@ -57,10 +59,13 @@ class RecipientResource(resources.ModelResource):  # type: ignore[misc]
         model = Recipient
 
 
-class OfRecipientResource(resources.ModelResource):  # type: ignore[misc]
-    """Rows that belong to a recipient: exported with the recipient's IIN and payment type."""
+class OfRecipientResource(AuditorResource):
+    """Rows that belong to a recipient: exported with the recipient's IIN, name and payment type."""
 
     recipient_iin = fields.Field(attribute="recipient__participant__iin", column_name="recipient_iin", readonly=True)
+    recipient_name = fields.Field(
+        attribute="recipient__participant__full_name", column_name="recipient_name", readonly=True
+    )
     payment_type = fields.Field(attribute="recipient__payment_type", column_name="payment_type", readonly=True)
 
 
@@ -260,9 +265,12 @@ class PaymentAdmin(PersonalDataAdmin):
     person_fields = ("recipient__participant__iin",)
 
 
-class PaymentItemResource(resources.ModelResource):  # type: ignore[misc]
+class PaymentItemResource(AuditorResource):
     recipient_iin = fields.Field(
         attribute="payment__recipient__participant__iin", column_name="recipient_iin", readonly=True
+    )
+    recipient_name = fields.Field(
+        attribute="payment__recipient__participant__full_name", column_name="recipient_name", readonly=True
     )
 
     class Meta:
@@ -291,9 +299,12 @@ class ConfirmationFileAdmin(ReadOnlyAdmin):
         return super().get_queryset(request).defer("raw")
 
 
-class ConfirmationLineResource(resources.ModelResource):  # type: ignore[misc]
+class ConfirmationLineResource(AuditorResource):
     recipient_iin = fields.Field(
         attribute="payment__recipient__participant__iin", column_name="recipient_iin", readonly=True
+    )
+    recipient_name = fields.Field(
+        attribute="payment__recipient__participant__full_name", column_name="recipient_name", readonly=True
     )
 
     class Meta:
@@ -310,9 +321,12 @@ class ConfirmationLineAdmin(PersonalDataAdmin):
     person_fields = ("payment__recipient__participant__iin",)
 
 
-class PaymentReturnResource(resources.ModelResource):  # type: ignore[misc]
+class PaymentReturnResource(AuditorResource):
     recipient_iin = fields.Field(
         attribute="payment__recipient__participant__iin", column_name="recipient_iin", readonly=True
+    )
+    recipient_name = fields.Field(
+        attribute="payment__recipient__participant__full_name", column_name="recipient_name", readonly=True
     )
 
     class Meta:

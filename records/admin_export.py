@@ -13,7 +13,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.urls import URLPattern
@@ -26,7 +26,8 @@ from import_export.forms import SelectableFieldsExportForm
 from import_export.results import Result, RowResult
 
 from records.access import log_access, shown_iins
-from records.export_formats import EXPORT_FORMATS
+from records.export_formats import EXPORT_FORMATS, IMPORT_FORMATS
+from records.export_resources import NATIVE, AuditorResource, auditor_resource, style_of
 from records.models import AccessLog, Participant
 from records.selectors import record_trail
 from records.services import Actor, audit_record
@@ -120,12 +121,14 @@ class PersonsMixin:
 
 class ExportFieldsForm(SelectableFieldsExportForm):  # type: ignore[misc]
     """The export form names each field as the rest of the admin does, in the reader's language
-    (the library writes ``Payer Idn``), with the column it becomes in the file, which stays the
-    field's name so that auditors' tools can rely on it."""
+    (the library writes ``Payer Idn``): by the header it gets in a spreadsheet, with the field's
+    name, which is its key in JSON and YAML and what an import may also use."""
 
     def _get_field_label(self, resource: Any, field_name: str) -> str:
         field = resource.fields.get(field_name)
         column = field.column_name if field is not None else field_name
+        if field is not None and issubclass(resource, AuditorResource):
+            return f"{capfirst(resource.column_label(field))} ({column})"
         model = getattr(resource._meta, "model", None)
         try:
             verbose = model._meta.get_field(field_name).verbose_name  # type: ignore[union-attr]
@@ -135,9 +138,19 @@ class ExportFieldsForm(SelectableFieldsExportForm):  # type: ignore[misc]
 
 
 class LoggedExportMixin(PersonsMixin, ExportMixin):  # type: ignore[misc]
-    # Formats that keep payers' text from becoming spreadsheet formulas (records.export_formats).
+    """Exports for auditors: logged, capped at ``EXPORT_MAX_ROWS``, in formats that keep payers'
+    text from becoming spreadsheet formulas (``records.export_formats``), and shaped as an
+    auditor reads them (``records.export_resources``: people by IIN and name, typed cells,
+    headers in the reader's language). A resource of the admin's own derives from
+    ``AuditorResource``."""
+
     export_formats = EXPORT_FORMATS
     export_form_class = ExportFieldsForm
+
+    def get_resource_classes(self, request: HttpRequest) -> list[type[resources.Resource]]:
+        if not self.resource_classes and not getattr(self, "resource_class", None):
+            return [auditor_resource(self.model)]
+        return list(super().get_resource_classes(request))
 
     def has_export_permission(self, request: HttpRequest) -> bool:
         """Auditors export (``records.export_data``), and only what they may read."""
@@ -163,7 +176,7 @@ class LoggedExportMixin(PersonsMixin, ExportMixin):  # type: ignore[misc]
                     "limit": number_format(settings.EXPORT_MAX_ROWS, force_grouping=True),
                 }
             )
-        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        data = self._export_file(file_format, request, queryset, **kwargs)
         export_form = kwargs.get("export_form")
         fmt = getattr(export_form, "cleaned_data", {}).get("format") if export_form is not None else None
         query: dict[str, Any] = {"filters": dict(request.GET.lists()), "format": self._format_name(fmt)}
@@ -177,6 +190,21 @@ class LoggedExportMixin(PersonsMixin, ExportMixin):  # type: ignore[misc]
             query=query,
             row_count=rows,
         )
+        return data
+
+    def _export_file(self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any], **kwargs: Any) -> Any:
+        """The library's ``get_export_data``, with the rows in the style of the format: the
+        library passes native values only to its own XLSX class (not a subclass like ours)."""
+        if not self.has_export_permission(request):
+            raise PermissionDenied
+        style = style_of(file_format)
+        dataset = self.get_data_for_export(
+            request, queryset, force_native_type=style == NATIVE, export_style=style, **kwargs
+        )
+        data = file_format.export_data(dataset)
+        encoding = kwargs.get("encoding")
+        if not file_format.is_binary() and encoding:
+            data = data.encode(encoding)
         return data
 
     def _format_name(self, fmt: object) -> str:
@@ -259,7 +287,7 @@ class PersonalDataAdmin(ReadOnlyAdmin):
         log_access(request, kind=AccessLog.Kind.VIEW, view=view, participant=participant, query=shown_iins(persons))
 
 
-class AuditedResource(resources.ModelResource):  # type: ignore[misc]
+class AuditedResource(AuditorResource):
     """A resource whose import (the confirmed one, not the preview) writes one audit event in
     the import's transaction: who, which file, what was added, changed or deleted. An import
     that fails as a whole is rolled back with its event."""
@@ -294,7 +322,10 @@ class OwnerImportMixin(ImportMixin):  # type: ignore[misc]
     """Import only for the roles that own the table: an import adds and changes rows, so it
     needs both permissions (and delete when the resource deletes). django-import-export lets
     everyone import unless told otherwise (``IMPORT_EXPORT_IMPORT_PERMISSION_CODE``); the
-    resources must be ``AuditedResource`` (an unaudited one makes the import nobody's)."""
+    resources must be ``AuditedResource`` (an unaudited one makes the import nobody's).
+    CSV and TSV are read as the exports write them (``records.export_formats``)."""
+
+    import_formats = IMPORT_FORMATS
 
     def has_import_permission(self, request: HttpRequest) -> bool:
         classes = self.get_import_resource_classes(request)

@@ -16,6 +16,11 @@ audited data, so these formats keep every value:
   unless it is a plain number such as ``-150.00`` (the spreadsheet convention for "text"). The
   exact value is always in the XLSX and JSON exports, and the calendar's CSV import takes the
   apostrophe off again (``records.admin.CalendarDayResource``).
+
+CSV is written as Excel in Kazakh and Russian reads it (issue 19): with a byte order mark, so
+that it takes the file for UTF-8 (Cyrillic is garbled otherwise), and ``;`` between the fields
+(those Excels split on ``;``, the decimal comma being theirs); TSV keeps its tab, with the mark
+too. Reading a CSV takes either separator and drops the mark.
 """
 
 from __future__ import annotations
@@ -49,16 +54,40 @@ def _quote_formulas(dataset: Any) -> Any:
     return quoted
 
 
+BOM = "\ufeff"
+SEPARATOR = ";"
+
+
+def _separator(text: str) -> str:
+    """The separator of a CSV: ``;`` when it cuts the header line into more fields than ``,``."""
+    header = text.split("\n", 1)[0]
+    widths = {sep: len(next(csv.reader([header], delimiter=sep), [])) for sep in (",", SEPARATOR)}
+    return SEPARATOR if widths[SEPARATOR] > widths[","] else ","
+
+
 class CSV(base_formats.CSV):  # type: ignore[misc]
     def export_data(self, dataset: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("quoting", csv.QUOTE_ALL)
-        return super().export_data(_quote_formulas(dataset), **kwargs)
+        kwargs.setdefault("delimiter", SEPARATOR)
+        return BOM + super().export_data(_quote_formulas(dataset), **kwargs)
+
+    def create_dataset(self, in_stream: Any, **kwargs: Any) -> Any:
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode(self.encoding or "utf-8-sig")
+        text = in_stream.removeprefix(BOM)
+        kwargs.setdefault("delimiter", _separator(text))
+        return super().create_dataset(text, **kwargs)
 
 
 class TSV(base_formats.TSV):  # type: ignore[misc]
     def export_data(self, dataset: Any, **kwargs: Any) -> Any:
         kwargs.setdefault("quoting", csv.QUOTE_ALL)
-        return super().export_data(_quote_formulas(dataset), **kwargs)
+        return BOM + super().export_data(_quote_formulas(dataset), **kwargs)
+
+    def create_dataset(self, in_stream: Any, **kwargs: Any) -> Any:
+        if isinstance(in_stream, bytes):
+            in_stream = in_stream.decode(self.encoding or "utf-8-sig")
+        return super().create_dataset(in_stream.removeprefix(BOM), **kwargs)
 
 
 def _may_become_a_cell_type(dataset: Any) -> bool:
@@ -104,3 +133,9 @@ class XLSX(base_formats.XLSX):  # type: ignore[misc]
 
 
 EXPORT_FORMATS = [CSV, XLSX, TSV, base_formats.JSON, base_formats.YAML, base_formats.HTML]
+# What the admin's imports read: the library's formats, with CSV and TSV as these write them.
+IMPORT_FORMATS = [
+    f
+    for f in (CSV, XLSX, TSV, base_formats.XLS, base_formats.ODS, base_formats.JSON, base_formats.YAML)
+    if f.is_available()
+]

@@ -145,9 +145,10 @@ def test_the_auditor_exports_decisions_and_the_export_is_logged_with_the_iins(ma
     response = _export(signed_in(auditor), "payments.decision", fields, query="?state__exact=approved")
     assert response.status_code == 200, response.content[:500]
     assert response["Content-Disposition"].startswith("attachment")
-    table = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig"))))
-    assert [(r["number"], r["recipient_iin"], r["payment_type"], r["amount"]) for r in table] == [
-        (decision.number, rows["iin"], "0702", "42075,00")  # the reader's (Kazakh) notation
+    table = list(csv.DictReader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert [(r["Нөмірі"], r["Алушы: ЖСН"], r["Алушы: төлем түрі"], r["Сома"]) for r in table] == [
+        # the reader's (Kazakh) headers, names and notation (records.export_resources)
+        (decision.number, rows["iin"], "Еңбек ету қабілетінен айырылу", "42075,00")
     ]
     entry = AccessLog.objects.get(kind=AccessLog.Kind.EXPORT)
     assert (entry.user, entry.view, entry.row_count) == (auditor, "admin:payments.decision", 1)
@@ -178,9 +179,9 @@ def test_the_case_file_admin_never_exposes_the_scanned_file(make_user, rows) -> 
     assert response.status_code == 200, response.content[:500]
     body = response.content.decode("utf-8-sig")
     assert "% sample" not in body
-    header = next(csv.reader(io.StringIO(body)))
-    assert "content" not in header
-    assert {"file_name", "sha256", "recipient_iin"} <= set(header)
+    header = next(csv.reader(io.StringIO(body), delimiter=";"))  # headers in Kazakh
+    assert "Сканерленген файл" not in header
+    assert {"Файл атауы", "SHA-256", "Алушы: ЖСН"} <= set(header)
     assert "application.pdf" in body
 
 

