@@ -151,7 +151,8 @@ def _row_history(obj: Model) -> list[RowVersion] | None:
                 new=_shown(now[f.name]),
             )
             for f in fields
-            if before is None or before.get(f.name) != now[f.name]
+            # The first version: the fields it was written with; every later one: what changed.
+            if (now[f.name] not in (None, "") if before is None else before.get(f.name) != now[f.name])
         ]
         context = event.pgh_context  # type: ignore[attr-defined]
         metadata = context.metadata if context is not None else {}
