@@ -36,13 +36,18 @@ def _events(count: int) -> int:
     return base
 
 
-@contextmanager
-def as_owner_without_triggers() -> Iterator[Any]:
-    """What the table owner (here a superuser) can do: a session of its own, triggers off."""
+def session_of_its_own() -> psycopg.Connection[Any]:
+    """A session on the test database that is not the application's: no chain key."""
     params = connection.get_connection_params()
     params.pop("cursor_factory", None)
     params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as raw:
+    return psycopg.connect(**params, autocommit=True)
+
+
+@contextmanager
+def as_owner_without_triggers() -> Iterator[Any]:
+    """What the table owner (here a superuser) can do: a session of its own, triggers off."""
+    with session_of_its_own() as raw:
         raw.execute("SET session_replication_role = replica")
         yield raw
 
@@ -95,10 +100,7 @@ def test_the_application_cannot_change_or_remove_an_event():
 
 
 def test_a_session_without_the_key_cannot_add_an_event():
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
-    with psycopg.connect(**params, autocommit=True) as raw, pytest.raises(psycopg.Error, match="key is not set"):
+    with session_of_its_own() as raw, pytest.raises(psycopg.Error, match="key is not set"):
         raw.execute(
             "INSERT INTO records_auditevent (actor_label, action, object_pk, data, created_at, prev_hash, hash)"
             " VALUES ('psql', 'forged', '', '{}', now(), '', '')"
@@ -267,11 +269,8 @@ def test_the_key_is_in_no_statement_text():
     session can see in ``pg_stat_activity`` does not carry it."""
     from records.audit_chain import _pads, install_key_on
 
-    params = connection.get_connection_params()
-    params.pop("cursor_factory", None)
-    params.pop("context", None)
     inner, outer = _pads(chain_key())
-    with psycopg.connect(**params, autocommit=True) as raw:
+    with session_of_its_own() as raw:
         install_key_on(raw)
         with connection.cursor() as cursor:
             cursor.execute("SELECT query FROM pg_stat_activity WHERE pid = %s", [raw.info.backend_pid])
