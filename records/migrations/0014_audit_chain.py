@@ -3,7 +3,7 @@
 from django.db import migrations, models
 
 FUNCTIONS = """
-CREATE FUNCTION records_audit_hmac(message text) RETURNS text LANGUAGE plpgsql STABLE AS $$
+CREATE OR REPLACE FUNCTION records_audit_hmac(message text) RETURNS text LANGUAGE plpgsql STABLE AS $$
 DECLARE
     inner_key text := current_setting('gfss.audit_ipad', true);
     outer_key text := current_setting('gfss.audit_opad', true);
@@ -17,14 +17,17 @@ END $$;
 
 -- Give one committed row the next place in its chain. The first seal of a transaction locks both
 -- heads, always in the same order (two transactions that write to both chains never deadlock),
--- and keeps where the head is in a setting local to the transaction: the later seals of the same
--- commit neither look the head up again nor find it through the versions this commit made of it.
-CREATE FUNCTION records_audit_seal_row(p_chain text, p_row_id bigint) RETURNS void LANGUAGE plpgsql AS $$
+-- and keeps where the chain is in a setting local to the transaction. The head row itself is
+-- written once per transaction, not once per row: every UPDATE of one row in one transaction
+-- leaves a version whose index entry the next UPDATE's unique check reads again, which made a
+-- commit of N events cost N^2 (docs/performance.md). So the first seal only "touches" the head:
+-- that UPDATE queues the head's own deferred trigger, which fires after the seals already
+-- queued and writes the head from the setting (records_audit_write_head).
+CREATE OR REPLACE FUNCTION records_audit_seal_row(p_chain text, p_row_id bigint) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
     state text := current_setting('gfss.audit_head_' || p_chain, true);
     head_seq bigint;
     head_hash text;
-    head_at tid;
     fields text;
     link text;
     next_seq bigint;
@@ -37,11 +40,10 @@ BEGIN
             ON CONFLICT DO NOTHING;
         END IF;
         PERFORM 1 FROM records_auditchainhead h WHERE h.chain IN ('accesslog', 'auditevent') ORDER BY h.chain FOR UPDATE;
-        SELECT h.seq, h.hash, h.ctid INTO head_seq, head_hash, head_at FROM records_auditchainhead h WHERE h.chain = p_chain;
+        SELECT h.seq, h.hash INTO head_seq, head_hash FROM records_auditchainhead h WHERE h.chain = p_chain;
     ELSE
         head_seq := split_part(state, '|', 1)::bigint;
         head_hash := split_part(state, '|', 2);
-        head_at := split_part(state, '|', 3)::tid;
     END IF;
     next_seq := head_seq + 1;
     IF p_chain = 'auditevent' THEN
@@ -75,14 +77,38 @@ BEGIN
     ELSE
         RAISE EXCEPTION 'unknown audit chain %', p_chain;
     END IF;
-    UPDATE records_auditchainhead h
-    SET seq = next_seq, hash = link, mac = records_audit_hmac(p_chain || chr(31) || next_seq::text || chr(31) || link)
-    WHERE h.ctid = head_at
-    RETURNING h.ctid INTO head_at;
-    PERFORM set_config('gfss.audit_head_' || p_chain, next_seq::text || '|' || link || '|' || head_at::text, true);
+    PERFORM set_config('gfss.audit_head_' || p_chain, next_seq::text || '|' || link || '|pending', true);
+    IF split_part(coalesce(state, ''), '|', 3) <> 'pending' THEN
+        UPDATE records_auditchainhead h SET seq = h.seq WHERE h.chain = p_chain;  -- queues the head's write
+    END IF;
 END $$;
 
-CREATE FUNCTION records_audit_seal() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Write a chain's head from where this transaction's seals left it (see above). Called by the
+-- head's deferred trigger, and by the migration that seals the rows written before the chain.
+CREATE OR REPLACE FUNCTION records_audit_write_head(p_chain text) RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+    state text := current_setting('gfss.audit_head_' || p_chain, true);
+    head_seq bigint;
+    head_hash text;
+BEGIN
+    IF split_part(coalesce(state, ''), '|', 3) <> 'pending' THEN
+        RETURN;
+    END IF;
+    head_seq := split_part(state, '|', 1)::bigint;
+    head_hash := split_part(state, '|', 2);
+    PERFORM set_config('gfss.audit_head_' || p_chain, head_seq::text || '|' || head_hash || '|written', true);
+    UPDATE records_auditchainhead h
+    SET seq = head_seq, hash = head_hash, mac = records_audit_hmac(p_chain || chr(31) || head_seq::text || chr(31) || head_hash)
+    WHERE h.chain = p_chain;
+END $$;
+
+CREATE OR REPLACE FUNCTION records_audit_head_written() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM records_audit_write_head(NEW.chain);
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE FUNCTION records_audit_seal() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM records_audit_seal_row(TG_ARGV[0], NEW.id);
     RETURN NULL;
@@ -90,7 +116,7 @@ END $$;
 
 -- No UPDATE or DELETE, whoever asks; the one UPDATE let through is the seal, made by the
 -- trigger above (pg_trigger_depth() > 1) on a row not yet in the chain, changing nothing else.
-CREATE FUNCTION records_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION records_audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 AND OLD.chain_seq IS NULL AND NEW.chain_seq IS NOT NULL
        AND to_jsonb(NEW) - ARRAY['chain_seq', 'prev_hash', 'hash'] = to_jsonb(OLD) - ARRAY['chain_seq', 'prev_hash', 'hash']
@@ -100,15 +126,16 @@ BEGIN
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END $$;
 
-CREATE FUNCTION records_audit_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+-- The head moves only forward, and only from the seal's functions (a trigger's depth).
+CREATE OR REPLACE FUNCTION records_audit_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 AND NEW.chain = OLD.chain AND NEW.seq = OLD.seq + 1 THEN
+    IF TG_OP = 'UPDATE' AND pg_trigger_depth() > 1 AND NEW.chain = OLD.chain AND NEW.seq >= OLD.seq THEN
         RETURN NEW;
     END IF;
     RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END $$;
 
-CREATE FUNCTION records_audit_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+CREATE OR REPLACE FUNCTION records_audit_no_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '% is append-only: TRUNCATE refused', TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
 END $$;
@@ -126,6 +153,8 @@ BEGIN
     FOR r IN SELECT id FROM records_accesslog ORDER BY id LOOP
         PERFORM records_audit_seal_row('accesslog', r.id);
     END LOOP;
+    PERFORM records_audit_write_head('auditevent');
+    PERFORM records_audit_write_head('accesslog');
 END $$;
 """
 
@@ -134,6 +163,8 @@ CREATE CONSTRAINT TRIGGER records_auditevent_seal AFTER INSERT ON records_audite
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION records_audit_seal('auditevent');
 CREATE CONSTRAINT TRIGGER records_accesslog_seal AFTER INSERT ON records_accesslog
     DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION records_audit_seal('accesslog');
+CREATE CONSTRAINT TRIGGER records_auditchainhead_write AFTER UPDATE ON records_auditchainhead
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION records_audit_head_written();
 CREATE TRIGGER records_auditevent_append_only BEFORE UPDATE OR DELETE ON records_auditevent
     FOR EACH ROW EXECUTE FUNCTION records_audit_append_only();
 CREATE TRIGGER records_accesslog_append_only BEFORE UPDATE OR DELETE ON records_accesslog
@@ -151,6 +182,7 @@ CREATE TRIGGER records_auditchainhead_no_truncate BEFORE TRUNCATE ON records_aud
 REVERSE_TRIGGERS = """
 DROP TRIGGER records_auditevent_seal ON records_auditevent;
 DROP TRIGGER records_accesslog_seal ON records_accesslog;
+DROP TRIGGER records_auditchainhead_write ON records_auditchainhead;
 DROP TRIGGER records_auditevent_append_only ON records_auditevent;
 DROP TRIGGER records_accesslog_append_only ON records_accesslog;
 DROP TRIGGER records_auditchainhead_guard ON records_auditchainhead;
@@ -162,6 +194,8 @@ DROP TRIGGER records_auditchainhead_no_truncate ON records_auditchainhead;
 REVERSE_FUNCTIONS = """
 DROP FUNCTION records_audit_seal();
 DROP FUNCTION records_audit_seal_row(text, bigint);
+DROP FUNCTION records_audit_head_written();
+DROP FUNCTION records_audit_write_head(text);
 DROP FUNCTION records_audit_append_only();
 DROP FUNCTION records_audit_head_guard();
 DROP FUNCTION records_audit_no_truncate();

@@ -78,6 +78,61 @@ def test_committed_events_are_chained_and_the_chain_verifies():
     assert events[0].hash == link_hash(chain_key(), "", ["1", *fields])
 
 
+@contextmanager
+def head_updates_counted() -> Iterator[dict[str, int]]:
+    """Count the UPDATEs of the chains' heads (a trigger the owner adds for the test)."""
+    counted: dict[str, int] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_count_head() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " PERFORM set_config('test.heads', coalesce(nullif(current_setting('test.heads', true), ''), '0')::int"
+            " + 1 || '', false); RETURN NEW; END $$;"
+            "CREATE TRIGGER test_count_head BEFORE UPDATE ON records_auditchainhead"
+            " FOR EACH ROW EXECUTE FUNCTION test_count_head();"
+            "SELECT set_config('test.heads', '0', false)"
+        )
+    try:
+        yield counted
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('test.heads')")
+            counted["updates"] = int(cursor.fetchone()[0])
+            cursor.execute("DROP TRIGGER test_count_head ON records_auditchainhead; DROP FUNCTION test_count_head()")
+
+
+def test_a_commit_of_many_events_writes_each_head_once():
+    """Writing the head for every event made a commit of N events cost N^2 (each UPDATE of one
+    row in one transaction re-reads the versions before it): the first seal of a commit locks
+    the head and touches it, and the head is written once, after the last seal."""
+    base = AuditEvent.objects.count()
+    with head_updates_counted() as counted, transaction.atomic():
+        for n in range(40):
+            audit_record(actor=Actor(label="test"), action="test.event", data={"n": n})
+            AccessLog.objects.create(actor_label="test", kind="view", view="test_view", query={"n": n})
+    assert counted["updates"] == 4  # per chain: the touch and the write
+    heads = dict(AuditChainHead.objects.values_list("chain", "seq"))
+    assert heads == {"auditevent": base + 40, "accesslog": 40}
+    assert all(report.intact for report in verify())
+
+
+def test_events_sealed_after_the_head_was_written_move_it_again():
+    """Seals made early in a transaction (``SET CONSTRAINTS … IMMEDIATE``), the head written,
+    then more events: the head follows them to the last one."""
+    base = AuditEvent.objects.count()
+    with transaction.atomic():
+        audit_record(actor=Actor(label="test"), action="test.event", data={"n": 1})
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        assert AuditChainHead.objects.get(chain="auditevent").seq == base + 1
+        audit_record(actor=Actor(label="test"), action="test.event", data={"n": 2})
+        audit_record(actor=Actor(label="test"), action="test.event", data={"n": 3})
+    last = AuditEvent.objects.get(chain_seq=base + 3)
+    head = AuditChainHead.objects.get(chain="auditevent")
+    assert (head.seq, head.hash) == (base + 3, last.hash)
+    assert all(report.intact for report in verify())
+
+
 def test_the_application_cannot_change_or_remove_an_event():
     _events(1)
     event, entry = AuditEvent.objects.get(action="test.event"), AccessLog.objects.get()
