@@ -52,11 +52,24 @@ PERIODIC_TASKS = [
         task="payments.start_runs",
         crontab={"minute": "41"},
     ),
+    # Hourly: from its configured day (MONTHLY_REPORT_DAY), the previous month's report to the
+    # authorized body, if it has none (Rules, paragraph 5).
+    PeriodicSpec(
+        name="payments.monthly_report (hourly)",
+        task="payments.monthly_report",
+        crontab={"minute": "53"},
+    ),
     # Nightly: check the audit trail's hash chains and write their heads to the log, a copy of
     # them outside the database (records.audit_chain).
     PeriodicSpec(
         name="records.verify_audit_log (nightly)",
         task="records.verify_audit_log",
         crontab={"minute": "23", "hour": "2"},
+    ),
+    # Hourly: export jobs a killed worker left running are marked failed (records.export_jobs).
+    PeriodicSpec(
+        name="records.sweep_exports (hourly)",
+        task="records.sweep_exports",
+        crontab={"minute": "29"},
     ),
 ]

@@ -30,6 +30,9 @@ urlpatterns = [
     path("participants/", records_views.participant_search_view, name="participant_search"),
     path("participants/<int:pk>/", records_views.participant_detail, name="participant_detail"),
     path("access-log/", records_views.access_log_view, name="access_log"),
+    path("exports/", records_views.export_jobs, name="export_jobs"),
+    path("exports/jobs/", records_views.export_job_table, name="export_job_table"),
+    path("exports/<int:pk>/download/", records_views.export_download, name="export_download"),
     path("registry/", records_views.registry_upload, name="registry_upload"),
     path("registry/loads/<int:pk>/", records_views.registry_load_detail, name="registry_load_detail"),
     path("staff/roles/", standards_views.role_list, name="role_list"),
@@ -67,6 +70,7 @@ urlpatterns = [
     path("", include("payments.decision_urls")),
     path("", include("payments.document_urls")),
     path("", include("payments.run_urls")),
+    path("", include("payments.report_urls")),
     path("api/v1/", include("payments.api_urls")),
     path("admin/", admin.site.urls),
 ]

@@ -17,6 +17,8 @@ class ContributionsConfig(AppConfig):
         from records.panels import register_participant_panel
 
         register_participant_panel(personal_account_panel)
+        import contributions.exports  # noqa: F401  (registers the ledger and order lines exports)
+
         VIEW_LABELS.update(
             {
                 "order_list": _("Payment order list"),

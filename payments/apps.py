@@ -89,6 +89,11 @@ class PaymentsConfig(AppConfig):
 
         register_decision_labels()  # the decision pages on the access log page
 
+        import payments.exports  # noqa: F401  (registers the decisions and payments exports)
+        from payments.views.reports import register_view_labels as register_report_labels
+
+        register_report_labels()  # the monthly report's downloads on the access log page
+
         from records.formatting import VIEW_LABELS
 
         VIEW_LABELS.update(

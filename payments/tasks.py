@@ -46,3 +46,12 @@ def start_runs() -> dict[str, int]:
         build_run_task.delay(run_id)
         queued += 1
     return {"started": int(started), "queued": queued}
+
+
+@shared_task(name="payments.monthly_report")
+def monthly_report() -> bool:
+    """Beat: from the configured day (``MONTHLY_REPORT_DAY``), the previous month's report if
+    it has none (idempotent: a month with a version is left alone; the lock numbers versions)."""
+    from payments.services.reports import generate_scheduled_report
+
+    return generate_scheduled_report()

@@ -10,16 +10,16 @@ from functools import wraps
 from typing import Any, ClassVar
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.contrib.auth import get_permission_codename
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect, QueryDict
 from django.urls import URLPattern
 from django.utils.formats import number_format
 from django.utils.text import capfirst
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from import_export import resources
 from import_export.admin import ExportMixin, ImportMixin
 from import_export.forms import SelectableFieldsExportForm
@@ -28,6 +28,7 @@ from import_export.results import Result, RowResult
 from records.access import log_access, shown_iins
 from records.export_formats import EXPORT_FORMATS, IMPORT_FORMATS
 from records.export_resources import NATIVE, AuditorResource, auditor_resource, style_of
+from records.exports import exports_url, kind_for_model
 from records.models import AccessLog, Participant
 from records.selectors import record_trail
 from records.services import Actor, audit_record
@@ -155,6 +156,37 @@ class LoggedExportMixin(PersonsMixin, ExportMixin):  # type: ignore[misc]
     def has_export_permission(self, request: HttpRequest) -> bool:
         """Auditors export (``records.export_data``), and only what they may read."""
         return request.user.has_perm("records.export_data") and self.has_view_permission(request)
+
+    def _do_file_export(
+        self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any], export_form: Any = None
+    ) -> HttpResponse:
+        """Above ``EXPORT_MAX_ROWS``, a table that has a large export (``records.exports``: the
+        ledger, order lines, decisions, payments) sends the auditor to the exports page, with
+        the list's filters carried over where that export has them; other tables refuse (below)."""
+        kind = kind_for_model(self.model)
+        if kind is not None and kind.may_export(request.user):
+            rows = queryset.count()
+            if rows > settings.EXPORT_MAX_ROWS:
+                filters, left = kind.from_admin(request.GET)
+                messages.info(
+                    request,
+                    ngettext(
+                        "%(rows)s row is more than one export from the admin may hold: it is made as a "
+                        "large export in the background.",
+                        "%(rows)s rows are more than one export from the admin may hold: they are made as "
+                        "a large export in the background.",
+                        rows,
+                    )
+                    % {"rows": number_format(rows, force_grouping=True)},
+                )
+                if left:
+                    messages.warning(
+                        request,
+                        gettext("These filters of the list could not be carried over; set them here: %(names)s.")
+                        % {"names": ", ".join(sorted(left))},
+                    )
+                return HttpResponseRedirect(exports_url(kind.name, filters))
+        return super()._do_file_export(file_format, request, queryset, export_form=export_form)  # type: ignore[no-any-return]
 
     def get_export_data(self, file_format: Any, request: HttpRequest, queryset: QuerySet[Any], **kwargs: Any) -> Any:
         """The file, logged once it has been built (a file that failed read nothing out), with

@@ -29,6 +29,7 @@ derives from ``AuditorResource``; an admin without one gets ``auditor_resource(m
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -158,7 +159,7 @@ def _related(field: Any) -> type[models.Model] | None:
     return model if isinstance(model, type) else None
 
 
-def _field_at(model: type[models.Model], path: str) -> Any:
+def field_at(model: type[models.Model], path: str) -> Any:
     """The model field a lookup ends on (``recipient__payment_type``), or None."""
     field: Any = None
     current: type[models.Model] | None = model
@@ -180,7 +181,7 @@ def _readable_fields(model: type[models.Model], found: OrderedDict[str, Any]) ->
     for name, field in found.items():
         if name in out:
             continue
-        leaf = _field_at(model, field.attribute or "")
+        leaf = field_at(model, field.attribute or "")
         if isinstance(leaf, models.BinaryField):
             continue  # a file, served (and logged) by its own page: no cell of a table
         if leaf is not None and not leaf.is_relation and leaf.choices and not isinstance(field.widget, ChoiceWidget):
@@ -265,25 +266,48 @@ def path_label(model: type[models.Model], path: str) -> str | None:
     return f"{capfirst(relations[-1])}: {names[-1]}"
 
 
-def _cell(value: Any, style: str) -> Any:
-    """A typed value in the export's style; None for what the widget should write."""
+@dataclass(frozen=True)
+class Notation:
+    """How the reader's language writes numbers and dates (``config/formats``), looked up once
+    for a whole file rather than once per cell."""
+
+    decimal_separator: str
+    date_format: str
+    datetime_format: str
+
+    @classmethod
+    def current(cls) -> Notation:
+        return cls(
+            decimal_separator=str(get_format("DECIMAL_SEPARATOR")),
+            date_format=get_format("DATE_INPUT_FORMATS")[0],
+            datetime_format=get_format("DATETIME_INPUT_FORMATS")[0],
+        )
+
+
+def typed_cell(value: Any, style: str, notation: Notation | None = None) -> Any:
+    """A typed value in the export's style; None for what the widget should write. The reader's
+    notation is the active language's (``notation`` when given)."""
     if isinstance(value, bool):
         return value if style == NATIVE else ("1" if value else "0")
     if isinstance(value, (Decimal, int, float)):
         if style == NATIVE:
             return value
         text = f"{value:f}" if isinstance(value, Decimal) else str(value)
-        return text.replace(".", str(get_format("DECIMAL_SEPARATOR"))) if style == READER else text
+        if style != READER:
+            return text
+        return text.replace(".", (notation or Notation.current()).decimal_separator)
     if isinstance(value, datetime):
         if timezone.is_aware(value):
             value = timezone.localtime(value)
         if style == NATIVE:
             return value.replace(tzinfo=None)
-        return value.strftime(get_format("DATETIME_INPUT_FORMATS")[0]) if style == READER else value.isoformat()
+        if style != READER:
+            return value.isoformat()
+        return value.strftime((notation or Notation.current()).datetime_format)
     if isinstance(value, date):
         if style == NATIVE:
             return value
-        return value.strftime(get_format("DATE_INPUT_FORMATS")[0]) if style == READER else value.isoformat()
+        return value.strftime((notation or Notation.current()).date_format) if style == READER else value.isoformat()
     return None
 
 
@@ -331,7 +355,7 @@ class AuditorResource(resources.ModelResource, metaclass=AuditorResourceMetaclas
             return None if style == NATIVE else ""
         if isinstance(field.widget, ChoiceWidget):
             return field.widget.render(value, **kwargs)
-        typed = _cell(value, style)
+        typed = typed_cell(value, style)
         if typed is not None:
             return typed
         return field.widget.render(value, **kwargs)

@@ -9,14 +9,17 @@ from typing import Any
 
 import django_filters
 from django import forms
+from django.contrib.postgres.expressions import ArraySubquery
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, Subquery
+from django.db.models import BigIntegerField, Lookup, Q, QuerySet, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from records.forms import DayField
 from records.identifiers import validate_iin_bin
-from records.models import AccessLog, Participant
+from records.models import AccessLog, ExportedPerson, Participant
 
 
 class DayFilter(django_filters.DateFilter):
@@ -39,6 +42,18 @@ class _AccessLogForm(forms.Form):
         return data
 
 
+class _EqualsAny(Lookup):  # type: ignore[type-arg]
+    """``lhs = ANY(rhs)``: the value is one of an array (an ``ArraySubquery`` computed once),
+    which an index on ``lhs`` answers (``IN (SELECT …)`` inside an OR is no index scan)."""
+
+    lookup_name = "equals_any"
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = compiler.compile(self.rhs)
+        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
+
+
 def _day_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
@@ -49,7 +64,8 @@ class AccessLogFilter(django_filters.FilterSet):
     searches that named it (the participant search, the admin's list search, a registry record
     opened in the admin) and the pages and files that showed it among others (an order's lines,
     a return document, a payer's page, an export: ``iins``, written by
-    ``records.access.shown_iins``)."""
+    ``records.access.shown_iins``), and the export jobs whose file holds it (their run and
+    every download of the file: ``records.export_jobs``)."""
 
     kind = django_filters.ChoiceFilter(label=_("What"), choices=AccessLog.Kind.choices, empty_label="—")
     user = django_filters.CharFilter(label=_("Who (user name)"), max_length=150, method="filter_user")
@@ -71,12 +87,18 @@ class AccessLogFilter(django_filters.FilterSet):
     def filter_iin(self, queryset: QuerySet[AccessLog], name: str, value: str) -> QuerySet[AccessLog]:
         """Each condition is one the log's indexes answer (the participant's, and the GIN index
         of ``query`` for ``@>``): at national scale the log is read for one person, not scanned."""
+        # An export job's file: the jobs that hold the person (``ExportedPerson``, by its
+        # (iin, job) index) as one array, matched to the expression index of the log's export
+        # entries (``accesslog_export_job_idx``): the job's run and each download of its file.
+        jobs = ArraySubquery(ExportedPerson.objects.filter(iin=value).order_by().values("job_id"))
+        export_job = Cast(KT("query__export_job"), BigIntegerField())
         return queryset.filter(
             Q(participant=Subquery(Participant.objects.filter(iin=value).order_by().values("pk")[:1]))
             | Q(query__contains={"iin": value})
             | Q(query__contains={"q": [value]})
             | Q(query__contains={"filters": {"q": [value]}})
             | Q(query__contains={"iins": [value]})
+            | (Q(kind=AccessLog.Kind.EXPORT) & Q(_EqualsAny(export_job, jobs)))
         )
 
     def filter_from(self, queryset: QuerySet[AccessLog], name: str, value: date) -> QuerySet[AccessLog]:

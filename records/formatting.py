@@ -29,6 +29,8 @@ def money(value: Decimal | None) -> str:
 VIEW_LABELS: dict[str, Any] = {
     "participant_detail": _("Participant page"),
     "participant_search": _("Participant search"),
+    "export_job": _("Export job (file written)"),
+    "export_download": _("Export download"),
     "registry_load_detail": _("Registry load page"),
     "api:participant_detail": _("API: participant"),
     "admin:participant_change": _("Admin: participant"),

@@ -17,7 +17,8 @@ from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Collate, Upper
+from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Collate, Upper
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -387,6 +388,12 @@ class AccessLog(models.Model):
             # "Who read person X": the people a page, a search or an export named, in ``query``
             # (records.filters.AccessLogFilter.filter_iin asks with ``@>``).
             GinIndex(fields=["query"], opclasses=["jsonb_path_ops"], name="accesslog_query_idx"),
+            # "Who exported person X": the export job an entry names (``ExportedPerson``).
+            models.Index(
+                Cast(KT("query__export_job"), models.BigIntegerField()),
+                name="accesslog_export_job_idx",
+                condition=Q(kind="export"),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -425,3 +432,79 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} {timezone.localtime(self.seen_at):%Y-%m-%d %H:%M:%S}"
+
+
+class ExportJob(models.Model):
+    """A large export an auditor asked for (``records.exports``): run by a Celery task from the
+    filters (never a list of rows), streamed to a file under ``EXPORT_ROOT`` in one database
+    snapshot, kept with its SHA-256 for download by the one who asked. Its access-log entry
+    (written when it is done) says who, which filters, how many rows and the checksum; the
+    people in the file are ``ExportedPerson`` rows."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    class Format(models.TextChoices):
+        CSV = "csv", "CSV"
+        XLSX = "xlsx", "XLSX"
+
+    kind = models.CharField(_("what is exported"), max_length=40)
+    file_format = models.CharField(_("file format"), max_length=4, choices=Format.choices)
+    filters = models.JSONField(_("filters"), default=dict, blank=True)
+    language = models.CharField(_("language"), max_length=8)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices, default=State.QUEUED)
+    rows_total = models.PositiveBigIntegerField(_("rows to write"), null=True, blank=True)
+    rows_written = models.PositiveBigIntegerField(_("rows written"), default=0)
+    file_name = models.CharField(_("file"), max_length=255, blank=True, help_text=_("Relative to EXPORT_ROOT."))
+    sha256 = models.CharField(_("SHA-256"), max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("size in bytes"), null=True, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("export job")
+        verbose_name_plural = _("export jobs")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["requested_by", "-created_at"], name="export_job_requester_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(state="done") | (~Q(sha256="") & ~Q(file_name="") & Q(size__isnull=False)),
+                name="export_job_done_has_its_file",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.file_format} ({self.get_state_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in (self.State.QUEUED, self.State.RUNNING)
+
+
+class ExportedPerson(models.Model):
+    """A person (IIN, or a payer's IIN/BIN) whose data went into an export job's file: written
+    by one ``INSERT … SELECT DISTINCT`` in the export's snapshot, so that "who exported person X"
+    is one index lookup (``records.filters.AccessLogFilter.filter_iin``), never millions of
+    IINs in the access log or in Python."""
+
+    job = models.ForeignKey(
+        ExportJob, on_delete=models.CASCADE, related_name="+", db_index=False, verbose_name=_("export job")
+    )
+    iin = models.CharField(_("IIN"), max_length=12)
+
+    class Meta:
+        verbose_name = _("exported person")
+        verbose_name_plural = _("exported persons")
+        constraints = [models.UniqueConstraint(fields=["iin", "job"], name="exported_person_iin_job")]
+
+    def __str__(self) -> str:
+        return f"{self.iin} (#{self.job_id})"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -53,7 +53,7 @@ def table_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, cut: str
     return out.getvalue().encode("utf-8-sig")
 
 
-def _text(sheet: Any, value: str) -> WriteOnlyCell:
+def xlsx_text(sheet: Any, value: str) -> WriteOnlyCell:
     """A text cell that stays text: never a formula or an error, whatever it starts with, and
     without the control characters a workbook cannot hold."""
     cell = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("", value))
@@ -62,26 +62,38 @@ def _text(sheet: Any, value: str) -> WriteOnlyCell:
 
 
 def table_xlsx(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]], *, cut: str = "") -> bytes:
+    return tables_xlsx([(title, columns, rows)], cut=cut)
+
+
+def xlsx_cell(sheet: Any, value: Any) -> Any:
+    """A typed cell of a write-only sheet: a date-time, date or amount cell with its number
+    format, a text cell (``xlsx_text``), or the value as openpyxl types it (counts)."""
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "DD.MM.YYYY HH:MM:SS"
+    elif isinstance(value, date):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "DD.MM.YYYY"
+    elif isinstance(value, Decimal):
+        cell = WriteOnlyCell(sheet, value=value)
+        cell.number_format = "#,##0.00"
+    elif isinstance(value, str):
+        cell = xlsx_text(sheet, value)
+    else:
+        cell = WriteOnlyCell(sheet, value=value)
+    return cell
+
+
+def tables_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], *, cut: str = "") -> bytes:
+    """A workbook of one sheet per table (title, columns, rows); ``cut`` closes each sheet."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=title[:31])
-    sheet.append([_text(sheet, column) for column in columns])
-    for row in rows:
-        cells: list[Any] = []
-        for value in row:
-            if isinstance(value, date):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "DD.MM.YYYY"
-            elif isinstance(value, Decimal):
-                cell = WriteOnlyCell(sheet, value=value)
-                cell.number_format = "#,##0.00"
-            elif isinstance(value, str):
-                cell = _text(sheet, value)
-            else:
-                cell = WriteOnlyCell(sheet, value=value)
-            cells.append(cell)
-        sheet.append(cells)
-    if cut:
-        sheet.append([_text(sheet, cut)])
+    for title, columns, rows in sheets:
+        sheet = book.create_sheet(title=title[:31])
+        sheet.append([xlsx_text(sheet, column) for column in columns])
+        for row in rows:
+            sheet.append([xlsx_cell(sheet, value) for value in row])
+        if cut:
+            sheet.append([xlsx_text(sheet, cut)])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from records.audit_chain import verify
+from records.export_jobs import export_run, export_sweep
 from records.registry import registry_sweep_loads
 from records.services import Actor, calendar_refresh_from_package
 
@@ -35,3 +36,17 @@ def sweep_registry_loads_task() -> int:
 def verify_audit_log_task() -> list[dict[str, Any]]:
     """Nightly: both chains checked, their heads logged (``records.audit_chain.verify``)."""
     return [report.as_dict() for report in verify()]
+
+
+@shared_task(name="records.run_export", acks_late=True, max_retries=0)
+def run_export_task(job_id: int) -> str | None:
+    """Run an export job (``records.export_jobs.export_run``). Idempotent: a job that is not
+    queued (running, done or failed) is left alone."""
+    job = export_run(job_id=job_id)
+    return None if job is None else job.state
+
+
+@shared_task(name="records.sweep_exports", acks_late=True, max_retries=0)
+def sweep_exports_task() -> int:
+    """Mark failed the export jobs a killed worker left running (scheduled hourly)."""
+    return export_sweep(actor=Actor(label="task:records.sweep_exports"))

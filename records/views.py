@@ -4,21 +4,40 @@ loading a state-registry snapshot."""
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    JsonResponse,
+)
 from django.shortcuts import get_object_or_404, redirect, render
 from django.templatetags.static import static
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from records.access import LOGGED_IN, log_access, participant_for_user, public, requires, shown_iins
+from records.access import (
+    LOGGED_IN,
+    client_address,
+    log_access,
+    participant_for_user,
+    public,
+    requires,
+    shown_iins,
+)
+from records.export_jobs import DOWNLOAD_VIEW, ExportRefused, export_path, export_request, jobs_of
+from records.exports import RESERVED, ExportKind, exports_url, kinds
 from records.filters import AccessLogFilter, filtered
 from records.forms import ParticipantSearchForm, RegistryUploadForm
-from records.models import AccessLog, RegistryLoad
+from records.models import AccessLog, ExportJob, RegistryLoad
 from records.paging import keyset_page
 from records.panels import home_panels, participant_panels
 from records.registry import registry_load_snapshot
@@ -154,3 +173,103 @@ def registry_load_detail(request: HttpRequest, pk: int) -> HttpResponse:
             row_count=len(errors.object_list),
         )
     return render(request, "records/registry_load.html", {"load": load, "errors": errors})
+
+
+# --- Large exports (issue 19) -------------------------------------------------------------------
+
+EXPORT_JOBS_SHOWN = 30
+
+
+def _export_kinds(request: HttpRequest) -> list[ExportKind]:
+    return [kind for kind in kinds() if kind.may_export(request.user)]
+
+
+def _export_jobs_context(request: HttpRequest) -> dict[str, Any]:
+    jobs = list(jobs_of(request.user)[:EXPORT_JOBS_SHOWN])
+    labels = {kind.name: str(kind.label) for kind in kinds()}
+    rows = [(job, labels.get(job.kind, job.kind)) for job in jobs]
+    return {"jobs": rows, "live": any(job.is_active for job in jobs)}
+
+
+@requires("records.export_data")
+@require_http_methods(["GET", "POST"])
+def export_jobs(request: HttpRequest) -> HttpResponse:
+    """Large exports for the auditor: the form (what, which format, which filters) and their own
+    jobs with their progress, checksum and file. Asking for an export is the auditor's one
+    write (a job and its audit event: ``records.export_jobs.export_request``)."""
+    available = _export_kinds(request)
+    names = {kind.name: kind for kind in available}
+    source = request.POST if request.method == "POST" else request.GET
+    kind = names.get(source.get("kind", "")) or (available[0] if available else None)
+    file_format = source.get("file_format", ExportJob.Format.XLSX)
+    status = 200
+    if kind is None:
+        form = None
+        if request.method == "POST":
+            raise PermissionDenied
+    elif request.method == "POST":
+        filters = {key: value for key, value in request.POST.items() if key not in RESERVED}
+        try:
+            export_request(
+                actor=Actor.of(request.user),
+                kind=source.get("kind", ""),
+                file_format=file_format,
+                filters=filters,
+                ip_address=client_address(request),
+            )
+        except ExportRefused as refused:
+            form = kind.form(filters)
+            form.is_valid()
+            for field, errors in refused.message_dict.items():
+                target = field if field in form.fields else None
+                for error in errors:
+                    if target is None or error not in form.errors.get(target, []):
+                        form.add_error(target, error)
+            status = 400
+        else:
+            messages.success(request, _("The export is queued. This page shows its progress."))
+            return redirect(exports_url(kind.name))
+    else:
+        initial = {key: value for key, value in request.GET.items() if key in kind.form.base_fields}
+        form = kind.form(initial=initial)
+    context = {
+        "kinds": available,
+        "kind": kind,
+        "form": form,
+        "file_format": file_format,
+        "formats": ExportJob.Format.choices,
+        **_export_jobs_context(request),
+    }
+    return render(request, "records/exports.html", context, status=status)
+
+
+@requires("records.export_data")
+@require_GET
+def export_job_table(request: HttpRequest) -> HttpResponse:
+    """The table of the auditor's jobs alone: what the exports page reloads while one runs."""
+    return render(request, "records/_export_jobs.html", _export_jobs_context(request))
+
+
+@requires("records.export_data")
+@require_GET
+def export_download(request: HttpRequest, pk: int) -> FileResponse:
+    """The file of a finished job, to the auditor who asked for it only (anyone else: 404, as
+    for a job that does not exist); every download is logged with the job and its checksum."""
+    job = get_object_or_404(jobs_of(request.user), pk=pk, state=ExportJob.State.DONE)
+    kind = next((k for k in _export_kinds(request) if k.name == job.kind), None)
+    if kind is None:
+        raise PermissionDenied
+    path = export_path(job)
+    if not path.is_file():
+        raise Http404
+    log_access(
+        request,
+        kind=AccessLog.Kind.EXPORT,
+        view=DOWNLOAD_VIEW,
+        query={"export_job": job.pk, "kind": job.kind, "format": job.file_format, "sha256": job.sha256},
+        row_count=job.rows_written,
+    )
+    name = f"{job.kind}-{job.pk}.{job.file_format}"
+    response = FileResponse(path.open("rb"), as_attachment=True, filename=name)
+    response["X-Checksum-SHA256"] = job.sha256
+    return response

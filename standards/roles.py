@@ -117,6 +117,13 @@ _SPECIALIST = (
     Grant("payments.view_confirmationline", ("2024/9/2", "2024/10/2", "2019/3/2"), "see each confirmed payment"),
     Grant("payments.view_paymentreturn", ("2024/9/2", "2024/10/2", "2019/3/2"), "pay returned payments again"),
     Grant("payments.view_recovery", ("2024/9/2", "2024/10/2", "2019/3/2"), "follow money paid that was not due"),
+    # The monthly report to the authorized body (Rules, paragraph 5).
+    Grant("payments.view_monthlyreport", ("2024/9/2", "2024/10/2"), "read the monthly report"),
+    Grant(
+        "payments.add_monthlyreport",
+        ("2024/9/2", "2024/10/2"),
+        "prepare the monthly report on the payments accounted, in its terms (skill 7)",
+    ),
 )
 _CONTROLLER = (
     Grant("records.view_auditevent", ("2024/11/1", "2024/11/2"), "check other specialists' work"),
@@ -128,6 +135,11 @@ _CONTROLLER = (
 )
 _HEAD_OF_UNIT = (
     Grant("records.view_accesslog", ("2024/12/1",), "control who read personal data in the unit"),
+    Grant(
+        "payments.view_dashboard",
+        ("2024/12/1", "2024/12/2"),
+        "follow the unit's intake, deadlines, decisions waiting and payments (the heads' dashboard)",
+    ),
     Grant("standards.assign_role", ("2024/12/1",), "staff the unit's roles"),
     Grant("contributions.monitor_deadlines", ("2024/12/1",), "see orders due today and late ones"),
     Grant("contributions.approve_refund", ("2024/12/1", "2024/12/2"), "approve refunds registered by others"),
@@ -155,6 +167,11 @@ _HEAD_OF_SERVICE = (
         ("2024/13/2", "2019/2/2"),
         "approve the month's payment run and release it to the banks (organisation of the payment)",
     ),
+    Grant(
+        "payments.sign_monthlyreport",
+        ("2024/13/2",),
+        "sign off the monthly report to the authorized body before it is sent (organisation of the payment)",
+    ),
 )
 _AUDITOR = tuple(
     Grant(permission, (AUDITOR_MANDATE,), why)
@@ -166,7 +183,7 @@ _AUDITOR = tuple(
         ("records.view_calendarday", "read the calendar"),
         ("records.view_auditevent", "read domain audit events"),
         ("records.view_accesslog", "read the access log"),
-        ("records.export_data", "export data from the admin"),
+        ("records.export_data", "export data: from the admin, and large exports as jobs (its one write)"),
         ("standards.view_role", "read the roles"),
         ("standards.view_professionalstandard", "read the standard"),
         ("standards.view_professioncard", "read the profession cards"),
@@ -209,6 +226,8 @@ _AUDITOR = tuple(
         ("payments.view_confirmationline", "read confirmation lines"),
         ("payments.view_paymentreturn", "read returned payments"),
         ("payments.view_recovery", "read recoveries"),
+        ("payments.view_monthlyreport", "read the monthly reports and their versions"),
+        ("payments.view_dashboard", "read the heads' dashboard"),
     ]
 )
 _API_CLIENT = tuple(

@@ -478,7 +478,11 @@ def payments_sample(people, make_user):
         actor=drafter,
     )
     recipient.refresh_from_db()
+    from payments.services.reports import report_generate  # issue 19: January's report, a draft
+
+    report = report_generate(month=date(2024, 1, 1), actor=drafter)
     return {
+        "report": report,
         "recipient": recipient,
         "document": document,
         "approved": assigned,

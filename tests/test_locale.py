@@ -52,6 +52,8 @@ PAGES = [
     "amount_preview", "decision_new", "decision_detail", "decision_redraft", "decision_queue", "proposal_list",
     "recipient_list", "recipient_register", "recipient_detail",
     "payment_runs", "payment_run_detail", "payment_confirmations", "payment_returns", "work_list",
+    "monthly_reports", "monthly_report_detail", "heads_dashboard",
+    "export_jobs",
 ]  # fmt: skip
 
 
@@ -79,6 +81,8 @@ def test_pages_render_translated(language: str, make_user, participant, sample) 
     head = make_user("head_of_service")
     # Loading the registry is an administrator's (no role holds it): given here to see the page.
     head.user_permissions.add(Permission.objects.get(codename="add_registryload"))
+    # Large exports are the auditor's (records.export_data): given here to see their page.
+    head.user_permissions.add(Permission.objects.get(codename="export_data"))
     client = Client(HTTP_ACCEPT_LANGUAGE=language)
     client.force_login(head)
     client.get(reverse("participant_detail", args=[participant.pk]))  # something in the access log

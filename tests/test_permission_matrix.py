@@ -34,6 +34,10 @@ EXPECTED = {
     "participant_search": STAFF,
     "participant_detail": STAFF,
     "access_log": row(302, 403, 403, 403, 200, 200, 200, 403),
+    # Large exports (issue 19): the auditor's own jobs; a job that is not one's own is 404.
+    "export_jobs": row(302, 403, 403, 403, 403, 403, 200, 403),
+    "export_job_table": row(302, 403, 403, 403, 403, 403, 200, 403),
+    "export_download": row(302, 403, 403, 403, 403, 403, 404, 403),
     "registry_upload": row(302, 403, 403, 403, 403, 200, 403, 403),  # the head of service (add_registryload)
     "registry_load_detail": row(302, 403, 403, 200, 200, 200, 200, 403),
     "role_list": STAFF,
@@ -63,7 +67,7 @@ EXPECTED = {
 # Issue 17's pages, API, second factor and documents: one module each (tests/payments/matrix_*).
 MATRIX_PARTS = [
     importlib.import_module(f"tests.payments.matrix_{part}")
-    for part in ("recipients", "decisions", "api", "otp", "documents", "runs")
+    for part in ("recipients", "decisions", "api", "otp", "documents", "runs", "reports")
 ]
 for _part in MATRIX_PARTS:
     EXPECTED.update(_part.EXPECTED)
@@ -128,7 +132,7 @@ def sample(sample, payments_sample):
     from records.services import Actor
 
     load = registry_load_snapshot(raw=b"iin\n", file_name="bad.csv", actor=Actor(label="test"))
-    merged = {**sample, "registry_load_detail": {"pk": load.pk}}
+    merged = {**sample, "registry_load_detail": {"pk": load.pk}, "export_download": {"pk": 1}}
     for part in MATRIX_PARTS:
         merged.update(part.kwargs(payments_sample))
     return merged
@@ -177,6 +181,10 @@ POST_EXPECTED = {
     "refund_new": row(302, 403, 200, 200, 200, 200, 403, 403),
     "refund_decide": row(302, 403, 403, 403, 302, 302, 403, 403),
     "registry_upload": row(302, 403, 403, 403, 403, 200, 403, 403),  # the form again, with its errors
+    # The auditor writes nothing, with one documented exception (docs/roles.md): asking for a
+    # large export (a job and its audit event). An empty form is refused (400), nothing made.
+    "export_jobs": row(302, 403, 403, 403, 403, 403, 400, 403),
+    "export_download": row(302, 403, 403, 403, 403, 403, 405, 403),
     "api_order_submit": row(401, 403, 403, 403, 403, 403, 403, 400),  # 400: no file, nothing stored
     "api_order_detail": row(401, 403, 405, 405, 405, 405, 405, 405),
     "api_return_document": row(401, 403, 405, 405, 405, 405, 405, 405),
@@ -196,11 +204,12 @@ def state_of_the_records() -> tuple[object, ...]:
         ConfirmationFile,
         Decision,
         DecisionProposal,
+        MonthlyReport,
         PaymentRun,
         Recipient,
         RecipientChange,
     )
-    from records.models import AuditEvent, RegistryLoad
+    from records.models import AuditEvent, ExportJob, RegistryLoad
 
     return (
         AuditEvent.objects.count(),
@@ -216,8 +225,10 @@ def state_of_the_records() -> tuple[object, ...]:
         sorted(Decision.objects.values_list("pk", "state", "version")),
         sorted(DecisionProposal.objects.values_list("pk", "status")),
         sorted(PaymentRun.objects.values_list("pk", "state", "version")),
+        sorted(MonthlyReport.objects.values_list("pk", "state", "version")),
         BankAccount.objects.count(),
         ConfirmationFile.objects.count(),
+        ExportJob.objects.count(),
     )
 
 
@@ -240,6 +251,7 @@ WRITING_VIEWS = {  # URL name -> a role allowed to POST to it
     "role_assign": "head_of_service",
     "api_order_submit": "api_client",
     "logout": "specialist",
+    "export_jobs": "auditor",
 }
 for _part in MATRIX_PARTS:
     WRITING_VIEWS.update(_part.WRITING_VIEWS)

@@ -239,6 +239,9 @@ CELERY_TIMEZONE = TIME_ZONE
 
 # The day of the month from which beat starts the month's payment run (Rules, paragraph 13).
 PAYMENT_RUN_DAY = env.int("PAYMENT_RUN_DAY", default=20)
+# The day of the month from which beat generates the previous month's report to the authorized
+# body (Rules, paragraph 5): after the last orders of the month were processed (one working day).
+MONTHLY_REPORT_DAY = env.int("MONTHLY_REPORT_DAY", default=5)
 # The account social payments are paid from (the payment lists' MT102 sequence A, payments.lists).
 # No default, as for the return account: a made-up account would send real lists nowhere (system
 # check payments.W001; the MT102 of a list is refused while it is not set). The payout KNP is not
@@ -276,6 +279,15 @@ STATE_CORPORATION_ACCOUNT = env.str("STATE_CORPORATION_ACCOUNT", default="")
 # Above it the auditor is asked to filter the list first. 100 000 rows of XLSX take ~20 s on
 # our 2-core machines, inside gunicorn's --timeout (Dockerfile).
 EXPORT_MAX_ROWS = env.int("EXPORT_MAX_ROWS", default=100_000)
+# Larger exports of the ledger, order lines, decisions and payments run as Celery jobs
+# (records.exports): streamed in one snapshot to a file kept here, with its SHA-256, for the
+# auditor who asked for it. Files are not served by the web server: the job page hands them out
+# (and logs each download).
+EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(BASE_DIR / "var" / "exports")))
+# Progress is written every this many rows (through a connection of its own).
+EXPORT_PROGRESS_EVERY = env.int("EXPORT_PROGRESS_EVERY", default=10_000)
+# A job still running after this long (its worker was killed) is marked failed by the sweeper.
+EXPORT_STUCK_AFTER_SECONDS = env.int("EXPORT_STUCK_AFTER_SECONDS", default=6 * 3600)
 
 # An order still open after this long is queued again by the sweeper (beat, every minute).
 ORDER_STUCK_AFTER_SECONDS = env.int("ORDER_STUCK_AFTER_SECONDS", default=600)

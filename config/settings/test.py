@@ -6,6 +6,9 @@ that call a task body directly opt in to eager mode themselves.
 
 from __future__ import annotations
 
+import tempfile
+from pathlib import Path
+
 from .base import *  # noqa: F403
 from .base import env
 
@@ -21,3 +24,6 @@ WHITENOISE_AUTOREFRESH = True
 
 # Fictional accounts with valid check digits (bank code 999 does not exist).
 PAYMENTS_PAYER_ACCOUNT = "KZ429990000000000002"
+
+# Export files of the tests (and of the Celery workers they start) outside the checkout.
+EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(Path(tempfile.gettempdir()) / "gfss-test-exports")))

@@ -3,6 +3,8 @@ labels, never raw codes such as ``partially_returned``)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext
@@ -32,6 +34,16 @@ def order_problem(entry: object) -> str:
 
 
 register.filter("money", money)
+
+
+@register.filter
+def money_or_value(value: object) -> object:
+    """A table cell: an amount in the reader's style, a count grouped, anything else as it is."""
+    if isinstance(value, Decimal):
+        return money(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return number_format(value, force_grouping=True)
+    return value
 
 
 @register.filter

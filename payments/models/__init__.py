@@ -20,6 +20,7 @@ from payments.models.recipients import (
     RecipientStatus,
     Relation,
 )
+from payments.models.reports import MonthlyReport, ReportState
 from payments.models.runs import (
     Bank,
     BankAccount,
@@ -56,6 +57,7 @@ __all__ = [
     "HeldReason",
     "ItemKind",
     "LegalParameter",
+    "MonthlyReport",
     "ParameterName",
     "Payment",
     "PaymentItem",
@@ -71,5 +73,6 @@ __all__ = [
     "Recovery",
     "RecoveryReason",
     "Relation",
+    "ReportState",
     "RunState",
 ]

@@ -1,0 +1,331 @@
+"""The figures of the monthly report to the authorized body (Rules, paragraph 5) and of the heads'
+dashboards, computed in the database (a month at national scale is millions of ledger rows).
+
+Both halves of the record for one month:
+
+- contributions: the payment orders received in the month (by their receipt date), the entries
+  posted from them by kind, the participants they credited, the lines returned (by reason) and
+  each payer's share; the refunds posted in the month;
+- recipients: who was paid by the month's run (by payment type), the decisions approved in the
+  month (by payment type and kind);
+- payments: the month's run as released (count, gross, pension contributions withheld (paragraph
+  12 item 24), net, by payment type), what the banks returned and what is to be recovered (item
+  25).
+
+**Reconciled** (``reconciliation``): the entries posted from the month's processed orders equal
+those orders' amounts minus what was returned; the payments of each released list equal the
+list's total minus the bank's returns. Each check gives both sides and, where they differ, every
+order or list that differs.
+
+Amounts are strings with two decimals, so that the figures keep their exact value in JSON and
+their checksum is that of a canonical text.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import Count, DecimalField, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from contributions.models import EntryKind, LedgerEntry, LineStatus, OrderLine, OrderStatus, PaymentOrder
+from payments.models import (
+    Decision,
+    DecisionState,
+    Payment,
+    PaymentList,
+    PaymentReturn,
+    PaymentRun,
+    Recovery,
+    RunState,
+)
+
+PROCESSED = (OrderStatus.POSTED, OrderStatus.PARTIALLY_RETURNED, OrderStatus.RETURNED)
+POSTED_KINDS = (EntryKind.CONTRIBUTION, EntryKind.PENALTY)
+ZERO = Decimal("0.00")
+_MONEY: DecimalField[Decimal, Decimal] = DecimalField(max_digits=20, decimal_places=2)
+
+
+def amount(value: Decimal | None) -> str:
+    return f"{(value or ZERO):.2f}"
+
+
+def _sum(field: str, **filters: Any) -> Any:
+    return Coalesce(Sum(field, filter=Q(**filters) if filters else None), Value(ZERO), output_field=_MONEY)
+
+
+def month_bounds(month: date) -> tuple[datetime, datetime]:
+    """The month as local (Asia/Almaty) time: from its first midnight to the next month's."""
+    following = date(month.year + month.month // 12, month.month % 12 + 1, 1)
+    return (
+        timezone.make_aware(datetime.combine(month, time.min)),
+        timezone.make_aware(datetime.combine(following, time.min)),
+    )
+
+
+def next_month(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1)
+
+
+# --- Contributions ------------------------------------------------------------------------------
+
+
+def orders_of(month: date) -> QuerySet[PaymentOrder]:
+    """The originals received in the month (a duplicate is the same money sent twice)."""
+    return PaymentOrder.objects.filter(received__gte=month, received__lt=next_month(month), is_original=True)
+
+
+def _contributions(month: date) -> dict[str, Any]:
+    orders = orders_of(month)
+    processed = orders.filter(status__in=PROCESSED)
+    by_status = dict(orders.order_by().values_list("status").annotate(n=Count("id")))
+    entries = LedgerEntry.objects.filter(order__in=processed, kind__in=POSTED_KINDS)
+    by_kind = {
+        kind: {"count": row["count"], "sum": amount(row["total"])}
+        for kind, row in (
+            (row["kind"], row)
+            for row in entries.order_by().values("kind").annotate(count=Count("id"), total=Sum("amount"))
+        )
+    }
+    for kind in POSTED_KINDS:
+        by_kind.setdefault(str(kind), {"count": 0, "sum": amount(None)})
+    returned = OrderLine.objects.filter(order__in=processed, status=LineStatus.RETURNED)
+    by_reason = {
+        row["reason"]: {"count": row["count"], "sum": amount(row["total"])}
+        for row in returned.order_by().values("reason").annotate(count=Count("id"), total=Sum("amount"))
+    }
+    returned_total = returned.aggregate(count=Count("id"), total=_sum("amount"))
+    start, end = month_bounds(month)
+    refunds = LedgerEntry.objects.filter(kind=EntryKind.REFUND, posted_at__gte=start, posted_at__lt=end).aggregate(
+        count=Count("id"), total=_sum("amount")
+    )
+    payers = [
+        {
+            "idn": row["payer_idn"],
+            "name": row["name"] or "",
+            "orders": row["orders"],
+            "contributions": amount(row["contributions"]),
+            "penalties": amount(row["penalties"]),
+            "returned_lines": row["returned_lines"],
+            "returned": amount(row["returned"]),
+        }
+        for row in processed.order_by("payer_idn")
+        .values("payer_idn")
+        .annotate(
+            name=Max("payer_name"),
+            orders=Count("id", distinct=True),
+            contributions=_sum("entries__amount", entries__kind=EntryKind.CONTRIBUTION),
+            penalties=_sum("entries__amount", entries__kind=EntryKind.PENALTY),
+            returned_lines=Value(0),
+            returned=Value(ZERO, output_field=_MONEY),
+        )
+    ]
+    # The returned lines of each payer, apart: joined with the entries above they would be
+    # counted once per entry.
+    returned_by_payer = {
+        row["order__payer_idn"]: row
+        for row in returned.order_by().values("order__payer_idn").annotate(count=Count("id"), total=_sum("amount"))
+    }
+    for payer in payers:
+        row = returned_by_payer.get(payer["idn"])
+        if row is not None:
+            payer["returned_lines"], payer["returned"] = row["count"], amount(row["total"])
+    return {
+        "orders": {
+            "received": orders.count(),
+            "processed": processed.count(),
+            "by_status": {str(status): by_status.get(str(status), 0) for status in OrderStatus},
+        },
+        "participants": entries.values("participant_id").distinct().count(),
+        "by_kind": by_kind,
+        "returned": {
+            "lines": returned_total["count"],
+            "sum": amount(returned_total["total"]),
+            "by_reason": by_reason,
+        },
+        "refunds": {"count": refunds["count"], "sum": amount(-refunds["total"])},
+        "payers": payers,
+    }
+
+
+def _ledger_check(month: date) -> dict[str, Any]:
+    """Posted entries = processed orders - returns, order by order."""
+    orders = (
+        orders_of(month)
+        .filter(status__in=PROCESSED)
+        .annotate(
+            paid=Coalesce(F("total"), F("amount_lines"), output_field=_MONEY),
+            posted=Coalesce(
+                Sum("entries__amount", filter=Q(entries__kind__in=POSTED_KINDS)), Value(ZERO), output_field=_MONEY
+            ),
+        )
+        .order_by("id")
+    )
+    items, paid, returned, posted = [], ZERO, ZERO, ZERO
+    for order in orders.values("id", "reference", "number", "payer_idn", "paid", "amount_returned", "posted"):
+        paid += order["paid"]
+        returned += order["amount_returned"]
+        posted += order["posted"]
+        difference = order["posted"] - (order["paid"] - order["amount_returned"])
+        if difference:
+            items.append(
+                {
+                    "order": order["id"],
+                    "reference": order["reference"] or order["number"],
+                    "payer": order["payer_idn"],
+                    "paid": amount(order["paid"]),
+                    "returned": amount(order["amount_returned"]),
+                    "posted": amount(order["posted"]),
+                    "difference": amount(difference),
+                }
+            )
+    return {
+        "check": "ledger",
+        "processed": amount(paid),
+        "returned": amount(returned),
+        "expected": amount(paid - returned),
+        "actual": amount(posted),
+        "difference": amount(posted - (paid - returned)),
+        "ok": not items,
+        "items": items,
+    }
+
+
+# --- Recipients and payments -------------------------------------------------------------------
+
+
+def _run_of(month: date) -> PaymentRun | None:
+    return PaymentRun.objects.filter(month=month).first()
+
+
+def _paid(run: PaymentRun | None) -> QuerySet[Payment]:
+    """The payments the month's run released to the banks (held back ones are on no list)."""
+    if run is None or run.state != RunState.RELEASED:
+        return Payment.objects.none()
+    return Payment.objects.filter(run=run, payment_list__isnull=False)
+
+
+def _recipients(month: date, run: PaymentRun | None) -> dict[str, Any]:
+    paid_by_type = dict(
+        _paid(run).order_by().values_list("recipient__payment_type").annotate(n=Count("recipient_id", distinct=True))
+    )
+    start, end = month_bounds(month)
+    decisions = [
+        {"type": row["recipient__payment_type"], "kind": row["kind"], "count": row["count"]}
+        for row in Decision.objects.filter(state=DecisionState.APPROVED, approved_at__gte=start, approved_at__lt=end)
+        .order_by("recipient__payment_type", "kind")
+        .values("recipient__payment_type", "kind")
+        .annotate(count=Count("id"))
+    ]
+    return {"paid_by_type": paid_by_type, "decisions": decisions}
+
+
+def _totals(payments: QuerySet[Payment]) -> dict[str, Any]:
+    row = payments.aggregate(count=Count("id"), gross=_sum("gross"), withheld=_sum("withheld"), net=_sum("net"))
+    return {
+        "count": row["count"],
+        "gross": amount(row["gross"]),
+        "withheld": amount(row["withheld"]),
+        "net": amount(row["net"]),
+    }
+
+
+def _payments(run: PaymentRun | None) -> dict[str, Any]:
+    paid = _paid(run)
+    by_type = {
+        row["recipient__payment_type"]: {
+            "count": row["count"],
+            "gross": amount(row["gross"]),
+            "withheld": amount(row["withheld"]),
+            "net": amount(row["net"]),
+        }
+        for row in paid.order_by("recipient__payment_type")
+        .values("recipient__payment_type")
+        .annotate(count=Count("id"), gross=Sum("gross"), withheld=Sum("withheld"), net=Sum("net"))
+    }
+    returns = PaymentReturn.objects.filter(payment__in=paid).aggregate(count=Count("id"), total=_sum("payment__net"))
+    recoveries = Recovery.objects.filter(run=run) if run is not None else Recovery.objects.none()
+    by_reason = {
+        row["reason"]: {"count": row["count"], "sum": amount(row["total"])}
+        for row in recoveries.order_by("reason").values("reason").annotate(count=Count("id"), total=Sum("amount"))
+    }
+    recovered = recoveries.aggregate(count=Count("id"), total=_sum("amount"))
+    return {
+        "run": None if run is None else {"state": run.state, "released": run.state == RunState.RELEASED},
+        "made": _totals(paid),
+        "by_type": by_type,
+        "returned": {"count": returns["count"], "sum": amount(returns["total"])},
+        "recovered": {"count": recovered["count"], "sum": amount(recovered["total"]), "by_reason": by_reason},
+        "withheld": _totals(paid)["withheld"],
+    }
+
+
+def _payments_check(run: PaymentRun | None) -> dict[str, Any]:
+    """The payments credited = each released list's total - the bank's returns, list by list."""
+    lists: QuerySet[PaymentList] = (
+        run.lists.select_related("bank").order_by("number")
+        if run is not None and run.state == RunState.RELEASED
+        else PaymentList.objects.none()
+    )
+    returned_payment = PaymentReturn.objects.filter(payment=OuterRef("pk"))
+    items, listed, returned, credited = [], ZERO, ZERO, ZERO
+    for payment_list in lists:
+        payments = Payment.objects.filter(payment_list=payment_list).annotate(was_returned=Exists(returned_payment))
+        row = payments.aggregate(returned=_sum("net", was_returned=True), credited=_sum("net", was_returned=False))
+        listed += payment_list.net
+        returned += row["returned"]
+        credited += row["credited"]
+        difference = row["credited"] - (payment_list.net - row["returned"])
+        if difference:
+            items.append(
+                {
+                    "list": payment_list.number,
+                    "bank": payment_list.bank_id,
+                    "listed": amount(payment_list.net),
+                    "returned": amount(row["returned"]),
+                    "credited": amount(row["credited"]),
+                    "difference": amount(difference),
+                }
+            )
+    return {
+        "check": "payments",
+        "listed": amount(listed),
+        "returned": amount(returned),
+        "expected": amount(listed - returned),
+        "actual": amount(credited),
+        "difference": amount(credited - (listed - returned)),
+        "ok": not items,
+        "items": items,
+    }
+
+
+# --- The report ---------------------------------------------------------------------------------
+
+
+def report_figures(month: date) -> dict[str, Any]:
+    """Every figure of the month's report, with its reconciliation (see the module's docstring)."""
+    run = _run_of(month)
+    return {
+        "month": f"{month:%Y-%m}",
+        "contributions": _contributions(month),
+        "recipients": _recipients(month, run),
+        "payments": _payments(run),
+        "reconciliation": [_ledger_check(month), _payments_check(run)],
+    }
+
+
+def canonical(figures: dict[str, Any]) -> bytes:
+    return json.dumps(figures, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def figures_sha256(figures: dict[str, Any]) -> str:
+    return hashlib.sha256(canonical(figures)).hexdigest()
+
+
+def is_reconciled(figures: dict[str, Any]) -> bool:
+    return all(check["ok"] for check in figures["reconciliation"])

@@ -1,0 +1,96 @@
+"""The heads' dashboard (issue 19): every figure of a month equals that month's report, the
+pages and downloads in Kazakh and Russian, and who may see them."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+
+import pytest
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from payments.models import MonthlyReport
+from payments.selectors.dashboard import dashboard
+from payments.services import decision_draft, decision_submit
+from payments.services.reports import report_generate
+from records.models import AccessLog
+from tests.conftest import PAYER
+from tests.payments.test_recipient_pages import client_for
+from tests.payments.test_reports import NOV, january, november  # noqa: F401 - fixtures
+from tests.payments.test_runs import JAN
+
+
+def test_every_figure_of_the_dashboard_equals_the_months_report(november, january, staff):  # noqa: F811
+    for month in (NOV, JAN):
+        report = report_generate(month=month, actor=staff["drafter"])
+        board = dashboard(month)
+        assert board.figures == report.figures  # the same querysets, the same month
+        assert sum(day["received"] for day in board.days) == report.figures["contributions"]["orders"]["received"]
+        assert sum(day["processed"] for day in board.days) == report.figures["contributions"]["orders"]["processed"]
+    nov = dashboard(NOV)
+    assert [(d["day"], d["received"], d["processed"]) for d in nov.days] == [
+        (date(2023, 11, 24), 2, 2)
+    ]  # and paid_to's
+    # The test orders are processed years after their receipt: none within one working day.
+    assert nov.in_time == {"processed": 2, "in_time": 0, "late": 2, "percent": 0}
+    jan = dashboard(JAN)
+    report = MonthlyReport.objects.get(month=JAN)
+    assert jan.payments_by_month[-1] == {"month": JAN, "by_type": {"0702": {"count": 1, "net": "61284.27"}}}
+    assert jan.payments_by_month[-1]["by_type"]["0702"]["net"] == report.figures["payments"]["by_type"]["0702"]["net"]
+    assert [m["month"] for m in jan.payments_by_month][:2] == [date(2023, 2, 1), date(2023, 3, 1)]
+
+
+def test_decisions_waiting_by_age(applicant, staff):
+    decision = decision_draft(recipient_id=applicant.pk, kind="assign", actor=staff["drafter"])
+    assert dashboard(NOV).waiting[0] == {"from": 0, "to": 1, "count": 0}  # a draft does not wait
+    decision_submit(decision_id=decision.pk, actor=staff["drafter"])
+    assert [row["count"] for row in dashboard(NOV).waiting] == [1, 0, 0, 0]
+
+
+@pytest.mark.parametrize("role", ["head_of_unit", "auditor"])
+def test_the_dashboard_page_in_kazakh(role, november, make_user):  # noqa: F811
+    client = client_for(make_user(role), "kk")
+    response = client.get(reverse("heads_dashboard"), {"month": "2023-11"})
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="dashboard-data"' in page
+    assert "Бақылау тақтасы" in page
+    assert '<div class="h4 mb-0" id="figure-received">1</div>' in page
+    assert 'src="/static/vendor/chartjs/chart.umd.min.js"' in page
+
+
+def test_a_wrong_month_shows_the_form_error_not_another_month(make_user):
+    client = client_for(make_user("head_of_unit"), "en")
+    response = client.get(reverse("heads_dashboard"), {"month": "2023-13"})
+    assert response.status_code == 200
+    assert "A month is written YYYY-MM" in response.content.decode()
+
+
+def test_the_report_page_generate_sign_and_download(november, staff, make_user):  # noqa: F811
+    drafter = client_for(staff["drafter"], "ru")
+    response = drafter.post(reverse("monthly_reports"), {"month": "2023-11", "reason": ""})
+    report = MonthlyReport.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == reverse("monthly_report_detail", args=[report.pk])
+    page = drafter.get(response["Location"]).content.decode()
+    assert "Сверено" in page
+    assert 'id="report-sign"' not in page  # a specialist signs nothing
+    auditor = client_for(make_user("auditor"), "kk")
+    assert auditor.post(reverse("monthly_reports"), {"month": "2023-11"}).status_code == 403
+    download = auditor.get(reverse("monthly_report_download", args=[report.pk, "ru", "xlsx"]))
+    assert download.status_code == 200
+    assert download["Content-Disposition"].endswith('report-2023-11-v1-ru.xlsx"')
+    assert load_workbook(io.BytesIO(download.content)).sheetnames[0] == "Сводка"
+    logged = AccessLog.objects.get(view="monthly_report_download")
+    assert (logged.kind, logged.row_count, logged.query["iins"], logged.query["sha256"]) == (
+        "export",
+        1,
+        [PAYER],
+        report.sha256,
+    )
+    head = client_for(make_user("head_of_service"), "kk")
+    assert 'id="report-sign"' in head.get(reverse("monthly_report_detail", args=[report.pk])).content.decode()
+    head.post(reverse("monthly_report_sign", args=[report.pk]), {"version": report.version})
+    report.refresh_from_db()
+    assert report.state == "signed"

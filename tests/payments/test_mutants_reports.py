@@ -1,0 +1,251 @@
+"""Tests that kill the survivors of the mutation run of the monthly report (issue 19:
+payments/services/reports.py, payments/selectors/reports.py; docs/testing.md).
+
+What they pin: which orders, entries and lines belong to a month (not the month before, not a
+duplicate, not a refund), penalties apart from contributions, a payer without returns, the
+refunds posted in the month's local days, December's next month, the canonical text the
+checksum is taken of, the reason and the audit event of a version, a stale page refused at
+sign-off, and what beat's generation writes and logs.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime
+from decimal import Decimal
+
+import pgtrigger
+import pytest
+from django.utils import timezone
+
+from contributions.models import LedgerEntry, PaymentOrder
+from payments.models import MonthlyReport
+from payments.selectors.reports import canonical, month_bounds, next_month, report_figures
+from payments.services.reports import generate_scheduled_report, report_generate, report_sign
+from records.approval import StalePage
+from records.models import AuditEvent
+from tests.conftest import PAYER, line_for, order_text, take_in
+from tests.payments.test_reports import NOV, november  # noqa: F401 - fixture
+
+OTHER_PAYER = "190140816443"  # a fictional BIN with a valid check digit (make_bin)
+
+
+def _local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return timezone.make_aware(datetime(year, month, day, hour, minute))
+
+
+def test_the_canonical_text_of_the_figures():
+    assert canonical({"b": [1, "2.50"], "a": "Әлия"}) == '{"a":"Әлия","b":[1,"2.50"]}'.encode()
+
+
+def test_december_is_followed_by_january_and_a_month_ends_at_its_last_midnight():
+    assert next_month(date(2023, 12, 1)) == date(2024, 1, 1)
+    assert next_month(date(2023, 11, 1)) == date(2023, 12, 1)
+    assert month_bounds(date(2023, 12, 1)) == (_local(2023, 12, 1), _local(2024, 1, 1))
+
+
+def test_only_the_months_original_orders_count(november, people):  # noqa: F811
+    october = take_in(order_text([line_for(people[7], amount="500,00")], reference="OCT-1"))[0]
+    PaymentOrder.objects.filter(pk=october.pk).update(received=date(2023, 10, 31))
+    october_returned = take_in(
+        order_text([line_for(people[8], amount="40,00", iin="000000000000")], reference="OCT-2")
+    )[0]
+    PaymentOrder.objects.filter(pk=october_returned.pk).update(received=date(2023, 10, 31))
+    again = take_in(order_text([line_for(people[3], amount="7000,00")], reference="NOV-1"), name="again.mt102")
+    assert [order.is_original for order in again] == [False]  # the same order sent twice
+    contributions = report_figures(NOV)["contributions"]
+    assert contributions["orders"]["received"] == 1
+    assert contributions["participants"] == 2
+    assert contributions["by_kind"]["contribution"] == {"count": 2, "sum": "10500.50"}
+    assert contributions["returned"] == {
+        "lines": 1,
+        "sum": "1000.00",
+        "by_reason": {"unknown_iin": {"count": 1, "sum": "1000.00"}},
+    }
+
+
+def test_penalties_apart_from_contributions_and_a_payer_without_returns(november, people):  # noqa: F811
+    take_in(order_text([line_for(people[9], amount="250,00")], reference="NOV-P", knp="017", payer_idn=OTHER_PAYER))
+    contributions = report_figures(NOV)["contributions"]
+    assert contributions["by_kind"]["penalty"] == {"count": 1, "sum": "250.00"}
+    assert contributions["by_kind"]["contribution"] == {"count": 2, "sum": "10500.50"}
+    payers = {payer["idn"]: payer for payer in contributions["payers"]}
+    assert payers[PAYER]["contributions"] == "10500.50"
+    assert payers[PAYER]["penalties"] == "0.00"
+    assert payers[OTHER_PAYER] == {
+        "idn": OTHER_PAYER,
+        "name": 'ТОО "СИНТЕТИКА"',
+        "orders": 1,
+        "contributions": "0.00",
+        "penalties": "250.00",
+        "returned_lines": 0,
+        "returned": "0.00",
+    }
+
+
+def test_a_payer_without_a_name_is_named_by_nothing(november):  # noqa: F811
+    PaymentOrder.objects.filter(pk=november.pk).update(payer_name="")
+    assert report_figures(NOV)["contributions"]["payers"][0]["name"] == ""
+
+
+def test_refunds_are_those_posted_in_the_months_local_days(november):  # noqa: F811
+    entry = LedgerEntry.objects.filter(order=november).order_by("amount")[0]
+
+    def refund(amount: str, at: datetime) -> None:
+        LedgerEntry.objects.create(
+            participant=entry.participant,
+            period=entry.period,
+            kind="refund",
+            amount=Decimal(amount),
+            payer_idn=entry.payer_idn,
+            corrects=entry,
+            received=entry.received,
+            posted_at=at,
+        )
+
+    refund("-100.00", _local(2023, 11, 1, 0, 5))  # the month's first minutes, local time
+    refund("-20.00", _local(2023, 11, 30, 23, 55))
+    refund("-3.00", _local(2023, 10, 31, 23, 55))  # the month before
+    refund("-4.00", _local(2023, 12, 1, 0, 5))  # the month after
+    with pgtrigger.ignore("contributions.LedgerEntry:entry_append_only"):  # posted on the day received
+        LedgerEntry.objects.filter(order=november).update(posted_at=_local(2023, 11, 24, 12, 0))
+    contributions = report_figures(NOV)["contributions"]
+    assert contributions["refunds"] == {"count": 2, "sum": "120.00"}
+    assert contributions["by_kind"]["contribution"] == {"count": 2, "sum": "10500.50"}  # no refund in it
+
+
+def test_a_version_keeps_its_reason_and_its_audit_event(november, staff):  # noqa: F811
+    first = report_generate(month=NOV, actor=staff["drafter"])
+    assert first.reason == ""
+    second = report_generate(month=NOV, actor=staff["drafter"], reason="a line corrected")
+    assert MonthlyReport.objects.get(pk=second.pk).reason == "a line corrected"
+    event = AuditEvent.objects.filter(action="payments.report_generate").order_by("-id")[0]
+    assert (event.object_pk, event.actor, event.data) == (
+        str(second.pk),
+        staff["drafter"],
+        {"month": "2023-11", "version": 2, "sha256": second.sha256, "reconciled": True},
+    )
+
+
+def test_a_sign_off_from_a_stale_page_is_refused(november, staff, make_user):  # noqa: F811
+    report = report_generate(month=NOV, actor=staff["drafter"])
+    with pytest.raises(StalePage):
+        report_sign(report_id=report.pk, actor=staff["head_of_service"], version=report.version + 1)
+    assert MonthlyReport.objects.get(pk=report.pk).state == "draft"
+
+
+def test_beats_version_is_the_schedules_and_logged(november, settings, caplog):  # noqa: F811
+    settings.MONTHLY_REPORT_DAY = 1
+    with caplog.at_level(logging.INFO, logger="payments.reports"):
+        assert generate_scheduled_report(today=date(2023, 12, 1)) is True
+    assert "the report for 2023-11 was generated" in caplog.messages
+    event = AuditEvent.objects.get(action="payments.report_generate")
+    assert (event.actor, event.actor_label) == (None, "schedule payments.monthly_report")
+
+
+def test_the_ledger_check_adds_up_every_order_and_names_one_by_its_number(november, people):  # noqa: F811
+    second = take_in(order_text([line_for(people[10], amount="2000,00")], reference="NOV-2", number="502"))[0]
+    returned = take_in(
+        order_text([line_for(people[11], amount="30,00", iin="000000000000")], reference="NOV-3", number="503")
+    )[0]
+    assert returned.status == "returned"  # nothing posted from it
+    figures = report_figures(NOV)
+    assert figures["month"] == "2023-11"
+    assert figures["contributions"]["orders"]["by_status"] == {
+        "received": 0,
+        "posted": 1,
+        "partially_returned": 1,
+        "returned": 1,
+        "needs_review": 0,
+        "duplicate": 0,
+    }
+    ledger = figures["reconciliation"][0]
+    assert (ledger["processed"], ledger["returned"], ledger["expected"], ledger["actual"], ledger["ok"]) == (
+        "13530.50",
+        "1030.00",
+        "12500.50",
+        "12500.50",
+        True,
+    )
+    # An order without a total (a list sent as CSV) is taken at the sum of its lines; one without
+    # a reference is named by its number.
+    PaymentOrder.objects.filter(pk=second.pk).update(total=None, reference="")
+    with pgtrigger.ignore("contributions.LedgerEntry:entry_append_only"):
+        LedgerEntry.objects.filter(order=second).delete()
+    ledger = report_figures(NOV)["reconciliation"][0]
+    assert ledger["items"] == [
+        {
+            "order": second.pk,
+            "reference": "502",
+            "payer": PAYER,
+            "paid": "2000.00",
+            "returned": "0.00",
+            "posted": "0.00",
+            "difference": "-2000.00",
+        }
+    ]
+
+
+def test_decisions_approved_in_another_month_are_not_this_months(in_force):
+    month = in_force.decisions.get().approved_at.astimezone().date().replace(day=1)
+    before = date(month.year - (month.month == 1), (month.month - 2) % 12 + 1, 1)
+    assert report_figures(before)["recipients"]["decisions"] == []
+    assert report_figures(next_month(month))["recipients"]["decisions"] == []
+
+
+def test_payments_credited_other_runs_and_recoveries(paid_to, staff):
+    from payments.models import Payment, Recovery
+    from payments.services.confirmations import confirmation_take_in
+    from tests.payments.conftest import build, release
+    from tests.payments.test_runs import FEB, JAN
+
+    january = release(build(JAN, staff), staff)
+    release(build(FEB, staff), staff)
+    confirmation_take_in(
+        raw=f"list;line;iin;amount;status;reason\n202401-01;1;{paid_to.participant.iin};61284,27;credited;\n".encode(),
+        file_name="c.csv",
+        actor=staff["drafter"],
+    )
+    payment = Payment.objects.get(run=january)
+    Recovery.objects.create(
+        recipient=paid_to, payment=payment, for_month=JAN, amount=Decimal("100.00"), reason="death", run=january
+    )
+    Recovery.objects.create(
+        recipient=paid_to, payment=payment, for_month=JAN, amount=Decimal("20.50"), reason="death", run=january
+    )
+    figures = report_figures(JAN)
+    payments = figures["payments"]
+    assert payments["made"]["count"] == 1  # February's payment is February's
+    assert payments["returned"] == {"count": 0, "sum": "0.00"}
+    assert payments["recovered"] == {
+        "count": 2,
+        "sum": "120.50",
+        "by_reason": {"death": {"count": 2, "sum": "120.50"}},
+    }
+    check = figures["reconciliation"][1]
+    assert {key: check[key] for key in ("listed", "returned", "expected", "actual", "difference", "ok")} == {
+        "listed": "61284.27",
+        "returned": "0.00",
+        "expected": "61284.27",
+        "actual": "61284.27",
+        "difference": "0.00",
+        "ok": True,
+    }
+    # A month without a run counts no recovery, not even one recorded outside any run.
+    Recovery.objects.create(recipient=paid_to, payment=payment, for_month=JAN, amount=Decimal("1.00"), reason="death")
+    assert report_figures(date(2023, 12, 1))["payments"]["recovered"] == {"count": 0, "sum": "0.00", "by_reason": {}}
+    # A credited payment changed behind the list's back: the list is named with both sides.
+    with pgtrigger.ignore("payments.Payment:payment_released_frozen"):
+        Payment.objects.filter(pk=payment.pk).update(net=Decimal("60000.00"), withheld=Decimal("8093.64"))
+    check = report_figures(JAN)["reconciliation"][1]
+    assert (check["expected"], check["actual"], check["difference"]) == ("61284.27", "60000.00", "-1284.27")
+    assert check["items"] == [
+        {
+            "list": "202401-01",
+            "bank": "HSBKKZKX",
+            "listed": "61284.27",
+            "returned": "0.00",
+            "credited": "60000.00",
+            "difference": "-1284.27",
+        }
+    ]
