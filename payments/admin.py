@@ -28,6 +28,7 @@ from payments.models import (
     DecisionProposal,
     Dependant,
     LegalParameter,
+    MonthlyReport,
     Payment,
     PaymentItem,
     PaymentList,
@@ -241,6 +242,15 @@ class PaymentRunAdmin(ReadOnlyAdmin):
     list_display = ["month", "state", "count", "gross", "withheld", "net", "held_back", "started_by", "approved_by"]
     list_filter = ["state"]
     exclude = ["progress"]
+
+
+@admin.register(MonthlyReport)
+class MonthlyReportAdmin(ReadOnlyAdmin):
+    """The versions of the monthly report (Rules, paragraph 5): generated and signed on its page."""
+
+    list_display = ["month", "number", "state", "reconciled", "sha256", "generated_by", "signed_by", "signed_at"]
+    list_filter = ["state", "reconciled"]
+    exclude = ["figures"]
 
 
 @admin.register(PaymentList)

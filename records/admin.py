@@ -29,6 +29,8 @@ from records.models import (
     AuditChainHead,
     AuditEvent,
     CalendarDay,
+    ExportedPerson,
+    ExportJob,
     Participant,
     PersonalDataChange,
     RegistryLoad,
@@ -37,6 +39,24 @@ from records.models import (
 )
 from records.registry import registry_load_snapshot
 from records.services import Actor, audit_record
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdmin):
+    """The large exports (issue 19): who asked for what, its state, rows and checksum. The files
+    are handed out by the exports page, to the one who asked."""
+
+    list_display = ["id", "kind", "file_format", "requested_by", "state", "rows_written", "sha256", "created_at"]
+    list_filter = ["kind", "file_format", "state"]
+
+
+@admin.register(ExportedPerson)
+class ExportedPersonAdmin(PersonalDataAdmin):
+    """Who is in which export file: "who exported person X" by IIN."""
+
+    list_display = ["job", "iin"]
+    search_fields = ["=iin"]
+    person_fields = ("iin",)
 
 
 @admin.register(Participant)

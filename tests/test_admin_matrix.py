@@ -133,6 +133,11 @@ def a_row_of_every_model(participant, people, sample, payments_sample, make_user
         amount=1,
         reason="recalculated",
     )
+    # Issue 19: an export job and a person in its file (the report comes from payments_sample).
+    from records.models import ExportedPerson, ExportJob
+
+    job = ExportJob.objects.create(kind="ledger", file_format="csv", language="ru", requested_by=make_user("auditor"))
+    ExportedPerson.objects.create(job=job, iin=participant.iin)
     # The second factor's devices: a head's authenticator app (make_user) and backup codes.
     from django_otp.plugins.otp_static.models import StaticDevice  # type: ignore[import-untyped]
 

@@ -36,7 +36,7 @@ def sample(sample, payments_sample):
     from tests.test_permission_matrix import MATRIX_PARTS
 
     load = registry_load_snapshot(raw=b"iin\n", file_name="bad.csv", actor=Actor(label="test"))
-    merged = {**sample, "registry_load_detail": {"pk": load.pk}}
+    merged = {**sample, "registry_load_detail": {"pk": load.pk}, "export_download": {"pk": 1}}
     for part in MATRIX_PARTS:
         merged.update(part.kwargs(payments_sample))
     return merged
