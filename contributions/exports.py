@@ -10,12 +10,17 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from contributions.models import EntryKind, LedgerEntry, LineStatus, OrderLine, ReturnReason
-from records.exports import Column, ExportFilterForm, ExportKind, IdentifierField, full_name, register
+from records.exports import (
+    Column,
+    ExportFilterForm,
+    ExportKind,
+    IdentifierField,
+    any_choice,
+    conditions,
+    full_name,
+    register,
+)
 from records.forms import DayField
-
-
-def _choices(choices: Any) -> list[tuple[str, Any]]:
-    return [("", "—"), *choices]
 
 
 class LedgerFilters(ExportFilterForm):
@@ -23,7 +28,7 @@ class LedgerFilters(ExportFilterForm):
     period_to = DayField(label=_("Period to"), required=False)
     received_from = DayField(label=_("Received from"), required=False)
     received_to = DayField(label=_("Received to"), required=False)
-    entry_kind = forms.ChoiceField(label=_("Kind"), choices=_choices(EntryKind.choices), required=False)
+    entry_kind = forms.ChoiceField(label=_("Kind"), choices=any_choice(EntryKind.choices), required=False)
     payer_idn = IdentifierField(label=_("Payer IIN/BIN"))
     participant_iin = IdentifierField(label=_("Participant IIN"))
 
@@ -39,8 +44,7 @@ def ledger_rows(filters: dict[str, Any]) -> QuerySet[LedgerEntry]:
         "payer_idn": "payer_idn",
         "participant_iin": "participant__iin",
     }
-    conditions = {lookup: filters[name] for name, lookup in lookups.items() if filters.get(name)}
-    return rows.filter(**conditions).order_by("id")
+    return rows.filter(**conditions(filters, lookups)).order_by("id")
 
 
 LEDGER = register(
@@ -79,8 +83,8 @@ class OrderLineFilters(ExportFilterForm):
     received_to = DayField(label=_("Received to"), required=False)
     period_from = DayField(label=_("Period from"), required=False)
     period_to = DayField(label=_("Period to"), required=False)
-    status = forms.ChoiceField(label=_("Status"), choices=_choices(LineStatus.choices), required=False)
-    reason = forms.ChoiceField(label=_("Return reason"), choices=_choices(ReturnReason.choices), required=False)
+    status = forms.ChoiceField(label=_("Status"), choices=any_choice(LineStatus.choices), required=False)
+    reason = forms.ChoiceField(label=_("Return reason"), choices=any_choice(ReturnReason.choices), required=False)
     payer_idn = IdentifierField(label=_("Payer IIN/BIN"))
     iin = IdentifierField(label=_("IIN on the line"))
 
@@ -96,8 +100,7 @@ def order_line_rows(filters: dict[str, Any]) -> QuerySet[OrderLine]:
         "payer_idn": "order__payer_idn",
         "iin": "iin",
     }
-    conditions = {lookup: filters[name] for name, lookup in lookups.items() if filters.get(name)}
-    return OrderLine.objects.filter(**conditions).order_by("id")
+    return OrderLine.objects.filter(**conditions(filters, lookups)).order_by("id")
 
 
 ORDER_LINES = register(

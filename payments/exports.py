@@ -12,12 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from payments.forms.runs import MonthField
 from payments.models import Bank, Decision, DecisionKind, DecisionState, HeldReason, Payment, PaymentType
-from records.exports import Column, ExportFilterForm, ExportKind, IdentifierField, full_name, register
+from records.exports import (
+    Column,
+    ExportFilterForm,
+    ExportKind,
+    IdentifierField,
+    any_choice,
+    conditions,
+    full_name,
+    register,
+)
 from records.forms import DayField
-
-
-def _choices(choices: Any) -> list[tuple[str, Any]]:
-    return [("", "—"), *choices]
 
 
 class ExportMonthField(MonthField):
@@ -28,11 +33,11 @@ class ExportMonthField(MonthField):
 
 
 class DecisionFilters(ExportFilterForm):
-    state = forms.ChoiceField(label=_("State"), choices=_choices(DecisionState.choices), required=False)
+    state = forms.ChoiceField(label=_("State"), choices=any_choice(DecisionState.choices), required=False)
     decision_kind = forms.ChoiceField(
-        label=_("Kind of decision"), choices=_choices(DecisionKind.choices), required=False
+        label=_("Kind of decision"), choices=any_choice(DecisionKind.choices), required=False
     )
-    payment_type = forms.ChoiceField(label=_("Payment type"), choices=_choices(PaymentType.choices), required=False)
+    payment_type = forms.ChoiceField(label=_("Payment type"), choices=any_choice(PaymentType.choices), required=False)
     effective_from = DayField(label=_("Effective from"), required=False)
     effective_to = DayField(label=_("Effective to"), required=False)
     recipient_iin = IdentifierField(label=_("Recipient IIN"))
@@ -47,8 +52,7 @@ def decision_rows(filters: dict[str, Any]) -> QuerySet[Decision]:
         "effective_to": "effective_date__lte",
         "recipient_iin": "recipient__participant__iin",
     }
-    conditions = {lookup: filters[name] for name, lookup in lookups.items() if filters.get(name)}
-    return Decision.objects.filter(**conditions).order_by("id")
+    return Decision.objects.filter(**conditions(filters, lookups)).order_by("id")
 
 
 DECISIONS = register(
@@ -96,8 +100,10 @@ class PaymentFilters(ExportFilterForm):
         choices=[("", "—"), ("paid", _("Paid (on a list)")), ("held", _("Held back"))],
         required=False,
     )
-    held_reason = forms.ChoiceField(label=_("Held back because"), choices=_choices(HeldReason.choices), required=False)
-    payment_type = forms.ChoiceField(label=_("Payment type"), choices=_choices(PaymentType.choices), required=False)
+    held_reason = forms.ChoiceField(
+        label=_("Held back because"), choices=any_choice(HeldReason.choices), required=False
+    )
+    payment_type = forms.ChoiceField(label=_("Payment type"), choices=any_choice(PaymentType.choices), required=False)
     recipient_iin = IdentifierField(label=_("Recipient IIN"))
 
     def as_json(self) -> dict[str, Any]:
@@ -116,8 +122,7 @@ def payment_rows(filters: dict[str, Any]) -> QuerySet[Payment]:
         "payment_type": "recipient__payment_type",
         "recipient_iin": "recipient__participant__iin",
     }
-    conditions = {lookup: filters[name] for name, lookup in lookups.items() if filters.get(name)}
-    rows = Payment.objects.filter(**conditions)
+    rows = Payment.objects.filter(**conditions(filters, lookups))
     if filters.get("held") == "held":
         rows = rows.exclude(held_reason="")
     elif filters.get("held") == "paid":

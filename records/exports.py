@@ -95,6 +95,17 @@ class Column:
 # --- Filters -------------------------------------------------------------------------------------
 
 
+def any_choice(choices: Any) -> list[tuple[str, Any]]:
+    """A filter's choices with "any" (empty) first."""
+    return [("", "—"), *choices]
+
+
+def conditions(filters: Mapping[str, Any], lookups: Mapping[str, str]) -> dict[str, Any]:
+    """The ORM lookups of the filters given (``lookups``: filter name -> lookup); an empty
+    filter is no condition."""
+    return {lookup: filters[name] for name, lookup in lookups.items() if filters.get(name)}
+
+
 class ExportFilterForm(forms.Form):
     """The filters of an export kind. Built from the submitted values or from a job's stored
     JSON; a key that names no filter is an error (``__all__``), not ignored."""

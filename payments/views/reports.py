@@ -7,7 +7,6 @@ Every download is logged with the payers it names."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.models import User
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,6 +23,7 @@ from payments.models import MonthlyReport
 from payments.report_tables import dashboard_charts, report_csv, report_footer, report_tables, report_xlsx
 from payments.selectors.dashboard import dashboard
 from payments.services.reports import report_generate, report_sign
+from payments.views.runs import _staff, _words
 from records.access import log_access, requires, shown_iins
 from records.approval import SecondFactorMissing, StalePage, StepNotPermitted, WrongState
 from records.approval import step_allowed as may_take
@@ -39,17 +39,6 @@ LANGUAGES = ("kk", "ru", "en")
 
 def register_view_labels() -> None:
     VIEW_LABELS.update(REPORT_VIEW_LABELS)
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 - requires() lets no anonymous user in
-    return user
-
-
-def _words(exc: Exception) -> str:
-    found = getattr(exc, "messages", None) or [str(exc)]
-    return " ".join(str(message) for message in found if str(message))
 
 
 @requires("payments.view_monthlyreport")
