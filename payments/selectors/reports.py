@@ -255,13 +255,14 @@ def _payments(run: PaymentRun | None) -> dict[str, Any]:
         for row in recoveries.order_by("reason").values("reason").annotate(count=Count("id"), total=Sum("amount"))
     }
     recovered = recoveries.aggregate(count=Count("id"), total=_sum("amount"))
+    made = _totals(paid)
     return {
         "run": None if run is None else {"state": run.state, "released": run.state == RunState.RELEASED},
-        "made": _totals(paid),
+        "made": made,
         "by_type": by_type,
         "returned": {"count": returns["count"], "sum": amount(returns["total"])},
         "recovered": {"count": recovered["count"], "sum": amount(recovered["total"]), "by_reason": by_reason},
-        "withheld": _totals(paid)["withheld"],
+        "withheld": made["withheld"],
     }
 
 
