@@ -249,3 +249,115 @@ def test_payments_credited_other_runs_and_recoveries(paid_to, staff):
             "difference": "-1284.27",
         }
     ]
+
+
+def test_an_order_is_taken_at_the_total_the_bank_paid_not_the_sum_of_its_lines(november):  # noqa: F811
+    """The bank paid the order's total; its lines are what the payer said it was for."""
+    PaymentOrder.objects.filter(pk=november.pk).update(amount_lines=Decimal("11000.00"))
+    ledger = report_figures(NOV)["reconciliation"][0]
+    assert (ledger["processed"], ledger["expected"], ledger["ok"]) == ("11500.50", "10500.50", True)
+
+
+def _recipient_of(registrar, person, payment_type: str, bank=None, n: int = 0):
+    """A recipient whose payments simply go on (the run's set-based pass pays them), with an
+    account at ``bank`` or, without one, held back."""
+    from payments.models import Recipient
+    from records.identifiers import make_kz_iban
+    from records.models import Participant
+
+    participant = Participant.objects.create(
+        iin=person.iin, last_name="A", first_name="B", birth_date=person.birth_date, gender="M"
+    )
+    recipient = Recipient.objects.create(
+        participant=participant,
+        payment_type=payment_type,
+        application_date=date(2023, 6, 1),
+        risk_date=date(2023, 6, 1),
+        status="in_force",
+        amount=Decimal("1000.00"),
+        registered_by=registrar,
+    )
+    if bank is not None:
+        recipient.bank_accounts.create(
+            bank=bank,
+            iban=make_kz_iban("722", f"{n:013d}"),
+            valid_from=date(2023, 1, 1),
+            reason="t",
+            entered_by=registrar,
+        )
+    return recipient
+
+
+def test_a_run_with_two_banks_lists_and_a_payment_held_back(paid_to, people, staff):
+    """Halyk's list (the disability payment, 61 284.27 net) and Kaspi's (a job-loss payment,
+    900.00 net); a third recipient has no account, so the payment is held back on no list and
+    is not among the payments made. Every list counts in the check, not only the last one."""
+    from payments.models import Bank
+    from payments.services.confirmations import confirmation_take_in
+    from tests.payments.conftest import build, release
+    from tests.payments.test_runs import JAN
+
+    kaspi = Bank.objects.get(bic="CASPKZKA")
+    _recipient_of(staff["drafter"], people[12], "0703", kaspi, 1)
+    _recipient_of(staff["drafter"], people[13], "0703")
+    run = release(build(JAN, staff), staff)
+    assert sorted((payment_list.bank_id, str(payment_list.net)) for payment_list in run.lists.all()) == [
+        ("CASPKZKA", "900.00"),
+        ("HSBKKZKX", "61284.27"),
+    ]
+    figures = report_figures(JAN)
+    assert figures["payments"]["made"]["count"] == 2  # not the one held back
+    assert figures["recipients"]["paid_by_type"] == {"0702": 1, "0703": 1}
+    check = figures["reconciliation"][1]
+    assert (check["listed"], check["returned"], check["actual"], check["ok"]) == (
+        "62184.27",
+        "0.00",
+        "62184.27",
+        True,
+    )
+    # The first list's payment comes back: its return counts though the last list has none.
+    first = run.lists.order_by("number").first()
+    assert first is not None
+    line = f"{first.number};1;{first.payments.get().recipient.participant.iin};{first.net};not_credited;closed"
+    confirmation_take_in(
+        raw=f"list;line;iin;amount;status;reason\n{line}\n".replace(".", ",").encode(),
+        file_name="c.csv",
+        actor=staff["drafter"],
+    )
+    check = report_figures(JAN)["reconciliation"][1]
+    assert (check["listed"], check["returned"], check["expected"], check["ok"]) == (
+        "62184.27",
+        amount_text(first.net),
+        amount_text(Decimal("62184.27") - first.net),
+        True,
+    )
+
+
+def amount_text(value: Decimal) -> str:
+    return f"{value:.2f}"
+
+
+def test_the_decisions_rows_by_type_then_kind(in_force, people, staff):
+    """Decisions approved in the month, by payment type and then kind (ordered by kind alone,
+    0703's assignment would come second; by type alone, the kinds in the order found)."""
+    from payments.models import Decision
+
+    decision = in_force.decisions.get()
+    month = decision.approved_at.astimezone().date().replace(day=1)
+    other = _recipient_of(staff["drafter"], people[12], "0703")
+    kinds = [(other, "assign"), (in_force, "terminate"), (in_force, "suspend"), (in_force, "resume")]
+    kinds += [(in_force, "recalculate"), (other, "suspend")]
+    for n, (recipient, kind) in enumerate(kinds):
+        copy = Decision.objects.get(pk=decision.pk)
+        copy.pk, copy.number, copy.recipient, copy.kind = None, f"2099-0702-00000{n}", recipient, kind
+        copy.save()
+    rows = report_figures(month)["recipients"]["decisions"]
+    assert [(row["type"], row["kind"]) for row in rows] == [
+        ("0702", "assign"),
+        ("0702", "recalculate"),
+        ("0702", "resume"),
+        ("0702", "suspend"),
+        ("0702", "terminate"),
+        ("0703", "assign"),
+        ("0703", "suspend"),
+    ]
