@@ -104,7 +104,7 @@ def report_tables(figures: dict[str, Any]) -> list[Table]:
             row["returned_lines"],
             _money(row["returned"]),
         ]
-        for row in c["payers"]
+        for row in c.get("payers", [])
     ]
     paid_types = [[_label(PaymentType, kind), count] for kind, count in sorted(r["paid_by_type"].items())]
     decisions = [

@@ -137,7 +137,7 @@ def dashboard(month: date) -> Dashboard:
     ]
     return Dashboard(
         month=month,
-        figures=report_figures(month),
+        figures=report_figures(month, payers=False),
         days=days,
         in_time=_share(days),
         applications=applications,

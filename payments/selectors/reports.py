@@ -25,11 +25,26 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, Exists, F, Max, OuterRef, Q, QuerySet, Sum, Value
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    JSONField,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -37,6 +52,7 @@ from contributions.models import EntryKind, LedgerEntry, LineStatus, OrderLine, 
 from payments.models import (
     Decision,
     DecisionState,
+    MonthlyReport,
     Payment,
     PaymentList,
     PaymentReturn,
@@ -80,7 +96,7 @@ def orders_of(month: date) -> QuerySet[PaymentOrder]:
     return PaymentOrder.objects.filter(received__gte=month, received__lt=next_month(month), is_original=True)
 
 
-def _contributions(month: date) -> dict[str, Any]:
+def _contributions(month: date, *, payers: bool = True) -> dict[str, Any]:
     orders = orders_of(month)
     processed = orders.filter(status__in=PROCESSED)
     by_status = dict(orders.order_by().values_list("status").annotate(n=Count("id")))
@@ -104,6 +120,29 @@ def _contributions(month: date) -> dict[str, Any]:
     refunds = LedgerEntry.objects.filter(kind=EntryKind.REFUND, posted_at__gte=start, posted_at__lt=end).aggregate(
         count=Count("id"), total=_sum("amount")
     )
+    figures: dict[str, Any] = {
+        "orders": {
+            "received": orders.count(),
+            "processed": processed.count(),
+            "by_status": {str(status): by_status.get(str(status), 0) for status in OrderStatus},
+        },
+        "participants": entries.values("participant_id").distinct().count(),
+        "by_kind": by_kind,
+        "returned": {
+            "lines": returned_total["count"],
+            "sum": amount(returned_total["total"]),
+            "by_reason": by_reason,
+        },
+        "refunds": {"count": refunds["count"], "sum": amount(-refunds["total"])},
+    }
+    if payers:
+        figures["payers"] = _payers(processed, returned)
+    return figures
+
+
+def _payers(processed: QuerySet[PaymentOrder], returned: QuerySet[OrderLine]) -> list[dict[str, Any]]:
+    """Each payer's share of the month, by IIN/BIN: the report's largest part (a few hundred
+    thousand payers at national scale), which the dashboard does without."""
     payers = [
         {
             "idn": row["payer_idn"],
@@ -135,22 +174,7 @@ def _contributions(month: date) -> dict[str, Any]:
         row = returned_by_payer.get(payer["idn"])
         if row is not None:
             payer["returned_lines"], payer["returned"] = row["count"], amount(row["total"])
-    return {
-        "orders": {
-            "received": orders.count(),
-            "processed": processed.count(),
-            "by_status": {str(status): by_status.get(str(status), 0) for status in OrderStatus},
-        },
-        "participants": entries.values("participant_id").distinct().count(),
-        "by_kind": by_kind,
-        "returned": {
-            "lines": returned_total["count"],
-            "sum": amount(returned_total["total"]),
-            "by_reason": by_reason,
-        },
-        "refunds": {"count": refunds["count"], "sum": amount(-refunds["total"])},
-        "payers": payers,
-    }
+    return payers
 
 
 def _ledger_check(month: date) -> dict[str, Any]:
@@ -308,12 +332,13 @@ def _payments_check(run: PaymentRun | None) -> dict[str, Any]:
 # --- The report ---------------------------------------------------------------------------------
 
 
-def report_figures(month: date) -> dict[str, Any]:
-    """Every figure of the month's report, with its reconciliation (see the module's docstring)."""
+def report_figures(month: date, *, payers: bool = True) -> dict[str, Any]:
+    """Every figure of the month's report, with its reconciliation (see the module's docstring);
+    without the by-payer list when ``payers`` is false (the dashboard)."""
     run = _run_of(month)
     return {
         "month": f"{month:%Y-%m}",
-        "contributions": _contributions(month),
+        "contributions": _contributions(month, payers=payers),
         "recipients": _recipients(month, run),
         "payments": _payments(run),
         "reconciliation": [_ledger_check(month), _payments_check(run)],
@@ -330,3 +355,75 @@ def figures_sha256(figures: dict[str, Any]) -> str:
 
 def is_reconciled(figures: dict[str, Any]) -> bool:
     return all(check["ok"] for check in figures["reconciliation"])
+
+
+# --- A stored version on screen -----------------------------------------------------------------
+
+PAYERS_PER_PAGE = 100
+
+
+@dataclass(frozen=True)
+class ReportOnScreen:
+    """A stored version for its page: every figure but the by-payer list, of which one page
+    (``payers``, from the ``first``-th, 1-based) of ``payers_total``. The page reads that slice
+    of the stored JSON in SQL: at national scale the list is a few hundred thousand payers,
+    tens of megabytes that neither Python nor the browser should take in for one page; the
+    files hold all of them."""
+
+    report: MonthlyReport
+    figures: dict[str, Any]
+    payers_total: int
+    page: int
+    pages: int
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * PAYERS_PER_PAGE + 1 if self.payers_total else 0
+
+    @property
+    def last(self) -> int:
+        return min(self.page * PAYERS_PER_PAGE, self.payers_total)
+
+
+def report_on_screen(pk: int, *, page: int) -> ReportOnScreen | None:
+    """The version ``pk`` with page ``page`` of its payers (a page past the last shows the last)."""
+    found = (
+        MonthlyReport.objects.select_related("generated_by", "signed_by")
+        .defer("figures")
+        .annotate(
+            shown=Func(
+                F("figures"), template="(%(expressions)s #- '{contributions,payers}')", output_field=JSONField()
+            ),
+            payers_total=Func(
+                F("figures"),
+                template="coalesce(jsonb_array_length(%(expressions)s -> 'contributions' -> 'payers'), 0)",
+                output_field=IntegerField(),
+            ),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        return None
+    total: int = found.payers_total
+    pages = max(1, -(-total // PAYERS_PER_PAGE))
+    page = min(max(page, 1), pages)
+    start = (page - 1) * PAYERS_PER_PAGE
+    path = f"$.contributions.payers[{start} to {start + PAYERS_PER_PAGE - 1}]"
+    rows = (
+        MonthlyReport.objects.filter(pk=pk)
+        .annotate(
+            rows=Func(
+                F("figures"),
+                Value(path),
+                function="jsonb_path_query_array",
+                template="%(function)s(%(expressions)s::jsonpath)",
+                output_field=JSONField(),
+            )
+        )
+        .values_list("rows", flat=True)
+        .first()
+    )
+    figures: dict[str, Any] = found.shown
+    figures["contributions"]["payers"] = rows if total else []
+    return ReportOnScreen(report=found, figures=figures, payers_total=total, page=page, pages=pages)

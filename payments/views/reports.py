@@ -22,6 +22,7 @@ from payments.forms.reports import DashboardForm, ReportGenerateForm, ReportSign
 from payments.models import MonthlyReport
 from payments.report_tables import dashboard_charts, report_csv, report_footer, report_tables, report_xlsx
 from payments.selectors.dashboard import dashboard
+from payments.selectors.reports import report_on_screen
 from payments.services.reports import report_generate, report_sign
 from payments.views.runs import _staff, _words
 from records.access import log_access, requires, shown_iins
@@ -68,11 +69,25 @@ def monthly_reports(request: HttpRequest) -> HttpResponse:
 @requires("payments.view_monthlyreport")
 @require_GET
 def monthly_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    report = get_object_or_404(MonthlyReport.objects.select_related("generated_by", "signed_by"), pk=pk)
+    """A version on screen with one page of its payers (``?payers=N``); the read of the payers
+    shown is logged, as a download logs every payer of the file."""
+    shown = report_on_screen(pk, page=_page_number(request.GET.get("payers")))
+    if shown is None:
+        raise Http404
+    report = shown.report
+    payers = shown.figures["contributions"]["payers"]
+    log_access(
+        request,
+        kind=AccessLog.Kind.VIEW,
+        view="monthly_report_detail",
+        query={"report": str(report), "payers_page": shown.page, **shown_iins(payer["idn"] for payer in payers)},
+        row_count=len(payers),
+    )
     context = {
         "report": report,
-        "tables": report_tables(report.figures),
-        "checks": report.figures["reconciliation"],
+        "shown": shown,
+        "tables": report_tables(shown.figures),
+        "checks": shown.figures["reconciliation"],
         "versions": MonthlyReport.objects.filter(month=report.month).defer("figures").order_by("number"),
         "may_sign": may_take(report, "sign", _staff(request)),
         "sign_form": ReportSignForm(initial={"version": report.version}),
@@ -80,6 +95,11 @@ def monthly_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "languages": LANGUAGES,
     }
     return render(request, "payments/reports/report_detail.html", context)
+
+
+def _page_number(text: str | None) -> int:
+    """A page number from the query string; what is not one is the first page."""
+    return int(text) if text and text.isascii() and text.isdigit() and len(text) <= 9 else 1
 
 
 @requires("payments.view_monthlyreport")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+import pgtrigger
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -25,7 +26,11 @@ def test_every_figure_of_the_dashboard_equals_the_months_report(november, januar
     for month in (NOV, JAN):
         report = report_generate(month=month, actor=staff["drafter"])
         board = dashboard(month)
-        assert board.figures == report.figures  # the same querysets, the same month
+        # The same querysets, the same month; the dashboard does without the by-payer list.
+        without_payers = {**report.figures, "contributions": dict(report.figures["contributions"])}
+        without_payers["contributions"].pop("payers")
+        assert board.figures == without_payers
+        assert "payers" not in board.figures["contributions"]
         assert sum(day["received"] for day in board.days) == report.figures["contributions"]["orders"]["received"]
         assert sum(day["processed"] for day in board.days) == report.figures["contributions"]["orders"]["processed"]
     nov = dashboard(NOV)
@@ -94,3 +99,49 @@ def test_the_report_page_generate_sign_and_download(november, staff, make_user):
     head.post(reverse("monthly_report_sign", args=[report.pk]), {"version": report.version})
     report.refresh_from_db()
     assert report.state == "signed"
+
+
+def test_the_report_page_shows_its_payers_a_page_at_a_time_and_logs_them(november, staff, settings):  # noqa: F811
+    """At national scale a month has a few hundred thousand payers: the page takes one page of
+    them out of the stored figures (in SQL), says how many there are, and logs those it shows."""
+    from payments.selectors import reports
+
+    report = report_generate(month=NOV, actor=staff["drafter"])
+    payers = [
+        {"idn": f"{n:012d}", "name": f"P{n}", "orders": 1, "contributions": "1.00", "penalties": "0.00",
+         "returned_lines": 0, "returned": "0.00"}
+        for n in range(1, 251)
+    ]  # fmt: skip
+    figures = {**report.figures, "contributions": {**report.figures["contributions"], "payers": payers}}
+    with pgtrigger.ignore("payments.MonthlyReport:report_figures_frozen"):
+        MonthlyReport.objects.filter(pk=report.pk).update(figures=figures)
+    client = client_for(staff["drafter"], "en")
+    url = reverse("monthly_report_detail", args=[report.pk])
+    assert reports.PAYERS_PER_PAGE == 100
+
+    def shown(query: dict[str, str]) -> tuple[list[str], str]:
+        page = client.get(url, query).content.decode()
+        table = page[page.index('id="table-payers"') : page.index("</table>", page.index('id="table-payers"'))]
+        nav = page[page.index('id="payers-pages"') : page.index("</nav>", page.index('id="payers-pages"'))]
+        return [row.split("<td>")[1].split("</td>")[0] for row in table.split("<tr>")[2:]], nav
+
+    rows, nav = shown({})
+    assert (len(rows), rows[0], rows[-1]) == (100, "000000000001", "000000000100")
+    assert "Payers 1–100 of 250" in nav
+    assert "payers-next" in nav
+    assert "payers-previous" not in nav
+    logged = AccessLog.objects.get(view="monthly_report_detail")
+    assert (logged.kind, logged.row_count, logged.query["payers_page"]) == ("view", 100, 1)
+    assert logged.query["iins"] == [f"{n:012d}" for n in range(1, 101)]
+    rows, nav = shown({"payers": "3"})
+    assert (len(rows), rows[0], rows[-1]) == (50, "000000000201", "000000000250")
+    assert "Payers 201–250 of 250" in nav
+    assert "payers-next" not in nav
+    assert 'href="?payers=2"' in nav
+    for past_or_bad in ("9", "0", "-1", "x", "٣", "1" * 30):
+        rows, nav = shown({"payers": past_or_bad})
+        assert rows[0] == ("000000000201" if past_or_bad == "9" else "000000000001"), past_or_bad
+    # The other tables are the stored figures' (only the payers cut out in SQL).
+    page = client.get(url).content.decode()
+    assert 'id="report-reconciled">Reconciled' in page
+    assert 'id="table-summary"' in page
