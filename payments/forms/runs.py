@@ -16,9 +16,15 @@ from payments.services.confirmations import MAX_BYTES
 from payments.services.runs import month_of
 from records.forms import DayField, NoteField
 
+# The months a page may ask for: from the first contributions to the Fund (2005) to a year
+# whose neighbouring months the calendar still holds (a dashboard reads twelve months back and
+# one ahead; year 1 or 9999 would leave it).
+FIRST_MONTH = date(2005, 1, 1)
+LAST_MONTH = date(2099, 12, 1)
+
 
 class MonthField(forms.CharField):
-    """A month as YYYY-MM (the first day of it)."""
+    """A month as YYYY-MM (the first day of it), from ``FIRST_MONTH`` to ``LAST_MONTH``."""
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("max_length", 7)
@@ -30,9 +36,15 @@ class MonthField(forms.CharField):
         if not text:
             return None
         try:
-            return month_of(text)
+            month = month_of(text)
         except DomainError as exc:
             raise ValidationError(exc.messages[0]) from exc
+        if not FIRST_MONTH <= month <= LAST_MONTH:
+            raise ValidationError(
+                _("A month from %(first)s to %(last)s, please: %(value)s.")
+                % {"first": f"{FIRST_MONTH:%m.%Y}", "last": f"{LAST_MONTH:%m.%Y}", "value": text}
+            )
+        return month
 
 
 class RunStartForm(forms.Form):

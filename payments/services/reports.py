@@ -45,9 +45,11 @@ def report_generate(*, month: date, actor: Actor | User, reason: str = "") -> Mo
         # One generation of a month at a time (also its first): versions numbered one after another.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('payments.monthly_report'), %s)", [month.toordinal()])
-        locked = list(MonthlyReport.objects.filter(month=month).order_by("number"))
         figures = report_figures(month)
-        for draft in (report for report in locked if report.state == ReportState.DRAFT):
+        # The drafts locked once the figures are in (a head may sign one off meanwhile: then it
+        # stays signed, and this is the next version), not for the figures' minutes.
+        drafts = MonthlyReport.objects.select_for_update().filter(month=month, state=ReportState.DRAFT)
+        for draft in drafts.order_by("number"):
             draft.supersede()
             draft.save(update_fields=["state"])
         number = (MonthlyReport.objects.filter(month=month).aggregate(n=Max("number"))["n"] or 0) + 1

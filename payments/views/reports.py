@@ -57,6 +57,10 @@ def monthly_reports(request: HttpRequest) -> HttpResponse:
                 )
             except DomainError as exc:
                 form.add_error(None, exc)
+            except ConcurrentTransition:
+                form.add_error(
+                    None, _("Someone changed this month's report meanwhile: nothing was changed. Try again.")
+                )
             else:
                 messages.success(
                     request, _("Version %(number)s of the report was generated.") % {"number": report.number}
@@ -70,17 +74,20 @@ def monthly_reports(request: HttpRequest) -> HttpResponse:
 @require_GET
 def monthly_report_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A version on screen with one page of its payers (``?payers=N``); the read of the payers
-    shown is logged, as a download logs every payer of the file."""
+    shown (on that page and in the reconciliation's differences) is logged, as a download logs
+    every payer of the file."""
     shown = report_on_screen(pk, page=_page_number(request.GET.get("payers")))
     if shown is None:
         raise Http404
     report = shown.report
-    payers = shown.figures["contributions"]["payers"]
+    payers = [payer["idn"] for payer in shown.figures["contributions"]["payers"]]
+    checks = shown.figures["reconciliation"]
+    differing = [item["payer"] for check in checks for item in check["items"] if "payer" in item]
     log_access(
         request,
         kind=AccessLog.Kind.VIEW,
         view="monthly_report_detail",
-        query={"report": str(report), "payers_page": shown.page, **shown_iins(payer["idn"] for payer in payers)},
+        query={"report": str(report), "payers_page": shown.page, **shown_iins([*payers, *differing])},
         row_count=len(payers),
     )
     context = {

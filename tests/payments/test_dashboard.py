@@ -113,6 +113,10 @@ def test_the_report_page_shows_its_payers_a_page_at_a_time_and_logs_them(novembe
         for n in range(1, 251)
     ]  # fmt: skip
     figures = {**report.figures, "contributions": {**report.figures["contributions"], "payers": payers}}
+    differing = {"order": 1, "reference": "X", "payer": "000000000999", "paid": "1.00", "returned": "0.00",
+                 "posted": "0.00", "difference": "-1.00"}  # fmt: skip
+    figures["reconciliation"] = [{**figures["reconciliation"][0], "ok": False, "items": [differing]}]
+    figures["reconciliation"].append(report.figures["reconciliation"][1])
     with pgtrigger.ignore("payments.MonthlyReport:report_figures_frozen"):
         MonthlyReport.objects.filter(pk=report.pk).update(figures=figures)
     client = client_for(staff["drafter"], "en")
@@ -132,7 +136,8 @@ def test_the_report_page_shows_its_payers_a_page_at_a_time_and_logs_them(novembe
     assert "payers-previous" not in nav
     logged = AccessLog.objects.get(view="monthly_report_detail")
     assert (logged.kind, logged.row_count, logged.query["payers_page"]) == ("view", 100, 1)
-    assert logged.query["iins"] == [f"{n:012d}" for n in range(1, 101)]
+    # The payers of the page and the one named by a difference of the reconciliation.
+    assert logged.query["iins"] == [*(f"{n:012d}" for n in range(1, 101)), "000000000999"]
     rows, nav = shown({"payers": "3"})
     assert (len(rows), rows[0], rows[-1]) == (50, "000000000201", "000000000250")
     assert "Payers 201–250 of 250" in nav
@@ -143,5 +148,18 @@ def test_the_report_page_shows_its_payers_a_page_at_a_time_and_logs_them(novembe
         assert rows[0] == ("000000000201" if past_or_bad == "9" else "000000000001"), past_or_bad
     # The other tables are the stored figures' (only the payers cut out in SQL).
     page = client.get(url).content.decode()
-    assert 'id="report-reconciled">Reconciled' in page
+    assert 'id="report-reconciled">Reconciled' in page  # as stored
     assert 'id="table-summary"' in page
+
+
+@pytest.mark.parametrize("month", ["9999-12", "0001-01", "0001-06", "2004-12", "2100-01"])
+def test_a_month_outside_the_funds_years_is_refused_in_its_words(staff, month):
+    """The dashboard reads twelve months back and one ahead: year 1 or 9999 would leave the
+    calendar. A month before the Fund's first contributions (2005) or after 2099 is refused by
+    the form, and the page shows this month instead."""
+    client = client_for(staff["approver"], "en")
+    for query in ({"month": month}, {"month": ["2023-11", month]}):
+        response = client.get(reverse("heads_dashboard"), query)
+        assert response.status_code == 200
+        assert f"A month from 01.2005 to 12.2099, please: {month}." in response.content.decode()
+    assert client.get(reverse("heads_dashboard"), {"month": "2005-01"}).status_code == 200

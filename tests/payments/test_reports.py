@@ -247,3 +247,48 @@ def test_the_files_in_russian_and_kazakh(november, staff):
     with translation.override("kk"):
         kazakh = load_workbook(io.BytesIO(report_xlsx(report)))
     assert kazakh.sheetnames[:2] == ["Жиынтық", "Салыстыру"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_draft_signed_off_while_a_new_version_is_computed_stays_signed(november, make_user, monkeypatch):
+    """A head signs the draft off while a specialist's new version is being computed (minutes at
+    national scale): the drafts are locked only once the figures are in, so the signed one is
+    not superseded behind the head's back (it was, and the page answered 500); the new version
+    is the next one."""
+    import threading
+
+    from django.db import connection
+    from django.test import Client
+    from django.urls import reverse
+
+    from payments.services import reports as services
+
+    first = report_generate(month=NOV, actor=make_user("specialist"))
+    head = make_user("head_of_service")
+    computed = services.report_figures
+    signed: list[object] = []
+
+    def figures_while_signing(month: date) -> dict[str, object]:
+        figures = computed(month)
+
+        def sign() -> None:
+            try:
+                signed.append(report_sign(report_id=first.pk, actor=head, version=first.version).state)
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=sign)
+        thread.start()
+        thread.join(30)
+        return figures
+
+    monkeypatch.setattr(services, "report_figures", figures_while_signing)
+    client = Client(raise_request_exception=False)
+    client.force_login(make_user("specialist"))
+    response = client.post(reverse("monthly_reports"), {"month": "2023-11"})
+    assert signed == [ReportState.SIGNED]
+    assert response.status_code == 302
+    assert list(MonthlyReport.objects.order_by("number").values_list("number", "state")) == [
+        (1, ReportState.SIGNED),
+        (2, ReportState.DRAFT),
+    ]
