@@ -41,13 +41,14 @@ def report_generate(*, month: date, actor: Actor | User, reason: str = "") -> Mo
     who = actor if isinstance(actor, Actor) else Actor.of(actor)
     if who.user is not None and not who.user.has_perm("payments.add_monthlyreport"):
         raise PermissionDenied
+    # The figures first, in a snapshot of their own (``report_figures``), then the version is
+    # written: the drafts are locked once the figures are in, not for the figures' minute (a
+    # head may sign one off meanwhile: then it stays signed, and this is the next version).
+    figures = report_figures(month)
     with transaction.atomic():
         # One generation of a month at a time (also its first): versions numbered one after another.
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext('payments.monthly_report'), %s)", [month.toordinal()])
-        figures = report_figures(month)
-        # The drafts locked once the figures are in (a head may sign one off meanwhile: then it
-        # stays signed, and this is the next version), not for the figures' minutes.
         drafts = MonthlyReport.objects.select_for_update().filter(month=month, state=ReportState.DRAFT)
         for draft in drafts.order_by("number"):
             draft.supersede()

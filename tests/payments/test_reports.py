@@ -292,3 +292,48 @@ def test_a_draft_signed_off_while_a_new_version_is_computed_stays_signed(novembe
         (1, ReportState.SIGNED),
         (2, ReportState.DRAFT),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_figures_are_read_from_one_snapshot(november, monkeypatch):
+    """An entry posted from another connection while the figures are computed (after the
+    contributions, before the reconciliation) is in none of them: the report does not show a
+    difference that no one made."""
+    import threading
+
+    from django.db import connection
+
+    from payments.selectors import reports as selectors
+
+    checked = selectors._ledger_check
+    entry = LedgerEntry.objects.filter(order=november).order_by("id").first()
+    returned_line = november.lines.get(status="returned")  # a line without an entry
+    assert entry is not None
+
+    def posted_meanwhile(month: date) -> dict[str, object]:
+        def post() -> None:
+            try:
+                LedgerEntry.objects.create(
+                    participant=entry.participant,
+                    period=entry.period,
+                    kind="contribution",
+                    amount=Decimal("99.00"),
+                    payer_idn=entry.payer_idn,
+                    order=november,
+                    line=returned_line,
+                    received=entry.received,
+                )
+            finally:
+                connection.close()
+
+        thread = threading.Thread(target=post)
+        thread.start()
+        thread.join(30)
+        return checked(month)
+
+    monkeypatch.setattr(selectors, "_ledger_check", posted_meanwhile)
+    figures = report_figures(NOV)
+    assert LedgerEntry.objects.filter(order=november).count() == 3  # it was posted
+    assert figures["contributions"]["by_kind"]["contribution"] == {"count": 2, "sum": "10500.50"}
+    ledger = figures["reconciliation"][0]
+    assert (ledger["actual"], ledger["ok"]) == ("10500.50", True)
