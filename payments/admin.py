@@ -244,13 +244,44 @@ class PaymentRunAdmin(ReadOnlyAdmin):
     exclude = ["progress"]
 
 
+class MonthlyReportResource(AuditorResource):
+    """A version of the report as a row: what it is (month, version, state), who generated and
+    signed it and when, why, its checksum and whether it reconciled. Not its ``figures``: they
+    name every payer by IIN/BIN, and the report's own download (``/reports/<pk>/report-<lang>.
+    <fmt>``) is where they are read, logged with each payer. The fields are listed, not the
+    figures left out: a field added to the model later is not exported unread."""
+
+    class Meta:
+        model = MonthlyReport
+        fields = [
+            "id",
+            "month",
+            "number",
+            "state",
+            "generated_by",
+            "generated_at",
+            "signed_by",
+            "signed_at",
+            "reason",
+            "sha256",
+            "reconciled",
+        ]
+
+
 @admin.register(MonthlyReport)
 class MonthlyReportAdmin(ReadOnlyAdmin):
-    """The versions of the monthly report (Rules, paragraph 5): generated and signed on its page."""
+    """The versions of the monthly report (Rules, paragraph 5): generated and signed on its page.
+    The admin shows and exports each version's metadata, never its figures (which name the
+    payers: ``MonthlyReportResource``)."""
 
+    resource_classes = [MonthlyReportResource]
     list_display = ["month", "number", "state", "reconciled", "sha256", "generated_by", "signed_by", "signed_at"]
     list_filter = ["state", "reconciled"]
     exclude = ["figures"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MonthlyReport]:
+        # The figures (every payer of the month) are never read here.
+        return super().get_queryset(request).defer("figures")
 
 
 @admin.register(PaymentList)

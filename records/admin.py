@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.db.models import Model, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -12,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
+from records.access import log_access, shown_iins
 from records.admin_export import (
     AdminGuardMixin,
     AuditedResource,
@@ -19,6 +21,7 @@ from records.admin_export import (
     OwnerImportMixin,
     PersonalDataAdmin,
     ReadOnlyAdmin,
+    iins_in_event_data,
     without_nul,
 )
 from records.export_formats import starts_a_formula
@@ -199,8 +202,29 @@ class CalendarDayAdmin(AdminGuardMixin, OwnerImportMixin, LoggedExportMixin, adm
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdmin):
+    """The domain events. Their ``data`` may name people (``recipients.register`` and the
+    dependants' events carry an IIN), so opening an event, and an export of events, is logged
+    with the IINs its data holds (``records.admin_export.iins_in_event_data``: every 12-digit
+    text at any depth), and the access log's IIN filter finds it. An event that names nobody is
+    opened unlogged; the list shows no data and is not logged."""
+
     list_display = ["created_at", "actor_label", "action", "content_type", "object_pk"]
     list_filter = ["action"]
+
+    def persons_in(self, queryset: QuerySet[AuditEvent]) -> list[str]:
+        return iins_in_event_data(queryset)
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        response = super().change_view(request, object_id, form_url, extra_context)
+        obj = self.get_object(request, unquote(object_id)) if response.status_code == 200 else None
+        named = self.persons_in(AuditEvent.objects.filter(pk=obj.pk)) if obj is not None else []
+        if named:
+            log_access(
+                request, kind=AccessLog.Kind.VIEW, view="admin:records.auditevent_change", query=shown_iins(named)
+            )
+        return response
 
 
 @admin.register(AuditChainHead)

@@ -286,3 +286,25 @@ def test_a_search_or_filter_with_nul_is_no_server_error_on_any_admin_list(a_row_
     day = date(2026, 12, 16)
     response = client.get(reverse("admin:records_calendarday_changelist"), {"q": "\x00", "date__year": str(day.year)})
     assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_every_export_with_a_filter_the_list_cannot_apply_goes_back_to_the_list() -> None:
+    """An export takes the list's filters; one the list cannot apply is answered as the list
+    answers it (back to the list, ``?e=1``), never a server error: every admin that exports."""
+    from django.contrib.auth.models import User
+
+    client = Client(raise_request_exception=True)
+    client.force_login(User.objects.create_superuser("root-filters", password="x"))
+    exporting = 0
+    for model, _model_admin in admin_models():
+        opts = model._meta
+        export = url(f"{opts.app_label}_{opts.model_name}_export")
+        if export is None:
+            continue
+        exporting += 1
+        back = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist") + "?e=1"
+        for method in ("get", "post"):
+            response = getattr(client, method)(f"{export}?no_such_field=1")
+            assert (response.status_code, response.get("Location")) == (302, back), (opts.label, method)
+    assert exporting > 30

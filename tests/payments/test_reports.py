@@ -265,7 +265,7 @@ def test_a_draft_signed_off_while_a_new_version_is_computed_stays_signed(novembe
 
     first = report_generate(month=NOV, actor=make_user("specialist"))
     head = make_user("head_of_service")
-    computed = services.report_figures
+    computed = report_figures  # the function the service calls
     signed: list[object] = []
 
     def figures_while_signing(month: date) -> dict[str, object]:

@@ -256,6 +256,33 @@ def test_an_export_that_fails_is_not_logged(make_user, participant, monkeypatch)
     assert not AccessLog.objects.filter(kind=AccessLog.Kind.EXPORT).exists()
 
 
+@pytest.mark.parametrize(
+    "query", ["?period__lt=garbage", "?period__gte=garbage&period__lt=2023-13-01", "?period__lt=9999-12-31T23:59"]
+)
+def test_an_export_with_a_filter_the_list_cannot_apply_goes_back_to_the_list(make_user, sample, query: str) -> None:
+    """django-import-export builds the list's queryset for the export without catching
+    ``IncorrectLookupParameters``: a 500. The export answers as the list does (back to it,
+    ``?e=1``), says why, and exports and logs nothing; the form (GET) and the file (POST) alike."""
+    from django.contrib import admin
+
+    from contributions.models import LedgerEntry
+
+    model_admin: Any = admin.site._registry[LedgerEntry]
+    csv_index = next(i for i, f in enumerate(model_admin.get_export_formats()) if f().get_title() == "csv")
+    client = signed_in(make_user("auditor"), "en")
+    url = reverse("admin:contributions_ledgerentry_export") + query
+    back = reverse("admin:contributions_ledgerentry_changelist") + "?e=1"
+    for response in (
+        client.get(url),
+        client.post(url, {"format": str(csv_index), "resource": "0", "ledgerentryresource_id": "on"}),
+    ):
+        assert (response.status_code, response["Location"]) == (302, back)
+    page = client.get(back)
+    assert page.status_code == 200
+    assert "The list&#x27;s filters are not valid, so nothing was exported." in page.content.decode()
+    assert not AccessLog.objects.filter(kind=AccessLog.Kind.EXPORT).exists()
+
+
 # --- Names in the reader's language -------------------------------------------------------------
 
 OURS = {"records", "contributions", "standards", "payments"}
