@@ -17,7 +17,16 @@ is not done again, a second delivery of a running job does nothing):
    marked done and its access-log entry written (who, which kind and filters, the format, the
    rows, the checksum and the job: ``records.filters.AccessLogFilter`` finds it by a person).
 
-Any error marks the job failed with the error, and leaves no file and no person behind.
+Before it writes anything, the run checks again that the requester may export the kind (an
+account made inactive or a role taken away since the request: the job fails, no file).
+
+Any error marks the job failed, and leaves no file and no person behind. What the job shows
+(``error``) never quotes the exception (its text can name the server's paths): the class and a
+sentence in the requester's language; the whole error is logged.
+
+The files live under ``EXPORT_ROOT`` and nowhere else: ``export_path`` refuses a stored name that
+would resolve outside it (``UnsafeExportPath``), wherever a path is built. A download hashes the
+file again and refuses one that is not the job's (``ExportFileChanged``).
 """
 
 from __future__ import annotations
@@ -26,16 +35,18 @@ import hashlib
 import logging
 import os
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import QuerySet
 from django.utils import timezone, translation
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from records.exports import ExportKind, get_kind, persons_insert, stream, write_file
 from records.models import AccessLog, ExportedPerson, ExportJob
@@ -48,13 +59,66 @@ EXPORT_VIEW = "export_job"  # the access log's name for a finished export
 DOWNLOAD_VIEW = "export_download"  # … and for each download of its file
 
 
+HASH_BLOCK = 1 << 16  # bytes read at a time to hash a file (memory stays constant)
+
+
 class ExportRefused(ValidationError):
-    """The filters (or the kind or format) of an export request are not valid: ``error_dict``
-    names the fields."""
+    """The filters (or the kind or format) of an export request are not valid, or the user has
+    too many jobs waiting: ``error_dict`` names the fields (``__all__`` for the request)."""
+
+
+class ExportFailed(Exception):
+    """A job that cannot be done for a reason of ours: ``public`` is what the job shows (no
+    paths), ``detail`` what the log says."""
+
+    def __init__(self, public: str | Promise, detail: str) -> None:
+        super().__init__(detail)
+        self.public = public
+        self.detail = detail
+
+
+class UnsafeExportPath(ExportFailed):
+    """A job's stored file name that is empty, absolute, climbs with ``..`` or resolves outside
+    ``EXPORT_ROOT`` (a row written by hand, or a symbolic link): no file is read, written or
+    removed by that name."""
+
+    def __init__(self, job: ExportJob, why: str) -> None:
+        super().__init__(
+            gettext_lazy("The export's file name is not valid; the administrator has the details."),
+            f"export {job.pk}: file name {job.file_name!r} refused ({why})",
+        )
+
+
+class ExportFileChanged(Exception):
+    """The file on disk is not the one the job wrote (its SHA-256 or size differs)."""
 
 
 def export_path(job: ExportJob) -> Path:
-    return Path(settings.EXPORT_ROOT) / job.file_name
+    """The job's file: ``EXPORT_ROOT / file_name`` resolved, which must stay inside
+    ``EXPORT_ROOT`` (``UnsafeExportPath`` otherwise)."""
+    name = job.file_name
+    if not name:
+        raise UnsafeExportPath(job, "no file name")
+    if "\x00" in name:
+        raise UnsafeExportPath(job, "a NUL character")
+    relative = Path(name)
+    if relative.is_absolute():
+        raise UnsafeExportPath(job, "an absolute path")
+    if ".." in relative.parts:
+        raise UnsafeExportPath(job, "'..' in the name")
+    try:
+        root = Path(settings.EXPORT_ROOT).resolve()
+        path = (root / relative).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a symbolic-link loop, a name the OS refuses
+        raise UnsafeExportPath(job, f"not resolved: {exc}") from exc
+    if path == root or not path.is_relative_to(root):
+        raise UnsafeExportPath(job, f"resolves to {str(path)!r}, outside EXPORT_ROOT {str(root)!r}")
+    return path
+
+
+def _part_of(final: Path) -> Path:
+    """The temporary file written next to the final one."""
+    return final.with_name(final.name + ".part")
 
 
 def _file_name(job: ExportJob) -> str:
@@ -86,6 +150,7 @@ def export_request(
         raise ExportRefused(form.errors.as_data())
     language = (language or translation.get_language() or settings.LANGUAGE_CODE)[:8]
     with transaction.atomic():
+        _refuse_too_many(user)
         job = ExportJob.objects.create(
             kind=found.name,
             file_format=file_format,
@@ -104,6 +169,28 @@ def export_request(
         )
         transaction.on_commit(lambda: _enqueue(job.pk))
     return job
+
+
+def _refuse_too_many(user: Any) -> None:
+    """``ExportRefused`` while ``user`` has ``EXPORT_MAX_ACTIVE_PER_USER`` jobs queued or running.
+    Inside the transaction that creates the job, behind a lock of the user's own (an advisory
+    transaction lock): two requests at once are counted one after the other, never both under
+    the limit."""
+    limit = settings.EXPORT_MAX_ACTIVE_PER_USER
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(hashtext('records.export_request'), %s)", [user.pk])
+    active = ExportJob.objects.filter(
+        requested_by=user, state__in=[ExportJob.State.QUEUED, ExportJob.State.RUNNING]
+    ).count()
+    if active >= limit:
+        message = ngettext(
+            "You already have %(count)d export waiting or running (the most allowed at a time);"
+            " ask for another when it is done.",
+            "You already have %(count)d exports waiting or running (the most allowed at a time);"
+            " ask for another when one of them is done.",
+            active,
+        ) % {"count": active}
+        raise ExportRefused({NON_FIELD_ERRORS: [ValidationError(message, code="too_many")]})
 
 
 def _enqueue(job_id: int) -> None:
@@ -163,13 +250,11 @@ def export_run(*, job_id: int) -> ExportJob | None:
     if not claimed:
         return None
     job = ExportJob.objects.select_related("requested_by").get(pk=job_id)
-    final = export_path(job)
-    temp = final.with_name(final.name + ".part")
     progress = ExportProgress(job.pk, settings.EXPORT_PROGRESS_EVERY)
     try:
-        kind = get_kind(job.kind)
-        if kind is None:
-            raise ValueError(f"unknown export kind {job.kind!r}")
+        kind = _kind_the_requester_may_export(job)
+        final = export_path(job)
+        temp = _part_of(final)
         final.parent.mkdir(parents=True, exist_ok=True)
         with translation.override(job.language):
             filters = _filters_of(kind, job)
@@ -177,7 +262,7 @@ def export_run(*, job_id: int) -> ExportJob | None:
         digest, size = sha256_of(temp)
         os.replace(temp, final)
         with transaction.atomic():
-            ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING).update(
+            done = ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING).update(
                 state=ExportJob.State.DONE,
                 rows_total=rows,
                 rows_written=rows,
@@ -185,6 +270,8 @@ def export_run(*, job_id: int) -> ExportJob | None:
                 size=size,
                 finished_at=timezone.now(),
             )
+            if not done:  # the sweeper marked it failed meanwhile: its file goes too
+                raise _interrupted(job)
             AccessLog.objects.create(
                 user=job.requested_by,
                 kind=AccessLog.Kind.EXPORT,
@@ -200,13 +287,44 @@ def export_run(*, job_id: int) -> ExportJob | None:
                 row_count=rows,
                 ip_address=job.ip_address,
             )
+    except ExportFailed as exc:
+        logger.error("export %s failed: %s", job.pk, exc.detail)
+        _fail(job, exc)
     except Exception as exc:
         logger.exception("export %s failed", job.pk)
-        _fail(job, exc, temp, final)
+        _fail(job, exc)
     finally:
         progress.close()
     job.refresh_from_db()
     return job
+
+
+def _kind_the_requester_may_export(job: ExportJob) -> ExportKind:
+    """The job's kind, if the requester (an active account) may still export it: the permission
+    is checked when the job runs too, not only when it was asked for."""
+    kind = get_kind(job.kind)
+    if kind is None:
+        raise ExportFailed(
+            gettext_lazy("This kind of export no longer exists; no file was written."),
+            f"export {job.pk}: unknown export kind {job.kind!r}",
+        )
+    user = job.requested_by
+    if not user.is_active or not kind.may_export(user):
+        raise ExportFailed(
+            gettext_lazy(
+                "The requester may no longer export this (the account is inactive or the permission"
+                " was withdrawn); no file was written."
+            ),
+            f"export {job.pk}: user {user.pk} (active: {user.is_active}) may not export {kind.name}",
+        )
+    return kind
+
+
+def _interrupted(job: ExportJob) -> ExportFailed:
+    return ExportFailed(
+        gettext_lazy("The export was interrupted (its worker stopped); ask for it again."),
+        f"export {job.pk}: interrupted (running longer than EXPORT_STUCK_AFTER_SECONDS, or failed meanwhile)",
+    )
 
 
 def _filters_of(kind: ExportKind, job: ExportJob) -> dict[str, Any]:
@@ -231,23 +349,94 @@ def _write_in_one_snapshot(
     return rows, persons
 
 
-def _fail(job: ExportJob, exc: Exception, temp: Path, final: Path) -> None:
-    temp.unlink(missing_ok=True)
-    final.unlink(missing_ok=True)
-    ExportedPerson.objects.filter(job_id=job.pk).delete()
-    ExportJob.objects.filter(pk=job.pk).update(
-        state=ExportJob.State.FAILED, error=f"{type(exc).__name__}: {exc}"[:2000], finished_at=timezone.now()
+def _shown_error(job: ExportJob, exc: Exception) -> str:
+    """What a failed job shows its requester, in the requester's language: never the exception's
+    text (it may quote the server's paths), which is logged."""
+    with translation.override(job.language):
+        if isinstance(exc, ExportFailed):
+            return str(exc.public)
+        if isinstance(exc, OSError):
+            sentence = _("The file could not be written; the administrator has the details.")
+        else:
+            sentence = _("The export failed; the administrator has the details.")
+        return f"{type(exc).__name__}: {sentence}"
+
+
+def _mark_failed(job: ExportJob, exc: Exception) -> int:
+    """The running job marked failed (1), or nothing (0) when it is not running any more."""
+    return ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING).update(
+        state=ExportJob.State.FAILED, error=_shown_error(job, exc)[:2000], finished_at=timezone.now()
     )
 
 
+def _clean_up(job: ExportJob) -> None:
+    """The job's files (partial and final) and its people removed. A file that cannot be
+    removed (a file system that refuses) is logged and left: the job is failed all the same; a
+    file name outside ``EXPORT_ROOT`` is not touched at all."""
+    try:
+        final = export_path(job)
+    except UnsafeExportPath as refused:
+        logger.error("%s: no file removed", refused.detail)
+        paths: list[Path] = []
+    else:
+        paths = [_part_of(final), final]
+    for path in paths:
+        try:
+            path.unlink(missing_ok=True)
+        except OSError:
+            logger.exception("export %s: %s not removed", job.pk, path)
+    ExportedPerson.objects.filter(job_id=job.pk).delete()
+
+
+def _fail(job: ExportJob, exc: Exception) -> None:
+    """A run that failed: the job marked failed first (whatever the clean-up meets), then its
+    files and people removed."""
+    _mark_failed(job, exc)
+    _clean_up(job)
+
+
 def sha256_of(path: Path) -> tuple[str, int]:
+    with path.open("rb") as data:
+        return _digest_of(data)
+
+
+def _digest_of(data: BinaryIO) -> tuple[str, int]:
+    """SHA-256 and size of an open file, read block by block from where it is."""
     digest = hashlib.sha256()
     size = 0
-    with path.open("rb") as data:
-        while block := data.read(1 << 16):
-            digest.update(block)
-            size += len(block)
+    while block := data.read(HASH_BLOCK):
+        digest.update(block)
+        size += len(block)
     return digest.hexdigest(), size
+
+
+def open_verified(job: ExportJob) -> BinaryIO:
+    """The finished job's file, open at its start, once its SHA-256 and size (read in blocks:
+    constant memory) are found to be the job's. The same open file is hashed and served: a file
+    replaced after the check is not the one served. Raises ``UnsafeExportPath`` (a name outside
+    ``EXPORT_ROOT``), ``FileNotFoundError`` (no such file) or ``ExportFileChanged`` (logged)."""
+    path = export_path(job)
+    if not path.is_file():
+        raise FileNotFoundError(path)
+    data = path.open("rb")
+    try:
+        digest, size = _digest_of(data)
+        if (digest, size) != (job.sha256, job.size):
+            logger.error(
+                "export %s: the file %s is not the job's (SHA-256 %s, %s bytes; the job's: %s, %s bytes); not served",
+                job.pk,
+                path,
+                digest,
+                size,
+                job.sha256,
+                job.size,
+            )
+            raise ExportFileChanged(job.pk)
+        data.seek(0)
+    except BaseException:
+        data.close()
+        raise
+    return data
 
 
 QUEUED_AGAIN_AFTER = timedelta(minutes=10)
@@ -257,20 +446,40 @@ def export_sweep(*, actor: Actor) -> int:
     """Jobs left running by a worker that was killed (longer than ``EXPORT_STUCK_AFTER_SECONDS``)
     marked failed, their partial files removed; returns how many. Jobs still queued after
     ``QUEUED_AGAIN_AFTER`` (the broker lost the task) are queued again: the task claims a job
-    once, so a second delivery does nothing."""
+    once, so a second delivery does nothing. Each job on its own: one that fails (logged) does
+    not keep the others from being swept."""
     now = timezone.now()
     for job_id in ExportJob.objects.filter(
         state=ExportJob.State.QUEUED, created_at__lt=now - QUEUED_AGAIN_AFTER
     ).values_list("pk", flat=True):
-        _enqueue(job_id)
+        try:
+            _enqueue(job_id)
+        except Exception:
+            logger.exception("export %s: not queued again", job_id)
     since = now - timedelta(seconds=settings.EXPORT_STUCK_AFTER_SECONDS)
-    stuck = list(ExportJob.objects.filter(state=ExportJob.State.RUNNING, started_at__lt=since))
-    for job in stuck:
-        final = export_path(job)
-        _fail(job, TimeoutError("the export was interrupted"), final.with_name(final.name + ".part"), final)
-        with transaction.atomic():
-            audit_record(actor=actor, action="export.interrupted", obj=job)
-    return len(stuck)
+    swept = 0
+    for job in ExportJob.objects.filter(state=ExportJob.State.RUNNING, started_at__lt=since).order_by("pk"):
+        try:
+            swept += _sweep_one(job, since=since, actor=actor)
+        except Exception:
+            logger.exception("export %s: not swept", job.pk)
+    return swept
+
+
+def _sweep_one(job: ExportJob, *, since: datetime, actor: Actor) -> int:
+    """One stuck job failed (and audited) if it is still running since before ``since``; its
+    files removed only then (a job that finished meanwhile keeps its file)."""
+    interrupted = _interrupted(job)
+    with transaction.atomic():
+        marked = ExportJob.objects.filter(pk=job.pk, state=ExportJob.State.RUNNING, started_at__lt=since).update(
+            state=ExportJob.State.FAILED, error=_shown_error(job, interrupted)[:2000], finished_at=timezone.now()
+        )
+        if not marked:
+            return 0
+        audit_record(actor=actor, action="export.interrupted", obj=job)
+    logger.error("%s", interrupted.detail)
+    _clean_up(job)
+    return 1
 
 
 def jobs_of(user: Any) -> QuerySet[ExportJob]:

@@ -3,6 +3,7 @@ loading a state-registry snapshot."""
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ from django.http import (
     Http404,
     HttpRequest,
     HttpResponse,
+    HttpResponseBase,
     HttpResponsePermanentRedirect,
     JsonResponse,
 )
@@ -33,7 +35,15 @@ from records.access import (
     requires,
     shown_iins,
 )
-from records.export_jobs import DOWNLOAD_VIEW, ExportRefused, export_path, export_request, jobs_of
+from records.export_jobs import (
+    DOWNLOAD_VIEW,
+    ExportFileChanged,
+    ExportRefused,
+    UnsafeExportPath,
+    export_request,
+    jobs_of,
+    open_verified,
+)
 from records.exports import RESERVED, ExportKind, exports_url, kinds
 from records.filters import AccessLogFilter, filtered
 from records.forms import ParticipantSearchForm, RegistryUploadForm
@@ -49,6 +59,8 @@ from records.selectors import (
     participant_search,
 )
 from records.services import Actor
+
+logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 25
 
@@ -232,6 +244,18 @@ def export_jobs(request: HttpRequest) -> HttpResponse:
     else:
         initial = {key: value for key, value in request.GET.items() if key in kind.form.base_fields}
         form = kind.form(initial=initial)
+    return _exports_page(request, available, kind=kind, form=form, file_format=file_format, status=status)
+
+
+def _exports_page(
+    request: HttpRequest,
+    available: list[ExportKind],
+    *,
+    kind: ExportKind | None,
+    form: Any,
+    file_format: str,
+    status: int = 200,
+) -> HttpResponse:
     context = {
         "kinds": available,
         "kind": kind,
@@ -252,16 +276,35 @@ def export_job_table(request: HttpRequest) -> HttpResponse:
 
 @requires("records.export_data")
 @require_GET
-def export_download(request: HttpRequest, pk: int) -> FileResponse:
+def export_download(request: HttpRequest, pk: int) -> HttpResponseBase:
     """The file of a finished job, to the auditor who asked for it only (anyone else: 404, as
-    for a job that does not exist); every download is logged with the job and its checksum."""
+    for a job that does not exist); every download is logged with the job and its checksum.
+    The file is hashed again first: one that is not the job's (changed on disk) is refused
+    (409: the exports page saying so, nothing served, nothing logged as read); a stored file
+    name outside ``EXPORT_ROOT`` is a 404."""
     job = get_object_or_404(jobs_of(request.user), pk=pk, state=ExportJob.State.DONE)
-    kind = next((k for k in _export_kinds(request) if k.name == job.kind), None)
+    available = _export_kinds(request)
+    kind = next((k for k in available if k.name == job.kind), None)
     if kind is None:
         raise PermissionDenied
-    path = export_path(job)
-    if not path.is_file():
-        raise Http404
+    try:
+        data = open_verified(job)
+    except UnsafeExportPath as refused:
+        logger.error("%s: not served", refused.detail)
+        raise Http404 from None
+    except FileNotFoundError:
+        raise Http404 from None
+    except ExportFileChanged:
+        messages.error(
+            request,
+            _(
+                "The file of export No. %(number)s on the server is no longer the one that was written:"
+                " its SHA-256 checksum differs from the one recorded. It is not served. The administrator"
+                " has the details; ask for the export again."
+            )
+            % {"number": job.pk},
+        )
+        return _exports_page(request, available, kind=kind, form=kind.form(), file_format=job.file_format, status=409)
     log_access(
         request,
         kind=AccessLog.Kind.EXPORT,
@@ -270,6 +313,6 @@ def export_download(request: HttpRequest, pk: int) -> FileResponse:
         row_count=job.rows_written,
     )
     name = f"{job.kind}-{job.pk}.{job.file_format}"
-    response = FileResponse(path.open("rb"), as_attachment=True, filename=name)
+    response = FileResponse(data, as_attachment=True, filename=name)
     response["X-Checksum-SHA256"] = job.sha256
     return response

@@ -288,6 +288,9 @@ EXPORT_ROOT = Path(env.str("EXPORT_ROOT", default=str(BASE_DIR / "var" / "export
 EXPORT_PROGRESS_EVERY = env.int("EXPORT_PROGRESS_EVERY", default=10_000)
 # A job still running after this long (its worker was killed) is marked failed by the sweeper.
 EXPORT_STUCK_AFTER_SECONDS = env.int("EXPORT_STUCK_AFTER_SECONDS", default=6 * 3600)
+# The most export jobs one user may have queued or running at once: each is a worker and a file
+# on disk for hours; a request above it is refused (records.export_jobs.export_request).
+EXPORT_MAX_ACTIVE_PER_USER = env.int("EXPORT_MAX_ACTIVE_PER_USER", default=3)
 
 # An order still open after this long is queued again by the sweeper (beat, every minute).
 ORDER_STUCK_AFTER_SECONDS = env.int("ORDER_STUCK_AFTER_SECONDS", default=600)

@@ -8,6 +8,8 @@ import csv
 import hashlib
 import io
 import json
+import logging
+import threading
 import tracemalloc
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -20,11 +22,11 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from records import export_jobs
-from records.export_jobs import ExportRefused, export_path, export_request, export_run
+from records.export_jobs import ExportRefused, UnsafeExportPath, export_path, export_request, export_run, export_sweep
 from records.filters import AccessLogFilter
 from records.models import AccessLog, AuditEvent, ExportedPerson, ExportJob
 from records.selectors import access_log_entries
@@ -361,7 +363,7 @@ def test_a_failure_leaves_no_file_and_says_why(auditor, ledger, queued, monkeypa
     monkeypatch.setattr(export_jobs, "write_file", broken)
     job = run(ask(auditor))
     assert job.state == ExportJob.State.FAILED
-    assert "disk full" in job.error
+    assert job.error == "OSError: Файл не удалось записать; подробности — у администратора."  # not "disk full"
     assert [p for p in export_root.rglob("*") if p.is_file()] == []
     assert not ExportedPerson.objects.filter(job=job).exists()
     assert not AccessLog.objects.filter(view=export_jobs.EXPORT_VIEW).exists()
@@ -442,6 +444,374 @@ def test_an_interrupted_job_is_swept(auditor, queued, export_root: Path) -> None
     assert ExportJob.objects.get(pk=job.pk).state == ExportJob.State.FAILED
     assert not part.exists()
     assert queued == [lost.pk]  # a job the broker lost is queued again
+
+
+# --- A file changed on disk is not served ----------------------------------------------------
+
+
+def client_of(user: Any, language: str = "ru") -> Client:
+    client = Client(HTTP_ACCEPT_LANGUAGE=language)
+    client.force_login(user)
+    return client
+
+
+CHANGED = {
+    "ru": "уже не тот, что был записан",
+    "kk": "жазылған файл емес",
+}
+
+
+@pytest.mark.parametrize("change", ["a byte in place", "a byte more", "another export's file"])
+@pytest.mark.parametrize("language", ["ru", "kk"])
+def test_a_file_changed_on_disk_is_refused_and_not_served(
+    auditor, ledger, queued, caplog, change: str, language: str
+) -> None:
+    job = run(ask(auditor))
+    path = export_path(job)
+    content = path.read_bytes()
+    if change == "a byte in place":
+        path.write_bytes(content.replace(b"7", b"9"))  # the same size, other bytes
+    elif change == "a byte more":
+        path.write_bytes(content + b"\n")
+    else:
+        other = run(ask(auditor, period_from="2023-10-01"))
+        path.write_bytes(export_path(other).read_bytes())
+    caplog.set_level(logging.ERROR, logger="records.export_jobs")
+    response = client_of(auditor, language).get(reverse("export_download", args=[job.pk]))
+    assert response.status_code == 409
+    assert not response.streaming
+    assert "Content-Disposition" not in response
+    page = response.content.decode()
+    assert CHANGED[language] in page
+    assert content.decode("utf-8-sig")[:40] not in page
+    assert not AccessLog.objects.filter(view=export_jobs.DOWNLOAD_VIEW).exists()  # nothing was read
+    assert [r for r in caplog.records if r.levelno == logging.ERROR and f"export {job.pk}:" in r.getMessage()]
+
+
+def test_the_file_is_hashed_in_blocks(auditor, ledger, queued, export_root: Path) -> None:
+    """Checking a 32 MB file before serving it does not read it into memory."""
+    job = run(ask(auditor))
+    path = export_path(job)
+    block = b"x;" * (1 << 19)
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        for _ in range(32):
+            out.write(block)
+            digest.update(block)
+    ExportJob.objects.filter(pk=job.pk).update(sha256=digest.hexdigest(), size=32 * len(block))
+    client = client_of(auditor)
+    tracemalloc.start()
+    try:
+        response = client.get(reverse("export_download", args=[job.pk]))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 200
+    response.close()
+    assert peak < 4 * 1024 * 1024, peak
+
+
+# --- The file stays under EXPORT_ROOT -----------------------------------------------------------
+
+
+@pytest.fixture
+def victim(tmp_path: Path) -> Path:
+    """A file outside EXPORT_ROOT that the web and the worker processes can read and write."""
+    path = tmp_path / "victim.csv"
+    path.write_text("not an export")
+    return path
+
+
+def _outside_names(victim: Path, export_root: Path) -> dict[str, str]:
+    link = export_root / "2023" / "link.csv"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(victim)
+    return {
+        "absolute": str(victim),
+        "climbs": "../victim.csv",
+        "climbs inside": "2023/../../victim.csv",
+        "a link out": "2023/link.csv",
+        "the root itself": ".",
+    }
+
+
+@pytest.mark.parametrize("name", ["absolute", "climbs", "climbs inside", "a link out", "the root itself"])
+def test_a_file_name_outside_the_root_is_never_served(
+    auditor, ledger, queued, victim: Path, export_root: Path, name: str
+) -> None:
+    job = run(ask(auditor))
+    file_name = _outside_names(victim, export_root)[name]
+    content = victim.read_bytes()
+    # The checksum even matches: the name alone must keep the file from being served.
+    ExportJob.objects.filter(pk=job.pk).update(
+        file_name=file_name, sha256=hashlib.sha256(content).hexdigest(), size=len(content)
+    )
+    job.refresh_from_db()
+    with pytest.raises(UnsafeExportPath):
+        export_path(job)
+    response = client_of(auditor).get(reverse("export_download", args=[job.pk]))
+    assert response.status_code == 404
+    assert not AccessLog.objects.filter(view=export_jobs.DOWNLOAD_VIEW).exists()
+
+
+@pytest.mark.parametrize("step", ["run", "sweep"])
+@pytest.mark.parametrize("name", ["absolute", "climbs", "a link out"])
+def test_a_job_named_outside_the_root_fails_and_touches_nothing_there(
+    auditor, ledger, queued, victim: Path, export_root: Path, step: str, name: str
+) -> None:
+    job = ask(auditor)
+    ExportJob.objects.filter(pk=job.pk).update(file_name=_outside_names(victim, export_root)[name])
+    if step == "run":
+        done = run(job)
+    else:
+        ExportJob.objects.filter(pk=job.pk).update(
+            state=ExportJob.State.RUNNING, started_at=timezone.now() - timedelta(days=1)
+        )
+        assert export_sweep(actor=Actor(label="test")) == 1
+        done = ExportJob.objects.get(pk=job.pk)
+    assert done.state == ExportJob.State.FAILED
+    assert victim.read_text() == "not an export"  # neither written over nor removed
+    assert not victim.with_name("victim.csv.part").exists()
+    assert not AccessLog.objects.filter(view=export_jobs.EXPORT_VIEW).exists()
+
+
+# --- So many jobs at a time per user ------------------------------------------------------------
+
+
+def test_a_user_has_so_many_jobs_waiting_or_running_at_a_time(make_user, queued, settings) -> None:
+    settings.EXPORT_MAX_ACTIVE_PER_USER = 2
+    auditor, other = make_user("auditor"), make_user("auditor")
+    first, second = ask(auditor), ask(auditor)
+    ExportJob.objects.filter(pk=first.pk).update(state=ExportJob.State.RUNNING)
+    with pytest.raises(ExportRefused) as refused, translation.override("ru"):
+        ask(auditor)
+    assert refused.value.message_dict == {
+        "__all__": [
+            "У вас уже 2 экспорта ожидают или выполняются (больше одновременно нельзя);"
+            " запросите следующий, когда один из них завершится."
+        ]
+    }
+    assert ExportJob.objects.filter(requested_by=auditor).count() == 2
+    assert queued == [first.pk, second.pk]
+    ask(other)  # a limit of each user's own
+    ExportJob.objects.filter(pk=first.pk).update(state=ExportJob.State.FAILED)
+    ExportJob.objects.filter(pk=second.pk).update(
+        state=ExportJob.State.DONE, sha256="0" * 64, file_name="x.csv", size=1
+    )
+    ask(auditor)
+    ask(auditor)  # finished jobs do not count
+    with pytest.raises(ExportRefused):
+        ask(auditor)
+
+
+def test_the_page_refuses_a_request_over_the_limit(auditor, queued, settings) -> None:
+    assert settings.EXPORT_MAX_ACTIVE_PER_USER == 3  # the default
+    client = client_of(auditor, "kk")
+    statuses = [client.post(reverse("export_jobs"), {"kind": "ledger", "file_format": "csv"}) for _ in range(4)]
+    assert [response.status_code for response in statuses] == [302, 302, 302, 400]
+    assert "Сізде күтудегі немесе орындалып жатқан 3 экспорт бар" in statuses[-1].content.decode()
+    assert ExportJob.objects.filter(requested_by=auditor).count() == 3
+
+
+def _someone_waits_on_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'"
+        )
+        return bool(cursor.fetchone()[0])
+
+
+def test_two_requests_at_once_are_counted_one_after_the_other(auditor, queued, monkeypatch, settings) -> None:
+    """The first request holds its transaction open (its job made, not committed); the second,
+    at the same moment, waits for it and then counts its job: one job, not two."""
+    settings.EXPORT_MAX_ACTIVE_PER_USER = 1
+    inside, release = threading.Event(), threading.Event()
+    from records.services import audit_record as real
+
+    def audit_record(**kwargs: Any) -> Any:
+        event = real(**kwargs)
+        if threading.current_thread().name == "first":
+            inside.set()
+            release.wait(60)
+        return event
+
+    monkeypatch.setattr(export_jobs, "audit_record", audit_record)
+    outcomes: dict[str, Any] = {}
+
+    def request() -> None:
+        try:
+            outcomes[threading.current_thread().name] = ask(auditor).pk
+        except ExportRefused as refused:
+            outcomes[threading.current_thread().name] = refused
+        finally:
+            connection.close()
+
+    first = threading.Thread(target=request, name="first")
+    first.start()
+    try:
+        assert inside.wait(60)
+        second = threading.Thread(target=request, name="second")
+        second.start()
+        wait_until(lambda: "second" in outcomes or _someone_waits_on_a_lock())
+    finally:
+        release.set()
+        first.join(60)
+    second.join(60)
+    assert isinstance(outcomes["first"], int)
+    assert isinstance(outcomes["second"], ExportRefused), outcomes
+    assert list(ExportJob.objects.values_list("pk", flat=True)) == [outcomes["first"]]
+
+
+# --- A failed job names no server path ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("error", "shown"),
+    [
+        (PermissionError, "PermissionError: Файл не удалось записать; подробности — у администратора."),
+        (RuntimeError, "RuntimeError: Экспорт не удался; подробности — у администратора."),
+    ],
+)
+def test_a_failed_job_shows_no_server_path(
+    auditor, ledger, queued, monkeypatch, caplog, export_root: Path, error: type[Exception], shown: str
+) -> None:
+    def refused(kind: Any, file_format: str, path: Path, rows: Any, progress: Any) -> int:
+        if error is PermissionError:
+            raise PermissionError(13, "Permission denied", str(path))
+        raise error(f"could not write {path}")
+
+    monkeypatch.setattr(export_jobs, "write_file", refused)
+    job = run(ask(auditor))
+    assert (job.state, job.error) == (ExportJob.State.FAILED, shown)
+    client = client_of(auditor)
+    for page in (client.get(reverse("export_jobs")), client.get(reverse("export_job_table"))):
+        text = page.content.decode()
+        assert shown in text
+        assert str(export_root) not in text
+        assert ".part" not in text
+    logged = [r for r in caplog.records if r.name == "records.export_jobs" and r.exc_info]
+    assert logged, "the whole error is logged"
+    assert str(export_root) in str(logged[0].exc_info[1])
+    assert str(job.pk) in logged[0].getMessage()
+
+
+# --- A job fails whatever its clean-up meets; the sweep takes each job on its own ---------------
+
+
+def test_an_unusable_export_root_fails_the_job(auditor, ledger, queued, settings, tmp_path: Path) -> None:
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where the exports' directory should be")
+    settings.EXPORT_ROOT = blocker / "exports"
+    job = run(ask(auditor))  # does not raise
+    assert (job.state, job.error) == (
+        ExportJob.State.FAILED,
+        "NotADirectoryError: Файл не удалось записать; подробности — у администратора.",
+    )
+    settings.EXPORT_STUCK_AFTER_SECONDS = 0
+    assert export_sweep(actor=Actor(label="test")) == 0
+
+
+def _stuck(job: ExportJob) -> None:
+    ExportJob.objects.filter(pk=job.pk).update(
+        state=ExportJob.State.RUNNING, started_at=timezone.now() - timedelta(days=1)
+    )
+
+
+def test_the_sweep_fails_a_job_whose_files_cannot_be_removed(auditor, queued, export_root: Path) -> None:
+    jammed, plain = ask(auditor), ask(auditor)
+    export_path(jammed).mkdir(parents=True)  # a directory where its file is: unlink refuses
+    (export_path(jammed) / "inside").write_text("x")
+    part = export_path(plain).with_name(export_path(plain).name + ".part")
+    part.write_text("partial")
+    _stuck(jammed)
+    _stuck(plain)
+    assert export_sweep(actor=Actor(label="test")) == 2
+    assert set(ExportJob.objects.values_list("state", flat=True)) == {ExportJob.State.FAILED}
+    assert (
+        ExportJob.objects.get(pk=jammed.pk).error
+        == "Экспорт прерван (выполнявший его процесс остановился); запросите его снова."
+    )
+    assert not part.exists()
+
+
+def test_one_job_the_sweep_cannot_handle_does_not_stop_the_others(
+    auditor, queued, monkeypatch, caplog, export_root: Path
+) -> None:
+    jobs = [ask(auditor) for _ in range(3)]
+    for job in jobs:
+        _stuck(job)
+    from records.services import audit_record as real
+
+    def audit_record(**kwargs: Any) -> Any:
+        if kwargs["obj"].pk == jobs[0].pk:
+            raise RuntimeError("the audit chain is busy")
+        return real(**kwargs)
+
+    monkeypatch.setattr(export_jobs, "audit_record", audit_record)
+    assert export_sweep(actor=Actor(label="test")) == 2
+    states = dict(ExportJob.objects.values_list("pk", "state"))
+    assert states == {
+        jobs[0].pk: ExportJob.State.RUNNING,  # rolled back, with its audit event: swept next time
+        jobs[1].pk: ExportJob.State.FAILED,
+        jobs[2].pk: ExportJob.State.FAILED,
+    }
+    assert any(f"export {jobs[0].pk}: not swept" in r.getMessage() for r in caplog.records)
+    monkeypatch.setattr(export_jobs, "audit_record", real)
+    assert export_sweep(actor=Actor(label="test")) == 1
+
+
+def test_a_job_failed_meanwhile_is_not_marked_done(auditor, ledger, queued, monkeypatch, export_root: Path) -> None:
+    """The sweeper gave the job up while it was writing: the run neither marks it done nor keeps
+    its file, nor logs an export."""
+    real = export_jobs.sha256_of
+
+    def sha256_of(path: Path) -> tuple[str, int]:
+        ExportJob.objects.filter(state=ExportJob.State.RUNNING).update(state=ExportJob.State.FAILED)
+        return real(path)
+
+    monkeypatch.setattr(export_jobs, "sha256_of", sha256_of)
+    job = run(ask(auditor))
+    assert job.state == ExportJob.State.FAILED
+    assert [p for p in export_root.rglob("*") if p.is_file()] == []
+    assert not AccessLog.objects.filter(view=export_jobs.EXPORT_VIEW).exists()
+
+
+# --- The permission, checked again when the job runs --------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["inactive", "role taken away", "kind's permission taken away"])
+def test_a_requester_who_lost_the_permission_gets_no_file(
+    auditor, ledger, queued, export_root: Path, loss: str
+) -> None:
+    from django.contrib.auth.models import Group, User
+
+    from standards.services import role_assign
+
+    job = ask(auditor)
+    if loss == "inactive":
+        User.objects.filter(pk=auditor.pk).update(is_active=False)
+    elif loss == "role taken away":
+        root = User.objects.filter(is_superuser=True).first()
+        assert root is not None
+        role_assign(user_id=auditor.pk, role_key="auditor", actor=root, remove=True)
+    else:
+        from records.exports import get_kind
+
+        kind = get_kind("ledger")
+        assert kind is not None
+        app_label, codename = kind.permission.split(".")
+        for group in Group.objects.filter(user=auditor):
+            group.permissions.remove(*group.permissions.filter(content_type__app_label=app_label, codename=codename))
+    job = run(job)
+    assert (job.state, job.error) == (
+        ExportJob.State.FAILED,
+        "Запросивший больше не вправе выгружать эти данные (учетная запись отключена или право отозвано);"
+        " файл не записан.",
+    )
+    assert [p for p in export_root.rglob("*") if p.is_file()] == []
+    assert not ExportedPerson.objects.filter(job=job).exists()
+    assert not AccessLog.objects.filter(view=export_jobs.EXPORT_VIEW).exists()
 
 
 # --- Constant memory -------------------------------------------------------------------------
