@@ -59,6 +59,13 @@ PERIODIC_TASKS = [
         task="payments.monthly_report",
         crontab={"minute": "53"},
     ),
+    # Every five minutes: the current month's dashboard computed again before the kept one
+    # expires (DASHBOARD_REFRESH_SECONDS, default ten minutes): the heads never wait for it.
+    PeriodicSpec(
+        name="payments.refresh_dashboard (every five minutes)",
+        task="payments.refresh_dashboard",
+        crontab={"minute": "*/5"},
+    ),
     # Nightly: check the audit trail's hash chains and write their heads to the log, a copy of
     # them outside the database (records.audit_chain).
     PeriodicSpec(

@@ -55,3 +55,16 @@ def monthly_report() -> bool:
     from payments.services.reports import generate_scheduled_report
 
     return generate_scheduled_report()
+
+
+@shared_task(name="payments.refresh_dashboard")
+def refresh_dashboard() -> str:
+    """Beat: compute the current month's dashboard again before the kept one expires, so that
+    the heads never wait for it (idempotent: it only replaces figures by newer ones)."""
+    from django.utils import timezone
+
+    from payments.selectors.dashboard import refresh_dashboard as refresh
+
+    month = timezone.localdate().replace(day=1)
+    refresh(month)
+    return f"{month:%Y-%m}"

@@ -378,6 +378,15 @@ def sample(participant, people):  # URL kwargs of sample objects, by URL name
 
 
 @pytest.fixture(autouse=True)
+def _an_empty_cache():
+    """Each test starts from an empty cache (the test settings' is the process's memory): a
+    dashboard kept by one test (``payments.selectors.dashboard``) is not another's."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_by_default():
     """Service messages are translated with the active language; tests read them in English
     unless a test switches language itself (the default LANGUAGE_CODE is kk)."""

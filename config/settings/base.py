@@ -242,6 +242,9 @@ PAYMENT_RUN_DAY = env.int("PAYMENT_RUN_DAY", default=20)
 # The day of the month from which beat generates the previous month's report to the authorized
 # body (Rules, paragraph 5): after the last orders of the month were processed (one working day).
 MONTHLY_REPORT_DAY = env.int("MONTHLY_REPORT_DAY", default=5)
+# Seconds a month's dashboard is kept in the shared cache (payments.selectors.dashboard); beat
+# computes the current month's again every five minutes, before it expires.
+DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=600)
 # The account social payments are paid from (the payment lists' MT102 sequence A, payments.lists).
 # No default, as for the return account: a made-up account would send real lists nowhere (system
 # check payments.W001; the MT102 of a list is refused while it is not set). The payout KNP is not

@@ -16,6 +16,8 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
@@ -36,6 +38,7 @@ class Dashboard:
     decisions: list[dict[str, Any]]  # payment type x state (now)
     waiting: list[dict[str, Any]]  # age buckets of the decisions waiting
     payments_by_month: list[dict[str, Any]]  # the last twelve months' released payments by type
+    computed_at: datetime  # when these figures were read (a dashboard may be kept a few minutes)
 
 
 def _days(month: date) -> list[dict[str, Any]]:
@@ -144,4 +147,30 @@ def dashboard(month: date) -> Dashboard:
         decisions=decisions,
         waiting=_waiting(),
         payments_by_month=_payments_by_month(month),
+        computed_at=timezone.now(),
     )
+
+
+# --- Kept for a few minutes -----------------------------------------------------------------------
+# At national scale a month's figures are some 20 s of reading (docs/performance.md, "The monthly
+# report"): too long for a page the heads open many times a day. The dashboard of a month is
+# kept in the shared cache for DASHBOARD_REFRESH_SECONDS and the current month's is computed
+# again by beat before it expires (``payments.refresh_dashboard``), so a head sees figures at
+# most that old and says so on the page ("as of"); the report is always computed afresh.
+
+
+def _key(month: date) -> str:
+    return f"payments:dashboard:{month:%Y-%m}"
+
+
+def refresh_dashboard(month: date) -> Dashboard:
+    """Compute the month's dashboard and keep it (beat, and the first view of a month)."""
+    board = dashboard(month)
+    cache.set(_key(month), board, settings.DASHBOARD_REFRESH_SECONDS)
+    return board
+
+
+def kept_dashboard(month: date) -> Dashboard:
+    """The month's dashboard as kept, computed now if it is not (or no longer) kept."""
+    board = cache.get(_key(month))
+    return board if isinstance(board, Dashboard) else refresh_dashboard(month)

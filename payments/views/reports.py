@@ -21,7 +21,7 @@ from contributions.services import DomainError
 from payments.forms.reports import DashboardForm, ReportGenerateForm, ReportSignForm
 from payments.models import MonthlyReport
 from payments.report_tables import dashboard_charts, report_csv, report_footer, report_tables, report_xlsx
-from payments.selectors.dashboard import dashboard
+from payments.selectors.dashboard import kept_dashboard
 from payments.selectors.reports import report_on_screen
 from payments.services.reports import report_generate, report_sign
 from payments.views.runs import _staff, _words
@@ -171,7 +171,7 @@ def heads_dashboard(request: HttpRequest) -> HttpResponse:
     month = timezone.localdate().replace(day=1)
     if form.is_bound and form.is_valid() and form.cleaned_data["month"]:
         month = form.cleaned_data["month"]
-    board = dashboard(month)
+    board = kept_dashboard(month)
     charts = dashboard_charts(board)
     context = {"form": form, "board": board, "charts": charts, "tables": report_tables(board.figures)[:1]}
     return render(request, "payments/reports/dashboard.html", context)

@@ -163,3 +163,34 @@ def test_a_month_outside_the_funds_years_is_refused_in_its_words(staff, month):
         assert response.status_code == 200
         assert f"A month from 01.2005 to 12.2099, please: {month}." in response.content.decode()
     assert client.get(reverse("heads_dashboard"), {"month": "2005-01"}).status_code == 200
+
+
+def test_the_dashboard_is_kept_a_few_minutes_and_beat_reads_it_again(november, staff, settings):  # noqa: F811
+    """At national scale the month's figures take some 20 s to read: the page shows the
+    dashboard kept in the cache (and says as of when), beat computes the current month's again
+    before it expires, and what is kept is exactly what ``dashboard`` computes."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from payments.selectors.dashboard import kept_dashboard
+    from payments.selectors.dashboard import refresh_dashboard as refresh_dashboard_of
+    from payments.tasks import refresh_dashboard
+
+    first = kept_dashboard(NOV)
+    assert first.figures == dashboard(NOV).figures
+    with CaptureQueriesContext(connection) as read:
+        assert kept_dashboard(NOV) == first  # kept: nothing read again
+    assert len(read.captured_queries) == 0
+    client = client_for(staff["approver"], "en")
+    page = client.get(reverse("heads_dashboard"), {"month": "2023-11"}).content.decode()
+    assert "Figures as of " in page
+    assert 'id="figure-received">1<' in page
+    # What beat computes replaces what is kept (here the current month's).
+    month = timezone.localdate().replace(day=1)
+    before = kept_dashboard(month)
+    assert refresh_dashboard() == f"{month:%Y-%m}"
+    assert kept_dashboard(month).computed_at > before.computed_at
+    settings.DASHBOARD_REFRESH_SECONDS = 0  # kept no time: read again on every view
+    again = refresh_dashboard_of(NOV)
+    assert kept_dashboard(NOV).computed_at > again.computed_at > first.computed_at
