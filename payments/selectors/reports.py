@@ -96,7 +96,7 @@ def orders_of(month: date) -> QuerySet[PaymentOrder]:
     return PaymentOrder.objects.filter(received__gte=month, received__lt=next_month(month), is_original=True)
 
 
-def _contributions(month: date, *, payers: bool = True) -> dict[str, Any]:
+def _contributions(month: date, *, payers: bool) -> dict[str, Any]:
     orders = orders_of(month)
     processed = orders.filter(status__in=PROCESSED)
     by_status = dict(orders.order_by().values_list("status").annotate(n=Count("id")))
@@ -448,5 +448,5 @@ def report_on_screen(pk: int, *, page: int) -> ReportOnScreen | None:
         .first()
     )
     figures: dict[str, Any] = found.shown
-    figures["contributions"]["payers"] = rows if total else []
+    figures["contributions"]["payers"] = rows or []
     return ReportOnScreen(report=found, figures=figures, payers_total=total, page=page, pages=pages)

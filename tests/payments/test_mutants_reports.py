@@ -62,6 +62,8 @@ def test_only_the_months_original_orders_count(november, people):  # noqa: F811
         "sum": "1000.00",
         "by_reason": {"unknown_iin": {"count": 1, "sum": "1000.00"}},
     }
+    ledger = report_figures(NOV)["reconciliation"][0]  # October's entries are not November's
+    assert (ledger["processed"], ledger["actual"], ledger["ok"]) == ("11500.50", "10500.50", True)
 
 
 def test_penalties_apart_from_contributions_and_a_payer_without_returns(november, people):  # noqa: F811
@@ -173,6 +175,7 @@ def test_the_ledger_check_adds_up_every_order_and_names_one_by_its_number(novemb
     with pgtrigger.ignore("contributions.LedgerEntry:entry_append_only"):
         LedgerEntry.objects.filter(order=second).delete()
     ledger = report_figures(NOV)["reconciliation"][0]
+    assert (ledger["processed"], ledger["actual"]) == ("13530.50", "10500.50")  # its lines, no entries
     assert ledger["items"] == [
         {
             "order": second.pk,
@@ -361,3 +364,53 @@ def test_the_decisions_rows_by_type_then_kind(in_force, people, staff):
         ("0703", "assign"),
         ("0703", "suspend"),
     ]
+
+
+def test_a_refund_that_names_its_order_is_no_posted_entry(november):  # noqa: F811
+    """Only contributions and penalties are posted from an order: a refund entry (negative,
+    correcting one) that carries its order is counted neither in the kinds, nor the
+    participants, nor either side of the reconciliation."""
+    entry = LedgerEntry.objects.filter(order=november).order_by("amount")[0]
+    LedgerEntry.objects.create(
+        participant=entry.participant,
+        period=entry.period,
+        kind="refund",
+        amount=Decimal("-100.00"),
+        payer_idn=entry.payer_idn,
+        corrects=entry,
+        order=november,
+        received=entry.received,
+    )
+    figures = report_figures(NOV)
+    assert figures["contributions"]["by_kind"] == {
+        "contribution": {"count": 2, "sum": "10500.50"},
+        "penalty": {"count": 0, "sum": "0.00"},
+    }
+    assert figures["contributions"]["participants"] == 2
+    assert figures["contributions"]["payers"][0]["contributions"] == "10500.50"
+    ledger = figures["reconciliation"][0]
+    assert (ledger["actual"], ledger["ok"], ledger["items"]) == ("10500.50", True, [])
+
+
+def test_a_new_version_supersedes_only_its_months_draft(november, staff):  # noqa: F811
+    october = report_generate(month=date(2023, 10, 1), actor=staff["drafter"])
+    first = report_generate(month=NOV, actor=staff["drafter"])
+    report_generate(month=NOV, actor=staff["drafter"])
+    states = dict(MonthlyReport.objects.values_list("pk", "state"))
+    assert (states[october.pk], states[first.pk]) == ("draft", "superseded")
+
+
+def test_the_page_reads_the_version_without_its_figures_and_one_page_of_payers(november, staff):  # noqa: F811
+    from payments.selectors.reports import report_on_screen
+
+    report = report_generate(month=NOV, actor=staff["drafter"])
+    shown = report_on_screen(report.pk, page=2)  # one payer: one page, the first
+    assert shown is not None
+    assert (shown.page, shown.pages, shown.first, shown.last, shown.payers_total) == (1, 1, 1, 1, 1)
+    assert shown.report.get_deferred_fields() == {"figures"}  # tens of megabytes at national scale
+    assert {"generated_by", "signed_by"} <= set(shown.report._state.fields_cache)
+    assert shown.figures["contributions"]["payers"] == report.figures["contributions"]["payers"]
+    assert {key: value for key, value in shown.figures.items() if key != "contributions"} == {
+        key: value for key, value in report.figures.items() if key != "contributions"
+    }
+    assert report_on_screen(report.pk + 1, page=1) is None
