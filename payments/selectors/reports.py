@@ -184,7 +184,7 @@ def _payers(processed: QuerySet[PaymentOrder]) -> list[dict[str, Any]]:
                 "returned_lines": lines,
                 "returned": amount(returned),
             }
-            for idn, name, orders_count, contributions, penalties, lines, returned in cursor.fetchall()
+            for idn, name, orders_count, contributions, penalties, lines, returned in cursor  # row by row
         ]
 
 

@@ -36,7 +36,7 @@ def test_bench_report_measures_both_halves_and_prints_its_figures(django_db_bloc
     figures = contributions["report_figures"]
     assert figures["reconciled"] is True
     assert figures["json_bytes"] > 0
-    for fetched in ("page", "page_last_payers", "xlsx", "csv", "dashboard"):
+    for fetched in ("page", "page_last_payers", "xlsx", "csv", "dashboard", "dashboard_kept"):
         assert contributions[fetched]["status"] == 200, fetched
         assert contributions[fetched]["bytes"] > 0
     payments = result["payments"]
