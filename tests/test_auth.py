@@ -38,6 +38,16 @@ def test_sign_in_and_out() -> None:
     assert client.get(reverse("home")).status_code == 302
 
 
+def test_a_session_lasts_a_working_day() -> None:
+    """Not Django's two weeks: the second factor a head verified at sign-in must not carry an
+    approval into the next days (SESSION_COOKIE_AGE)."""
+    User.objects.create_user("clerk", password="the-right-password-1")
+    client = Client()
+    client.post(reverse("login"), {"username": "clerk", "password": "the-right-password-1"})
+    assert client.cookies["sessionid"]["max-age"] == 8 * 3600
+    assert client.session.get_expiry_age() == 8 * 3600
+
+
 def test_security_headers_on_pages(client: Client) -> None:
     response = client.get(reverse("login"))
     csp = response["Content-Security-Policy"]

@@ -245,6 +245,10 @@ MONTHLY_REPORT_DAY = env.int("MONTHLY_REPORT_DAY", default=5)
 # Seconds a month's dashboard is kept in the shared cache (payments.selectors.dashboard); beat
 # computes the current month's again every five minutes, before it expires.
 DASHBOARD_REFRESH_SECONDS = env.int("DASHBOARD_REFRESH_SECONDS", default=600)
+# A staff session lasts a working day, not Django's two weeks: the second factor verified at
+# sign-in is what lets a head approve or sign off (records.second_factor), so a session left
+# open on a desk must not carry it into the next days.
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 # The account social payments are paid from (the payment lists' MT102 sequence A, payments.lists).
 # No default, as for the return account: a made-up account would send real lists nowhere (system
 # check payments.W001; the MT102 of a list is refused while it is not set). The payout KNP is not
