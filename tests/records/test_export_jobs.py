@@ -940,3 +940,40 @@ def test_a_large_admin_export_sends_the_auditor_to_the_job_page(auditor, ledger,
     refused = _admin_export(client, PaymentOrder, "")
     assert refused.status_code == 200
     assert "Filter the list first" in refused.content.decode() or "Сначала отфильтруйте" in refused.content.decode()
+
+
+# --- What the mutation run of records/export_jobs.py found untested -------------------------------
+
+
+def test_a_job_without_a_file_name_is_not_run(auditor, ledger, queued, export_root: Path, caplog) -> None:
+    """An empty stored name would be EXPORT_ROOT itself: refused by name, said so in the log (a
+    finished job always has its name: a constraint of the table)."""
+    job = ask(auditor)
+    ExportJob.objects.filter(pk=job.pk).update(file_name="")
+    job.refresh_from_db()
+    with pytest.raises(UnsafeExportPath) as refused:
+        export_path(job)
+    assert refused.value.detail == f"export {job.pk}: file name '' refused (no file name)"
+    with caplog.at_level("ERROR"):
+        failed = run(job)
+    assert (failed.state, failed.error) == (
+        ExportJob.State.FAILED,
+        "Имя файла экспорта недопустимо; подробности — у администратора.",
+    )
+    assert f"export {job.pk} failed: export {job.pk}: file name '' refused (no file name)" in caplog.messages
+    assert [p for p in export_root.rglob("*") if p.is_file()] == []
+
+
+def test_a_kind_gone_when_the_job_runs_fails_it_and_writes_nothing(
+    auditor, ledger, queued, export_root: Path, caplog
+) -> None:
+    job = ask(auditor)
+    ExportJob.objects.filter(pk=job.pk).update(kind="no_such_kind")
+    with caplog.at_level("ERROR"):
+        failed = run(job)
+    assert (failed.state, failed.error) == (
+        ExportJob.State.FAILED,
+        "Такого вида экспорта больше нет; файл не записан.",
+    )
+    assert any(f"export {job.pk}: unknown export kind 'no_such_kind'" in message for message in caplog.messages)
+    assert [p for p in export_root.rglob("*") if p.is_file()] == []
