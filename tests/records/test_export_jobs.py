@@ -977,3 +977,22 @@ def test_a_kind_gone_when_the_job_runs_fails_it_and_writes_nothing(
     )
     assert any(f"export {job.pk}: unknown export kind 'no_such_kind'" in message for message in caplog.messages)
     assert [p for p in export_root.rglob("*") if p.is_file()] == []
+
+
+def test_a_name_with_a_nul_is_refused_by_name() -> None:
+    """PostgreSQL keeps no NUL in text, but a job's name is checked before any path is made of it."""
+    job = ExportJob(pk=7, file_name="2023/a\x00.csv")
+    with pytest.raises(UnsafeExportPath) as refused:
+        export_path(job)
+    assert refused.value.detail == "export 7: file name '2023/a\\x00.csv' refused (a NUL character)"
+
+
+def test_the_log_says_who_lost_the_permission(auditor, ledger, queued, caplog) -> None:
+    from django.contrib.auth.models import User
+
+    job = ask(auditor)
+    User.objects.filter(pk=auditor.pk).update(is_active=False)
+    with caplog.at_level("ERROR"):
+        run(job)
+    detail = f"export {job.pk}: user {auditor.pk} (active: False) may not export ledger"
+    assert f"export {job.pk} failed: {detail}" in caplog.messages
