@@ -485,7 +485,11 @@ def test_a_file_changed_on_disk_is_refused_and_not_served(
     assert CHANGED[language] in page
     assert content.decode("utf-8-sig")[:40] not in page
     assert not AccessLog.objects.filter(view=export_jobs.DOWNLOAD_VIEW).exists()  # nothing was read
-    assert [r for r in caplog.records if r.levelno == logging.ERROR and f"export {job.pk}:" in r.getMessage()]
+    changed = path.read_bytes()
+    assert (
+        f"export {job.pk}: the file {path} is not the job's (SHA-256 {hashlib.sha256(changed).hexdigest()},"
+        f" {len(changed)} bytes; the job's: {job.sha256}, {job.size} bytes); not served"
+    ) in [r.getMessage() for r in caplog.records if r.levelno == logging.ERROR]
 
 
 def test_the_file_is_hashed_in_blocks(auditor, ledger, queued, export_root: Path) -> None:
@@ -996,3 +1000,15 @@ def test_the_log_says_who_lost_the_permission(auditor, ledger, queued, caplog) -
         run(job)
     detail = f"export {job.pk}: user {auditor.pk} (active: False) may not export ledger"
     assert f"export {job.pk} failed: {detail}" in caplog.messages
+
+
+def test_a_link_out_of_the_root_is_logged_with_where_it_leads(victim: Path, export_root: Path) -> None:
+    link = export_root / "2023" / "link.csv"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(victim)
+    with pytest.raises(UnsafeExportPath) as refused:
+        export_path(ExportJob(pk=8, file_name="2023/link.csv"))
+    assert refused.value.detail == (
+        f"export 8: file name '2023/link.csv' refused (resolves to {str(victim.resolve())!r},"
+        f" outside EXPORT_ROOT {str(export_root.resolve())!r})"
+    )
