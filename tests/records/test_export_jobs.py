@@ -1012,3 +1012,34 @@ def test_a_link_out_of_the_root_is_logged_with_where_it_leads(victim: Path, expo
         f"export 8: file name '2023/link.csv' refused (resolves to {str(victim.resolve())!r},"
         f" outside EXPORT_ROOT {str(export_root.resolve())!r})"
     )
+
+
+@pytest.mark.parametrize(
+    ("file_name", "why"),
+    [("/etc/hostname", "an absolute path"), ("2023/../../victim.csv", "'..' in the name")],
+)
+def test_each_refused_name_is_logged_with_why(export_root: Path, file_name: str, why: str) -> None:
+    with pytest.raises(UnsafeExportPath) as refused:
+        export_path(ExportJob(pk=9, file_name=file_name))
+    assert refused.value.detail == f"export 9: file name {file_name!r} refused ({why})"
+
+
+def test_an_auditors_jobs_newest_first(auditor, queued) -> None:
+    """By when they were asked for, then by number (two in the same instant)."""
+    from records.export_jobs import jobs_of
+
+    first, second, third = ask(auditor), ask(auditor), ask(auditor)
+    moment = timezone.now()
+    ExportJob.objects.filter(pk__in=[second.pk, third.pk]).update(created_at=moment)
+    ExportJob.objects.filter(pk=first.pk).update(created_at=moment + timedelta(seconds=1))
+    assert list(jobs_of(auditor).values_list("pk", flat=True)) == [first.pk, third.pk, second.pk]
+
+
+def test_a_name_that_cannot_be_resolved_is_refused(export_root: Path) -> None:
+    """Two links that point at each other: the name never reaches a file."""
+    export_root.mkdir(parents=True)
+    (export_root / "a.csv").symlink_to(export_root / "b.csv")
+    (export_root / "b.csv").symlink_to(export_root / "a.csv")
+    with pytest.raises(UnsafeExportPath) as refused:
+        export_path(ExportJob(pk=10, file_name="a.csv"))
+    assert refused.value.detail.startswith("export 10: file name 'a.csv' refused (not resolved: ")
